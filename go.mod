@@ -1,0 +1,3 @@
+module github.com/vrkeeper/vrkeeper
+
+go 1.26.8
