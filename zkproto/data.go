@@ -17,8 +17,8 @@ func (r *Id) Append(b []byte) []byte {
 
 // Decode implements Record.
 func (r *Id) Decode(d *Decoder) error {
-	r.Scheme = d.String()
-	r.ID = d.String()
+	r.Scheme = d.commonString()
+	r.ID = d.commonString()
 	return d.Err()
 }
 

@@ -151,6 +151,33 @@ func (d *Decoder) String() string {
 	return string(v)
 }
 
+// commonString reads a ustring that is often one of a few well-known values
+// (ACL schemes and ids): those are returned without allocating.
+func (d *Decoder) commonString() string {
+	v := d.BytesView()
+	switch string(v) { // the conversion in a switch does not allocate
+	case "world":
+		return "world"
+	case "anyone":
+		return "anyone"
+	case "digest":
+		return "digest"
+	case "auth":
+		return "auth"
+	case "ip":
+		return "ip"
+	case "sasl":
+		return "sasl"
+	case "x509":
+		return "x509"
+	case "super":
+		return "super"
+	case "":
+		return ""
+	}
+	return string(v)
+}
+
 // minStringSize is the smallest encoding of a vector's string element.
 const minStringSize = 4
 
@@ -168,9 +195,10 @@ func (d *Decoder) Strings(dst []string) []string {
 	return dst
 }
 
-// grow returns s (empty) with capacity for n elements.
+// grow returns s emptied, with capacity for n elements; never nil, so that an
+// empty vector decodes to an empty slice and only a null one to nil.
 func grow[T any](s []T, n int) []T {
-	if cap(s) >= n {
+	if s != nil && cap(s) >= n {
 		return s[:0]
 	}
 	return make([]T, 0, n)

@@ -38,7 +38,7 @@ func (r *MultiRequest) Append(b []byte) []byte {
 // Decode implements Record. Every op costs at least a 9-byte header, so the
 // number of ops is bounded by the frame.
 func (r *MultiRequest) Decode(d *Decoder) error {
-	r.Ops = r.Ops[:0]
+	r.Ops = grow(r.Ops, 0)
 	for {
 		var h MultiHeader
 		if h.Decode(d) != nil || h.Done {
@@ -112,7 +112,7 @@ func (r *MultiResponse) Append(b []byte) []byte {
 
 // Decode implements Record.
 func (r *MultiResponse) Decode(d *Decoder) error {
-	r.Results = r.Results[:0]
+	r.Results = grow(r.Results, 0)
 	for {
 		var h MultiHeader
 		if h.Decode(d) != nil || h.Done {
