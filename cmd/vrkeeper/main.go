@@ -1,0 +1,130 @@
+// Command vrkeeper is the vrkeeper server and its tools.
+//
+//	vrkeeper                       a single-node server on 127.0.0.1:2181, data in ./vrkeeper-data
+//	vrkeeper serve --config zoo.cfg
+//	vrkeeper serve --client-addr 127.0.0.1:2181 --data-dir d --id 1 --peers 1=h1:2888;2181,2=...
+//	vrkeeper version
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// version is the vrkeeper release; srvr reports it in ZooKeeper's format.
+const version = "0.1.0"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "vrkeeper:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches a command line; it returns instead of exiting so tests can
+// call it.
+func run(args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		cfg, err := loadConfig(args, stderr)
+		if err != nil {
+			return err
+		}
+		return serve(cfg, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "vrkeeper", version)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want serve or version)", cmd)
+}
+
+// loadConfig reads the serve flags, and zoo.cfg if --config names one;
+// flags override the file.
+func loadConfig(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "a ZooKeeper zoo.cfg to read")
+	clientAddr := fs.String("client-addr", "", "host:port for clients (default 127.0.0.1:2181)")
+	dataDir := fs.String("data-dir", "", "directory for snapshots and state (default ./vrkeeper-data)")
+	dataLogDir := fs.String("data-log-dir", "", "directory for the write-ahead log (default: the data dir)")
+	id := fs.Int("id", 0, "this server's id in --peers (instead of the myid file)")
+	peers := fs.String("peers", "", "the cluster: comma-separated N=host:peerPort[;[clientHost:]clientPort]")
+	tick := fs.Duration("tick-time", 0, "the base time unit (default 2s)")
+	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
+	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	cfg := defaultConfig()
+	cfg.ID = *id
+	if *configPath != "" {
+		text, err := os.ReadFile(*configPath)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		readFile := func(p string) (string, error) {
+			b, err := os.ReadFile(p)
+			return string(b), err
+		}
+		if err := parseZooCfg(string(text), &cfg, readFile); err != nil {
+			return Config{}, err
+		}
+		for _, k := range cfg.Unknown {
+			fmt.Fprintf(stderr, "vrkeeper: zoo.cfg: ignoring unknown key %q\n", k)
+		}
+	}
+	if *peers != "" {
+		cfg.Servers = nil
+		for _, p := range strings.Split(*peers, ",") {
+			key, value, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if !ok {
+				return Config{}, fmt.Errorf("--peers: want N=host:port, got %q", p)
+			}
+			if err := parseServerLine("server."+key, value, &cfg); err != nil {
+				return Config{}, fmt.Errorf("--peers %s: %w", p, err)
+			}
+		}
+		if cfg.ID == 0 {
+			return Config{}, errors.New("--peers needs --id")
+		}
+	}
+	setIf(&cfg.ClientAddr, *clientAddr)
+	setIf(&cfg.DataDir, *dataDir)
+	setIf(&cfg.DataLogDir, *dataLogDir)
+	setIf(&cfg.ReadMode, *readMode)
+	if *tick > 0 {
+		cfg.TickTime = *tick
+	}
+	if *words != "" {
+		cfg.FourLetterWords = parseWhitelist(*words)
+	}
+	if cfg.ReadMode != readModeLinearizable && cfg.ReadMode != readModeSequential {
+		return Config{}, fmt.Errorf("--read-mode %q: want %s or %s", cfg.ReadMode, readModeLinearizable, readModeSequential)
+	}
+	return cfg, cfg.finish()
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// serve runs the server until SIGTERM or SIGINT.
+func serve(cfg Config, stderr io.Writer) error {
+	_ = cfg
+	_ = time.Second
+	return errors.New("serve: the server has not landed yet (issue 6)")
+}
