@@ -23,13 +23,13 @@ type Config struct {
 	MaxSessionTimeout time.Duration // default 20 ticks
 	MaxClientCnxns    int           // per client IP address; 0 means no limit
 	FourLetterWords   map[string]bool
-	Servers           []Server      // the cluster, sorted by id; empty for a single node
-	ReadMode          string        // "linearizable" (default) or "sequential"
-	MaxPacketSize     int           // jute.maxbuffer
-	SuperDigest       string        // "super:<base64 sha1>", enables the super user
-	ExtendedTypes     bool          // TTL nodes (zookeeper.extendedTypesEnabled)
-	AdminAddr         string        // host:port of the admin HTTP server; "" disables it
-	Unknown           []string      // keys read but not understood, for a warning
+	Servers           []Server // the cluster, sorted by id; empty for a single node
+	ReadMode          string   // "linearizable" (default) or "sequential"
+	MaxPacketSize     int      // jute.maxbuffer
+	SuperDigest       string   // "super:<base64 sha1>", enables the super user
+	ExtendedTypes     bool     // TTL nodes (zookeeper.extendedTypesEnabled)
+	AdminAddr         string   // host:port of the admin HTTP server; "" disables it
+	Unknown           []string // keys read but not understood, for a warning
 }
 
 // Server is one member of the cluster, from a server.N line.
