@@ -234,66 +234,84 @@ func parentOf(path string) string {
 	return path[:i]
 }
 
+// dataTable is the kinds ZooKeeper keeps in its data-watch table. Its
+// watch reports (wchs, wchc, wchp) list only that table, so a connection
+// holding nothing but child watches does not appear in them (observed on
+// ZooKeeper 3.8).
+const dataTable = kindData | kindPersistent | kindPersistentRecursive
+
 // WatchSummary counts watches as the wchs word reports them.
 type WatchSummary struct {
-	Connections int // connections holding at least one watch
-	Paths       int // paths watched
-	Total       int // watches: one per (connection, path, table)
+	Connections int // connections holding a data-table watch
+	Paths       int // paths with a data-table watch
+	Total       int // data-table watches: one per (connection, path)
 }
 
-// Summary returns the counts for wchs. A persistent watch counts twice, as
-// it sits in ZooKeeper's data and child tables.
+// Summary returns the counts for wchs.
 func (r *Registry) Summary() WatchSummary {
-	s := WatchSummary{Connections: len(r.byConn), Paths: len(r.byPath)}
+	var s WatchSummary
+	for _, watchers := range r.byPath {
+		counted := false
+		for _, k := range watchers {
+			if k&dataTable != 0 {
+				s.Total++
+				counted = true
+			}
+		}
+		if counted {
+			s.Paths++
+		}
+	}
 	for _, paths := range r.byConn {
 		for _, k := range paths {
-			s.Total += tableCount(k)
+			if k&dataTable != 0 {
+				s.Connections++
+				break
+			}
 		}
 	}
 	return s
 }
 
-func tableCount(k watchKind) int {
-	n := 0
-	if k&(kindData|kindPersistent|kindPersistentRecursive) != 0 {
-		n++
-	}
-	if k&(kindChild|kindPersistent) != 0 {
-		n++
-	}
-	return n
-}
-
-// PathsOf returns the paths watcher w watches, sorted (wchc).
+// PathsOf returns the paths watcher w holds a data-table watch on, sorted
+// (wchc).
 func (r *Registry) PathsOf(w WatcherID) []string {
-	paths := make([]string, 0, len(r.byConn[w]))
-	for p := range r.byConn[w] {
-		paths = append(paths, p)
+	var paths []string
+	for p, k := range r.byConn[w] {
+		if k&dataTable != 0 {
+			paths = append(paths, p)
+		}
 	}
 	sort.Strings(paths)
 	return paths
 }
 
-// Watchers returns the watchers of every watched path (wchp).
+// Watchers returns, for every path with a data-table watch, its watchers
+// sorted (wchp).
 func (r *Registry) Watchers() map[string][]WatcherID {
 	out := make(map[string][]WatcherID, len(r.byPath))
 	for p, ws := range r.byPath {
-		ids := make([]WatcherID, 0, len(ws))
-		for w := range ws {
-			ids = append(ids, w)
+		for w, k := range ws {
+			if k&dataTable != 0 {
+				out[p] = append(out[p], w)
+			}
 		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		out[p] = ids
+		slices.Sort(out[p])
 	}
 	return out
 }
 
-// WatcherIDs returns every watcher holding a watch, sorted (wchc).
+// WatcherIDs returns the watchers holding a data-table watch, sorted (wchc).
 func (r *Registry) WatcherIDs() []WatcherID {
-	ids := make([]WatcherID, 0, len(r.byConn))
-	for w := range r.byConn {
-		ids = append(ids, w)
+	var ids []WatcherID
+	for w, paths := range r.byConn {
+		for _, k := range paths {
+			if k&dataTable != 0 {
+				ids = append(ids, w)
+				break
+			}
+		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	slices.Sort(ids)
 	return ids
 }

@@ -167,13 +167,16 @@ func TestRemoveAll(t *testing.T) {
 	}
 }
 
+// TestSummary: the reports count only the data-watch table, as ZooKeeper
+// 3.8's do: child watches are not listed.
 func TestSummary(t *testing.T) {
 	r := NewRegistry()
 	r.AddData("/a", 1)
 	r.AddChild("/a", 1)
-	r.AddPersistent("/b", 1, false) // data and child tables: 2
-	r.AddPersistent("/c", 2, true)  // data table only: 1
-	want := WatchSummary{Connections: 2, Paths: 3, Total: 5}
+	r.AddPersistent("/b", 1, false)
+	r.AddPersistent("/c", 2, true)
+	r.AddChild("/d", 3) // a connection with child watches only is not listed
+	want := WatchSummary{Connections: 2, Paths: 3, Total: 3}
 	if s := r.Summary(); s != want {
 		t.Fatalf("summary %+v, want %+v", s, want)
 	}
@@ -182,6 +185,12 @@ func TestSummary(t *testing.T) {
 	}
 	if got := r.Watchers()["/c"]; !reflect.DeepEqual(got, []WatcherID{2}) {
 		t.Fatalf("Watchers()[/c] = %v", got)
+	}
+	if _, listed := r.Watchers()["/d"]; listed {
+		t.Fatal("a child-only path is listed")
+	}
+	if got := r.WatcherIDs(); !reflect.DeepEqual(got, []WatcherID{1, 2}) {
+		t.Fatalf("WatcherIDs() = %v", got)
 	}
 }
 
