@@ -1,0 +1,326 @@
+package bridge
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Transport carries replication messages between the servers of a cluster
+// over TCP: one outgoing connection to each peer for what this server sends,
+// and the peers' connections accepted for what it receives. Messages are
+// opaque, length-prefixed frames. Sending never blocks the caller: each peer
+// has a bounded queue, drained by a writer goroutine that batches frames
+// into one write; a full queue or a broken link drops messages, which the
+// replication protocol tolerates (it retransmits on its timers).
+type Transport struct {
+	self     uint64
+	listener net.Listener
+	deliver  func(from uint64, frame []byte) // frame is valid only during the call
+	log      hclog.Logger
+	opts     TransportOptions
+
+	mu     sync.Mutex
+	peers  map[uint64]*peerLink
+	closed bool
+	done   chan struct{} // closed by Close
+	wg     sync.WaitGroup
+}
+
+// TransportOptions bounds the transport.
+type TransportOptions struct {
+	MaxFrame     int           // largest frame accepted or sent
+	QueueFrames  int           // frames queued per peer before dropping
+	DialTimeout  time.Duration // one connection attempt
+	MaxBackoff   time.Duration // longest wait between attempts
+	WriteTimeout time.Duration // one batch write
+}
+
+func (o *TransportOptions) fill() {
+	if o.MaxFrame == 0 {
+		o.MaxFrame = 64 << 20
+	}
+	if o.QueueFrames == 0 {
+		o.QueueFrames = 4096
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = time.Second
+	}
+	if o.MaxBackoff == 0 {
+		o.MaxBackoff = time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 5 * time.Second
+	}
+}
+
+// helloMagic starts the first frame of a peer connection, so that a
+// stranger (a ZooKeeper client on the wrong port, say) is refused at once.
+const helloMagic = "VRKPEER1"
+
+// helloSize is the hello frame's length: the magic, the sender's and the
+// receiver's ids.
+const helloSize = len(helloMagic) + 16
+
+// ErrTransportClosed is returned by Send after Close.
+var ErrTransportClosed = errors.New("transport: closed")
+
+// NewTransport listens on listenAddr for peers and prepares links to the
+// given peers (id to address; self may be among them and is skipped).
+// deliver is called on a receiving goroutine for each frame from a peer.
+func NewTransport(self uint64, listenAddr string, peers map[uint64]string,
+	deliver func(from uint64, frame []byte), log hclog.Logger, opts TransportOptions) (*Transport, error) {
+	opts.fill()
+	ln, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: listen on %s: %w", listenAddr, err)
+	}
+	t := &Transport{self: self, listener: ln, deliver: deliver, log: log, opts: opts,
+		peers: map[uint64]*peerLink{}, done: make(chan struct{})}
+	for id, addr := range peers {
+		if id == self {
+			continue
+		}
+		l := &peerLink{t: t, id: id, addr: addr, queue: make(chan []byte, opts.QueueFrames), stop: make(chan struct{})}
+		t.peers[id] = l
+		t.wg.Add(1)
+		go l.run()
+	}
+	t.wg.Add(1)
+	go t.acceptLoop()
+	return t, nil
+}
+
+// Addr returns the address peers connect to.
+func (t *Transport) Addr() net.Addr { return t.listener.Addr() }
+
+// Send queues a frame for peer to; it is dropped if the peer's queue is
+// full. The transport keeps frame, so the caller must not reuse it.
+func (t *Transport) Send(to uint64, frame []byte) error {
+	t.mu.Lock()
+	l, ok := t.peers[to]
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		return ErrTransportClosed
+	}
+	if !ok {
+		return fmt.Errorf("transport: no peer %d", to)
+	}
+	if len(frame) > t.opts.MaxFrame {
+		return fmt.Errorf("transport: frame of %d bytes to peer %d exceeds %d", len(frame), to, t.opts.MaxFrame)
+	}
+	select {
+	case l.queue <- frame:
+	default: // full: drop, the protocol will retransmit
+	}
+	return nil
+}
+
+// Close stops every link and the listener and waits for the goroutines.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	close(t.done)
+	for _, l := range t.peers {
+		close(l.stop)
+	}
+	t.mu.Unlock()
+	err := t.listener.Close()
+	t.wg.Wait()
+	return err
+}
+
+func (t *Transport) acceptLoop() {
+	defer t.wg.Done()
+	for {
+		conn, err := t.listener.Accept()
+		if err != nil {
+			return // closed
+		}
+		t.wg.Add(1)
+		go t.receive(conn)
+	}
+}
+
+// receive reads frames from one accepted peer connection.
+func (t *Transport) receive(conn net.Conn) {
+	defer t.wg.Done()
+	defer conn.Close()
+	ended := make(chan struct{})
+	defer close(ended)
+	go func() { // close the connection when the transport closes
+		select {
+		case <-t.done:
+			conn.Close()
+		case <-ended:
+		}
+	}()
+	r := bufio.NewReaderSize(conn, 64<<10)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	hello, err := readFrame(r, nil, helloSize)
+	if err != nil || len(hello) != helloSize || string(hello[:len(helloMagic)]) != helloMagic {
+		t.log.Warn("refused a peer connection without a valid hello", "remote", conn.RemoteAddr())
+		return
+	}
+	from := binary.BigEndian.Uint64(hello[len(helloMagic):])
+	to := binary.BigEndian.Uint64(hello[len(helloMagic)+8:])
+	t.mu.Lock()
+	_, known := t.peers[from]
+	t.mu.Unlock()
+	if !known || to != t.self {
+		t.log.Warn("refused a peer connection", "remote", conn.RemoteAddr(), "from", from, "to", to)
+		return
+	}
+	conn.SetReadDeadline(time.Time{})
+	var buf []byte
+	for {
+		frame, err := readFrame(r, buf, t.opts.MaxFrame)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				t.log.Debug("peer connection ended", "from", from, "error", err)
+			}
+			return
+		}
+		buf = frame[:0]
+		t.deliver(from, frame)
+	}
+}
+
+// readFrame reads one length-prefixed frame into buf's storage.
+func readFrame(r *bufio.Reader, buf []byte, maxFrame int) ([]byte, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint32(hdr[:]))
+	if n > maxFrame {
+		return nil, fmt.Errorf("transport: frame of %d bytes exceeds %d", n, maxFrame)
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// peerLink is the outgoing side of one peer: a queue and the goroutine that
+// dials, writes in batches and redials with backoff.
+type peerLink struct {
+	t     *Transport
+	id    uint64
+	addr  string
+	queue chan []byte
+	stop  chan struct{}
+}
+
+func (l *peerLink) run() {
+	defer l.t.wg.Done()
+	backoff := 10 * time.Millisecond
+	for {
+		conn, err := net.DialTimeout("tcp", l.addr, l.t.opts.DialTimeout)
+		if err == nil {
+			backoff = 10 * time.Millisecond
+			err = l.stream(conn)
+			conn.Close()
+		}
+		select {
+		case <-l.stop:
+			return
+		default:
+		}
+		l.t.log.Debug("peer link down", "peer", l.id, "addr", l.addr, "error", err)
+		l.drain()
+		select {
+		case <-l.stop:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, l.t.opts.MaxBackoff)
+	}
+}
+
+// drain drops queued frames while the link is down: they would be stale by
+// the time a connection is back, and the protocol retransmits.
+func (l *peerLink) drain() {
+	for {
+		select {
+		case <-l.queue:
+		default:
+			return
+		}
+	}
+}
+
+// stream writes the hello, then queued frames in batches until an error.
+func (l *peerLink) stream(conn net.Conn) error {
+	w := bufio.NewWriterSize(conn, 256<<10)
+	hello := make([]byte, 0, helloSize)
+	hello = append(hello, helloMagic...)
+	hello = binary.BigEndian.AppendUint64(hello, l.t.self)
+	hello = binary.BigEndian.AppendUint64(hello, l.id)
+	if err := writeFrame(w, hello); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// A reader that notices the peer closing lets a dead link be redialed
+	// even when nothing is being sent.
+	dead := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, conn)
+		close(dead)
+	}()
+	for {
+		select {
+		case <-l.stop:
+			return nil
+		case <-dead:
+			return errors.New("peer closed the connection")
+		case frame := <-l.queue:
+			conn.SetWriteDeadline(time.Now().Add(l.t.opts.WriteTimeout))
+			if err := writeFrame(w, frame); err != nil {
+				return err
+			}
+			// Batch whatever else is queued into the same write.
+			for more := true; more; {
+				select {
+				case f := <-l.queue:
+					if err := writeFrame(w, f); err != nil {
+						return err
+					}
+				default:
+					more = false
+				}
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func writeFrame(w *bufio.Writer, frame []byte) error {
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(frame)))
+	if _, err := w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(frame)
+	return err
+}
