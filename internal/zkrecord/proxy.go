@@ -22,7 +22,7 @@ type Proxy struct {
 	rec      *Recorder
 
 	mu     sync.Mutex
-	next   int                // number of the last connection accepted
+	next   int                 // number of the last connection accepted
 	open   map[int][2]net.Conn // client and server side of each open connection
 	closed bool
 	wg     sync.WaitGroup // the accept loop and every connection's pumps
