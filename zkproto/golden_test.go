@@ -355,6 +355,15 @@ func TestGoldenValues(t *testing.T) {
 					t.Errorf("reply %+v is %d bytes, want a bare header", f.replyHeader, len(f.entry.Payload))
 				}
 			}},
+		{"createTTL with ttl 0 is BADARGUMENTS", "gozk", "C2 createTTL#37",
+			func(t *testing.T, f *goldenFrame) {
+				if r := f.request.(*zkproto.CreateTTLRequest); r.TTL != 0 || r.Flags != zkproto.ModePersistentWithTTL || r.Data != nil {
+					t.Errorf("request = %+v", r)
+				}
+				if r := pick(t, all, "gozk", "S2 createTTL#37:BADARGUMENTS"); len(r.entry.Payload) != zkproto.ReplyHeaderSize {
+					t.Errorf("BADARGUMENTS reply is %d bytes", len(r.entry.Payload))
+				}
+			}},
 		{"exists on a missing node is NONODE", "java-ops", "S1 exists#27:NONODE",
 			func(t *testing.T, f *goldenFrame) {
 				if f.replyHeader.Err != zkproto.ErrNoNode || f.reply != nil {

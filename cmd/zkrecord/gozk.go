@@ -178,6 +178,18 @@ func runGoZK(ctx context.Context, env *env, p *zkrecord.Proxy, rec *zkrecord.Rec
 			return ctx.Err()
 		}
 	}
+	steps = []goZKStep{
+		{"CreateTTL /gozk/badttl with ttl 0: BADARGUMENTS (go-zookeeper does not check the ttl)", func(c *zk.Conn) (any, error) {
+			return c.CreateTTL("/gozk/badttl", nil, zk.FlagTTL, open, 0)
+		}, []error{zk.ErrBadArguments}},
+		{"Create /gozk/c4 with FlagContainer but opcode create (what does the server make of it?)", func(c *zk.Conn) (any, error) {
+			return c.Create("/gozk/c4", nil, zk.FlagContainer, open)
+		}, nil},
+		{"Exists /gozk/c4", func(c *zk.Conn) (any, error) { _, st, err := c.Exists("/gozk/c4"); return st, err }, nil},
+	}
+	if err := run(steps); err != nil {
+		return err
+	}
 	rec.Comment("go-zookeeper: idle until it pings (xid -2)")
 	err = rec.WaitFor(ctx, func(es []zkrecord.Entry) bool {
 		for _, e := range es {

@@ -18,7 +18,8 @@ var scenarios = []scenario{
 		about: "create in every mode (-s -e -c -t, null data), get/set/stat/ls/ls -s/ls -R, ACLs and auth,\n" +
 			"getEphemerals, getAllChildrenNumber, whoami, sync, addWatch, watches firing, removewatches,\n" +
 			"deleteall (multi of deletes), quotas, config, reconfig, close and connect,\n" +
-			"errors NODEEXISTS NONODE NOCHILDRENFOREPHEMERALS BADARGUMENTS BADVERSION NOAUTH INVALIDACL NOTEMPTY NOWATCHER RECONFIGDISABLED AUTHFAILED",
+			"errors NODEEXISTS NONODE NOCHILDRENFOREPHEMERALS BADVERSION NOAUTH INVALIDACL NOTEMPTY NOWATCHER RECONFIGDISABLED AUTHFAILED\n" +
+			"(zkCli checks a TTL of 0 itself and sends nothing)",
 		run: func(ctx context.Context, env *env, p *zkrecord.Proxy, rec *zkrecord.Recorder) error {
 			cmds := make([]string, len(zkCliCommands))
 			for i, c := range zkCliCommands {
@@ -53,7 +54,8 @@ var scenarios = []scenario{
 		client: "go-zookeeper github.com/go-zookeeper/zk v1.0.4 (44-byte ConnectRequest, no readOnly byte)",
 		about: "create (all flags, protected ephemeral sequential), CreateContainer, CreateTTL, get/set/exists/children,\n" +
 			"ACLs, auth with a client xid, sync, multi success and failure, reconfig with null buffers,\n" +
-			"watches firing, setWatches after a cut connection, ping, close",
+			"watches firing, setWatches after a cut connection, createTTL with ttl 0 (BADARGUMENTS),\n" +
+			"create with the container flag under opcode create, ping, close",
 		run: runGoZK,
 	},
 	{
