@@ -2,7 +2,10 @@ module github.com/vrkeeper/vrkeeper
 
 go 1.26.8
 
-require github.com/hashicorp/go-hclog v1.6.3
+require (
+	github.com/go-zookeeper/zk v1.0.4
+	github.com/hashicorp/go-hclog v1.6.3
+)
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
