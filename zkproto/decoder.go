@@ -178,6 +178,16 @@ func (d *Decoder) commonString() string {
 	return string(v)
 }
 
+// NullableString reads a ustring and whether it was null (-1), for the few
+// fields where ZooKeeper tells null from empty (ReconfigRequest).
+func (d *Decoder) NullableString() (s string, null bool) {
+	v := d.BytesView()
+	if v == nil {
+		return "", d.err == nil
+	}
+	return string(v), false
+}
+
 // minStringSize is the smallest encoding of a vector's string element.
 const minStringSize = 4
 

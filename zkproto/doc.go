@@ -20,4 +20,6 @@
 // ZooKeeper stores and returns the difference (a node created with null data
 // reads back as -1). Strings and vectors have no null in Go: -1 decodes to ""
 // or nil, and "" and nil encode as length 0, as go-zookeeper writes them.
+// The exception is ReconfigRequest, whose strings carry a null flag because
+// clients send null there and ZooKeeper reads meaning into it.
 package zkproto

@@ -35,6 +35,15 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// AppendNullableString appends a ustring, or the null length -1 if null is
+// set (s is then ignored).
+func AppendNullableString(b []byte, s string, null bool) []byte {
+	if null {
+		return AppendInt32(b, -1)
+	}
+	return AppendString(b, s)
+}
+
 // AppendStrings appends a vector of ustrings; nil is written as an empty vector.
 func AppendStrings(b []byte, v []string) []byte {
 	b = AppendInt32(b, int32(len(v)))

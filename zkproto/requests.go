@@ -223,26 +223,35 @@ func (r *SyncRequest) Decode(d *Decoder) error {
 
 // ReconfigRequest is the body of reconfig: incremental (joining and leaving
 // servers) or bulk (new members), conditional on CurConfigID unless it is -1.
+//
+// Clients send null for the strings they leave out (Java's null, go-zookeeper's
+// nil buffer, kazoo's None), and ZooKeeper tells an incremental reconfig from
+// a bulk one by which strings are null, so each string carries a null flag;
+// a null string decodes as "" with its flag set and encodes as -1.
 type ReconfigRequest struct {
 	JoiningServers string
 	LeavingServers string
 	NewMembers     string
 	CurConfigID    int64
+
+	JoiningServersNull bool // JoiningServers was (or is to be sent as) null
+	LeavingServersNull bool // LeavingServers was (or is to be sent as) null
+	NewMembersNull     bool // NewMembers was (or is to be sent as) null
 }
 
 // Append implements Record.
 func (r *ReconfigRequest) Append(b []byte) []byte {
-	b = AppendString(b, r.JoiningServers)
-	b = AppendString(b, r.LeavingServers)
-	b = AppendString(b, r.NewMembers)
+	b = AppendNullableString(b, r.JoiningServers, r.JoiningServersNull)
+	b = AppendNullableString(b, r.LeavingServers, r.LeavingServersNull)
+	b = AppendNullableString(b, r.NewMembers, r.NewMembersNull)
 	return AppendInt64(b, r.CurConfigID)
 }
 
 // Decode implements Record.
 func (r *ReconfigRequest) Decode(d *Decoder) error {
-	r.JoiningServers = d.String()
-	r.LeavingServers = d.String()
-	r.NewMembers = d.String()
+	r.JoiningServers, r.JoiningServersNull = d.NullableString()
+	r.LeavingServers, r.LeavingServersNull = d.NullableString()
+	r.NewMembers, r.NewMembersNull = d.NullableString()
 	r.CurConfigID = d.Int64()
 	return d.Err()
 }
