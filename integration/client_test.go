@@ -73,3 +73,6 @@ func mustHaveEvent(t *testing.T, ch <-chan zk.Event, want zk.EventType, path str
 		t.Fatalf("no %v event on %s before the reply that saw the change", want, path)
 	}
 }
+
+// quiet discards go-zookeeper's log.
+var quiet = log.New(io.Discard, "", 0)

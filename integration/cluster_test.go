@@ -53,6 +53,7 @@ type server struct {
 	id         int
 	clientAddr string
 	peerAddr   string
+	electPort  string // ZooKeeper's election port; vrkeeper accepts and ignores it
 	dir        string
 	cmd        *exec.Cmd
 	exited     chan struct{}
@@ -89,6 +90,7 @@ func startCluster(t *testing.T, n int) *cluster {
 			id:         i,
 			clientAddr: net.JoinHostPort(host, freePort(t, host)),
 			peerAddr:   net.JoinHostPort(host, freePort(t, host)),
+			electPort:  freePort(t, host),
 			dir:        filepath.Join(base, fmt.Sprintf("s%d", i)),
 		}
 		c.servers = append(c.servers, s)
@@ -127,8 +129,7 @@ func (c *cluster) zooCfg(s *server) string {
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {
 			ph, pp, _ := net.SplitHostPort(o.peerAddr)
-			// ZooKeeper needs a real election port; vrkeeper ignores it.
-			fmt.Fprintf(&b, "server.%d=%s:%s:%s\n", o.id, ph, pp, freePort(c.t, ph))
+			fmt.Fprintf(&b, "server.%d=%s:%s:%s\n", o.id, ph, pp, o.electPort)
 		}
 	}
 	return b.String()
