@@ -7,13 +7,23 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/frontend"
+	"github.com/vrkeeper/vrkeeper/tree"
 )
 
 // version is the vrkeeper release; srvr reports it in ZooKeeper's format.
@@ -124,7 +134,51 @@ func setIf(dst *string, v string) {
 
 // serve runs the server until SIGTERM or SIGINT.
 func serve(cfg Config, stderr io.Writer) error {
-	_ = cfg
-	_ = time.Second
-	return errors.New("serve: the server has not landed yet (issue 6)")
+	log := hclog.New(&hclog.LoggerOptions{Name: "vrkeeper", Output: stderr, Level: hclog.Info})
+	if len(cfg.Servers) > 1 {
+		return errors.New("serve: clusters need the replicated runtime, which has not landed yet (issue 6)")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	srv := frontend.New(frontend.Config{
+		ClientAddr:        cfg.ClientAddr,
+		MinSessionTimeout: cfg.MinSessionTimeout,
+		MaxSessionTimeout: cfg.MaxSessionTimeout,
+		MaxClientCnxns:    cfg.MaxClientCnxns,
+		FourLetterWords:   cfg.FourLetterWords,
+		MaxPacketSize:     cfg.MaxPacketSize,
+		SequentialReads:   cfg.ReadMode == readModeSequential,
+		SuperDigest:       cfg.SuperDigest,
+		TickTime:          cfg.TickTime,
+		Conf:              cfg.confLines(),
+	}, log.Named("frontend"))
+	node := bridge.NewStandalone(bridge.Options{
+		Tick: min(cfg.TickTime/4, 100*time.Millisecond),
+		Tree: tree.Config{ExtendedTypes: cfg.ExtendedTypes},
+	}, srv.Handler(), log.Named("bridge"))
+	nodeErr := make(chan error, 1)
+	go func() { nodeErr <- node.Run(ctx) }()
+	log.Info("serving", "client", cfg.ClientAddr, "data", cfg.DataDir)
+	serveErr := srv.Serve(ctx, node)
+	stop()
+	if err := <-nodeErr; err != nil {
+		return err
+	}
+	return serveErr
+}
+
+// confLines are what the conf word prints.
+func (cfg *Config) confLines() [][2]string {
+	_, port, _ := net.SplitHostPort(cfg.ClientAddr)
+	return [][2]string{
+		{"clientPort", port},
+		{"dataDir", cfg.DataDir},
+		{"dataLogDir", cfg.DataLogDir},
+		{"tickTime", strconv.Itoa(int(cfg.TickTime / time.Millisecond))},
+		{"maxClientCnxns", strconv.Itoa(cfg.MaxClientCnxns)},
+		{"minSessionTimeout", strconv.Itoa(int(cfg.MinSessionTimeout / time.Millisecond))},
+		{"maxSessionTimeout", strconv.Itoa(int(cfg.MaxSessionTimeout / time.Millisecond))},
+		{"serverId", strconv.Itoa(cfg.ID)},
+		{"readMode", cfg.ReadMode},
+	}
 }

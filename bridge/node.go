@@ -1,0 +1,208 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/tree"
+)
+
+// Entry is one committed command with its op-number, which is its zxid.
+type Entry struct {
+	Zxid int64
+	Cmd  []byte
+}
+
+// replicator is what the node needs from replication: a way to propose
+// commands, a stream of committed ones, and quorum-confirmed read indexes.
+type replicator interface {
+	// propose hands a command to replication; it may be dropped (no
+	// primary, full queue), which the proposer learns from a role change or
+	// never seeing it applied.
+	propose(cmd []byte)
+	// readIndex asks for an op-number such that a read served once it is
+	// applied is linearizable; done runs on any goroutine.
+	readIndex(done func(index int64, ok bool))
+	// committed delivers committed entries in order.
+	committed() <-chan []Entry
+	// roles delivers role changes.
+	roles() <-chan Role
+	// close stops replication.
+	close() error
+}
+
+// Node is one server's runtime: the apply goroutine owns the tree and
+// calls the Handler; replication runs beside it.
+type Node struct {
+	log     hclog.Logger
+	tree    *tree.Tree
+	handler Handler
+	repl    replicator
+	tick    time.Duration
+
+	tasksMu sync.Mutex
+	tasks   []func(*Apply) // submitted work, run on the apply goroutine
+	wake    chan struct{}
+
+	// Owned by the apply goroutine.
+	apply   Apply
+	out     tree.Output
+	waiters readWaiters
+	role    Role
+}
+
+// Apply is the handle the apply goroutine gives to handlers and tasks. It is
+// valid only on that goroutine.
+type Apply struct {
+	n       *Node
+	applied int64
+}
+
+// Tree returns the tree, for reads. Never modify it but through commands.
+func (a *Apply) Tree() *tree.Tree { return a.n.tree }
+
+// Applied returns the zxid of the last applied command.
+func (a *Apply) Applied() int64 { return a.applied }
+
+// Role returns the server's current role.
+func (a *Apply) Role() Role { return a.n.role }
+
+// Now returns the wall clock in ms since the epoch, for command times.
+func (a *Apply) Now() int64 { return time.Now().UnixMilli() }
+
+// Propose hands a command to replication. Its outcome arrives through
+// Handler.Applied, or never if it was lost (see Handler.RoleChanged).
+func (a *Apply) Propose(cmd []byte) { a.n.repl.propose(cmd) }
+
+// AfterReadIndex runs fn on the apply goroutine once a quorum-confirmed read
+// index has been applied: the state fn sees then reflects every write
+// acknowledged before AfterReadIndex was called. If no index can be had
+// (no primary), fn runs with ok false.
+func (a *Apply) AfterReadIndex(fn func(a *Apply, ok bool)) {
+	n := a.n
+	n.repl.readIndex(func(index int64, ok bool) {
+		n.Submit(func(a *Apply) {
+			if !ok {
+				fn(a, false)
+				return
+			}
+			n.waiters.add(index, fn)
+			n.releaseReads()
+		})
+	})
+}
+
+// readWaiters are reads waiting for their index to be applied, kept sorted.
+type readWaiters struct {
+	list []readWaiter
+}
+
+type readWaiter struct {
+	index int64
+	fn    func(*Apply, bool)
+}
+
+func (w *readWaiters) add(index int64, fn func(*Apply, bool)) {
+	i := sort.Search(len(w.list), func(i int) bool { return w.list[i].index > index })
+	w.list = append(w.list, readWaiter{})
+	copy(w.list[i+1:], w.list[i:])
+	w.list[i] = readWaiter{index, fn}
+}
+
+// releaseReads runs the waiters whose index has been applied.
+func (n *Node) releaseReads() {
+	k := 0
+	for k < len(n.waiters.list) && n.waiters.list[k].index <= n.apply.applied {
+		k++
+	}
+	ready := n.waiters.list[:k]
+	for _, w := range ready {
+		w.fn(&n.apply, true)
+	}
+	n.waiters.list = append(n.waiters.list[:0], n.waiters.list[k:]...)
+}
+
+// Submit queues fn to run on the apply goroutine. Tasks submitted together
+// run in one batch, in order.
+func (n *Node) Submit(fn func(*Apply)) {
+	n.tasksMu.Lock()
+	n.tasks = append(n.tasks, fn)
+	n.tasksMu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run drives the apply goroutine until ctx ends.
+func (n *Node) Run(ctx context.Context) error {
+	ticker := time.NewTicker(n.tick)
+	defer ticker.Stop()
+	var batch []func(*Apply)
+	for {
+		select {
+		case <-ctx.Done():
+			return n.repl.close()
+		case entries := <-n.repl.committed():
+			for _, e := range entries {
+				if err := n.applyEntry(e); err != nil {
+					return err
+				}
+			}
+			n.releaseReads()
+		case role := <-n.repl.roles():
+			n.role = role
+			n.handler.RoleChanged(&n.apply, role)
+		case <-n.wake:
+			n.tasksMu.Lock()
+			batch, n.tasks = n.tasks, batch[:0]
+			n.tasksMu.Unlock()
+			for i, fn := range batch {
+				fn(&n.apply)
+				batch[i] = nil
+			}
+		case <-ticker.C:
+			n.handler.Tick(&n.apply)
+		}
+	}
+}
+
+func (n *Node) applyEntry(e Entry) error {
+	if err := n.tree.Apply(e.Zxid, e.Cmd, &n.out); err != nil {
+		// A command that every replica committed but this one cannot apply
+		// means the replicas disagree: stop rather than diverge.
+		return fmt.Errorf("bridge: apply zxid %#x: %w", e.Zxid, err)
+	}
+	n.apply.applied = e.Zxid
+	n.handler.Applied(&n.apply, e.Zxid, &n.out)
+	return nil
+}
+
+// Options configures a node.
+type Options struct {
+	Tick time.Duration // how often Handler.Tick runs
+	Tree tree.Config
+}
+
+// NewStandalone returns a single-node server's runtime whose replication
+// is the in-memory stand-in (no durability).
+func NewStandalone(opts Options, handler Handler, log hclog.Logger) *Node {
+	if opts.Tick == 0 {
+		opts.Tick = 100 * time.Millisecond
+	}
+	t := tree.New(opts.Tree)
+	n := &Node{
+		log:     log,
+		tree:    t,
+		handler: handler,
+		repl:    newMemReplicator(t.LastZxid()),
+		tick:    opts.Tick,
+		wake:    make(chan struct{}, 1),
+	}
+	n.apply.n = n
+	return n
+}

@@ -1,0 +1,262 @@
+package frontend
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// conn is one client connection. Its reader goroutine decodes frames and
+// submits them, in order, to the core on the apply goroutine; replies and
+// events leave through the outbox. Fields marked "core" belong to the apply
+// goroutine.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	id     uint64
+	ip     string
+	remote string
+	out    *outbox
+	// slots bounds the requests read but not yet answered: the reader takes
+	// one per request, the core gives it back with the reply.
+	slots chan struct{}
+
+	established time.Time
+	received    atomic.Int64
+	sent        atomic.Int64
+	lastHeard   atomic.Int64 // ms, any frame from the client
+	timeoutMs   atomic.Int32 // negotiated, once the session is open
+	closed      atomic.Bool
+
+	statsMu sync.Mutex // guards the per-request statistics below
+	st      connStatsLive
+
+	// core
+	sess    *sessionState // nil until the session is open on this conn
+	auth    []zkproto.Id  // identities: the ip id, then digest ids
+	waiting []*request    // requests that came before the session opened
+	hasRO   bool          // the client sent the readOnly byte
+	gone    bool          // closed; the core forgets it
+}
+
+type connStatsLive struct {
+	lastOp     string
+	lastCxid   int32
+	lastZxid   int64
+	lastResp   time.Time
+	lastLat    int64
+	minLat     int64
+	maxLat     int64
+	totalLat   int64
+	answered   int64
+	sessionID  int64
+	hasSession bool
+}
+
+func newConn(s *Server, nc net.Conn, id uint64, ip string) *conn {
+	c := &conn{
+		srv:         s,
+		nc:          nc,
+		id:          id,
+		ip:          ip,
+		remote:      nc.RemoteAddr().String(),
+		slots:       make(chan struct{}, s.cfg.MaxOutstanding),
+		established: time.Now(),
+	}
+	c.out = newOutbox(nc, s.cfg.MaxQueuedBytes, 30*time.Second)
+	return c
+}
+
+// errClosedByServer ends a reader whose connection the core closed.
+var errClosedByServer = errors.New("frontend: connection closed by the server")
+
+// serve runs the connection's reader until the connection ends.
+func (c *conn) serve() {
+	defer c.finish()
+	fr := zkproto.NewFrameReader(c.nc, c.srv.cfg.MaxPacketSize)
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
+	payload, word, err := fr.ReadFirst()
+	if err != nil {
+		return
+	}
+	if word != "" {
+		c.fourLetter(word, fr)
+		return
+	}
+	var req zkproto.ConnectRequest
+	if err := zkproto.Unmarshal(payload, &req); err != nil {
+		c.srv.log.Debug("bad connect request", "remote", c.remote, "error", err)
+		return
+	}
+	c.received.Add(1)
+	c.lastHeard.Store(time.Now().UnixMilli())
+	c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connect(a, c, &req) })
+	var h zkproto.RequestHeader
+	var d zkproto.Decoder
+	for {
+		if t := c.timeoutMs.Load(); t > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Millisecond))
+		}
+		frame, err := fr.ReadFrame()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !c.closed.Load() {
+				c.srv.log.Debug("connection ended", "remote", c.remote, "error", err)
+			}
+			return
+		}
+		c.received.Add(1)
+		c.lastHeard.Store(time.Now().UnixMilli())
+		d.Reset(frame)
+		if h.Decode(&d) != nil {
+			return // a frame too short for a header: ZooKeeper closes too
+		}
+		r := &request{
+			xid:     h.Xid,
+			op:      h.Type,
+			body:    bytes.Clone(frame[zkproto.RequestHeaderSize:]),
+			arrived: time.Now(),
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.out.done:
+			return
+		}
+		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
+	}
+}
+
+// finish runs when the reader stops: the core forgets the connection.
+func (c *conn) finish() {
+	c.closed.Store(true)
+	c.out.closeAfterFlush()
+	if c.srv.node != nil {
+		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connGone(c) })
+	}
+	<-c.out.done
+	c.nc.Close()
+}
+
+// send queues a reply frame. It is called on the apply goroutine.
+func (c *conn) send(h *zkproto.ReplyHeader, body []byte) {
+	c.out.append(func(b []byte) []byte {
+		b, start := zkproto.StartFrame(b)
+		b = h.Append(b)
+		if h.Err == zkproto.OK {
+			b = append(b, body...)
+		}
+		return zkproto.FinishFrame(b, start)
+	})
+	c.sent.Add(1)
+}
+
+// sendEvent queues a watch notification.
+func (c *conn) sendEvent(typ zkproto.EventType, path []byte) {
+	c.out.append(func(b []byte) []byte {
+		b, start := zkproto.StartFrame(b)
+		h := zkproto.ReplyHeader{Xid: zkproto.NotificationXid, Zxid: -1}
+		b = h.Append(b)
+		b = zkproto.AppendInt32(b, int32(typ))
+		b = zkproto.AppendInt32(b, int32(zkproto.StateSyncConnected))
+		b = zkproto.AppendInt32(b, int32(len(path)))
+		b = append(b, path...)
+		return zkproto.FinishFrame(b, start)
+	})
+	c.sent.Add(1)
+}
+
+// close ends the connection after what is queued is written.
+func (c *conn) close() {
+	c.closed.Store(true)
+	c.out.closeAfterFlush()
+}
+
+// answered records a reply's statistics and returns its latency in ms;
+// called on the apply goroutine.
+func (c *conn) answered(r *request, zxid int64) int64 {
+	lat := time.Since(r.arrived).Milliseconds()
+	c.statsMu.Lock()
+	st := &c.st
+	st.lastOp = opAbbrev(r.op)
+	st.lastCxid = r.xid
+	st.lastZxid = zxid
+	st.lastResp = time.Now()
+	st.lastLat = lat
+	if st.answered == 0 || lat < st.minLat {
+		st.minLat = lat
+	}
+	st.maxLat = max(st.maxLat, lat)
+	st.totalLat += lat
+	st.answered++
+	c.statsMu.Unlock()
+	select {
+	case <-c.slots:
+	default:
+	}
+	return lat
+}
+
+func (c *conn) stats() ConnStats {
+	c.statsMu.Lock()
+	st := c.st
+	c.statsMu.Unlock()
+	cs := ConnStats{
+		Remote: c.remote, Interest: 1, Queued: len(c.slots),
+		Received: c.received.Load(), Sent: c.sent.Load(),
+	}
+	if st.hasSession {
+		cs.SessionID = st.sessionID
+		cs.LastOp = st.lastOp
+		if cs.LastOp == "" {
+			cs.LastOp = "NA"
+		}
+		cs.Established = c.established
+		cs.TimeoutMs = c.timeoutMs.Load()
+		cs.LastCxid, cs.LastZxid, cs.LastResp = st.lastCxid, st.lastZxid, st.lastResp
+		cs.LastLatMs, cs.MinLatMs, cs.MaxLatMs = st.lastLat, st.minLat, st.maxLat
+		if st.answered > 0 {
+			cs.AvgLatMs = st.totalLat / st.answered
+		}
+	}
+	return cs
+}
+
+// opAbbrev is the four-letter abbreviation cons prints for an op (as
+// ZooKeeper's Request.op2String).
+func opAbbrev(op zkproto.OpCode) string {
+	switch op {
+	case zkproto.OpCreate, zkproto.OpCreate2, zkproto.OpCreateContainer, zkproto.OpCreateTTL:
+		return "CREA"
+	case zkproto.OpDelete:
+		return "DELE"
+	case zkproto.OpExists:
+		return "EXIS"
+	case zkproto.OpGetData:
+		return "GETD"
+	case zkproto.OpSetData:
+		return "SETD"
+	case zkproto.OpGetACL:
+		return "GETA"
+	case zkproto.OpSetACL:
+		return "SETA"
+	case zkproto.OpGetChildren, zkproto.OpGetChildren2:
+		return "GETC"
+	case zkproto.OpSync:
+		return "SYNC"
+	case zkproto.OpPing:
+		return "PING"
+	case zkproto.OpMulti, zkproto.OpMultiRead:
+		return "MULT"
+	case zkproto.OpCloseSession:
+		return "CLOS"
+	case zkproto.OpSetWatches, zkproto.OpSetWatches2:
+		return "SETW"
+	}
+	return op.String()
+}

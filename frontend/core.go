@@ -1,0 +1,191 @@
+package frontend
+
+import (
+	"bytes"
+	"crypto/rand"
+	"time"
+
+	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/tree"
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// core is the frontend's state that must move in step with the tree: the
+// sessions connected here and their queues of requests, the watch
+// registry, the reads waiting for a read index. It lives on the node's
+// apply goroutine (it is the node's Handler), so a watch registered by a
+// read and the events of the writes applied after it are ordered by that
+// goroutine alone, and an event is always queued on a connection before
+// any reply that reflects its change.
+type core struct {
+	s        *Server
+	sessions map[int64]*sessionState // sessions with a connection here
+	conns    map[WatcherID]*conn
+	registry *Registry
+	// opening maps the password of a proposed open-session command to the
+	// connection waiting for it.
+	opening map[string]*conn
+
+	// Reads wait for a read index in rounds: one round in flight, and the
+	// reads that arrive meanwhile share the next one.
+	collecting    []readRef
+	roundInFlight bool
+
+	renew        renewState
+	primarySince time.Time
+	role         bridge.Role
+	stats        serverCounters
+	scratch      []byte
+}
+
+// sessionState is a session whose connection is on this server.
+type sessionState struct {
+	id    int64
+	conn  *conn
+	queue []*request // requests in arrival order, not yet answered
+}
+
+// readRef is a read waiting for a read index.
+type readRef struct {
+	c *conn
+	r *request
+}
+
+// serverCounters are the latency figures srvr reports.
+type serverCounters struct {
+	minLat, maxLat, totalLat, count int64
+}
+
+func newCore(s *Server) *core {
+	return &core{
+		s:        s,
+		sessions: map[int64]*sessionState{},
+		conns:    map[WatcherID]*conn{},
+		registry: NewRegistry(),
+		opening:  map[string]*conn{},
+	}
+}
+
+// negotiate clamps a requested session timeout into [min, max] (ms).
+func (k *core) negotiate(requested int32) int32 {
+	lo := int32(k.s.cfg.MinSessionTimeout / time.Millisecond)
+	hi := int32(k.s.cfg.MaxSessionTimeout / time.Millisecond)
+	return min(max(requested, lo), hi)
+}
+
+// connect handles a ConnectRequest: a new session is proposed; a session
+// to resume is checked (after a read index, so a server that is behind does
+// not call a live session expired) and attached.
+func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
+	if c.gone {
+		return
+	}
+	k.conns[WatcherID(c.id)] = c
+	c.hasRO = req.HasReadOnly
+	c.auth = append(c.auth[:0], tree.IPID(c.ip))
+	timeout := k.negotiate(req.TimeOut)
+	if req.SessionID == 0 && req.LastZxidSeen <= a.Applied() {
+		k.open(a, c, timeout)
+		return
+	}
+	a.AfterReadIndex(func(a *bridge.Apply, ok bool) {
+		if c.gone {
+			return
+		}
+		if !ok || req.LastZxidSeen > a.Applied() {
+			// ZooKeeper closes without an answer; the client tries another
+			// server.
+			c.close()
+			return
+		}
+		if req.SessionID == 0 {
+			k.open(a, c, timeout)
+			return
+		}
+		info, found := a.Tree().Session(req.SessionID)
+		if !found || !bytes.Equal(info.Passwd, req.Passwd) {
+			k.refuse(c)
+			return
+		}
+		k.attach(a, c, req.SessionID, timeout, info.Passwd)
+		// Mark the session alive at once: it may have been silent while the
+		// client looked for a server.
+		a.Propose(tree.AppendRenewSessions(nil, a.Now(), []int64{req.SessionID}))
+	})
+}
+
+// open proposes a new session.
+func (k *core) open(a *bridge.Apply, c *conn, timeout int32) {
+	passwd := make([]byte, zkproto.PasswordSize)
+	rand.Read(passwd)
+	k.opening[string(passwd)] = c
+	c.timeoutMs.Store(timeout)
+	a.Propose(tree.AppendOpenSession(nil, a.Now(), timeout, passwd))
+}
+
+// refuse answers a resume of an unknown or expired session, or one with the
+// wrong password, as ZooKeeper does: timeout 0, session 0, then close.
+func (k *core) refuse(c *conn) {
+	resp := zkproto.ConnectResponse{Passwd: make([]byte, zkproto.PasswordSize), HasReadOnly: c.hasRO}
+	c.out.append(func(b []byte) []byte { return zkproto.AppendRecordFrame(b, &resp) })
+	c.close()
+}
+
+// attach makes c the connection of session id and answers the handshake.
+// A connection the session had before on this server is closed: the newer
+// connection wins, as in ZooKeeper.
+func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd []byte) {
+	sess := k.sessions[id]
+	if sess == nil {
+		sess = &sessionState{id: id}
+		k.sessions[id] = sess
+	}
+	if old := sess.conn; old != nil && old != c {
+		k.detach(old)
+		old.close()
+	}
+	sess.conn = c
+	c.sess = sess
+	c.timeoutMs.Store(timeout)
+	c.statsMu.Lock()
+	c.st.sessionID, c.st.hasSession = id, true
+	c.statsMu.Unlock()
+	resp := zkproto.ConnectResponse{TimeOut: timeout, SessionID: id, Passwd: passwd, HasReadOnly: c.hasRO}
+	c.out.append(func(b []byte) []byte { return zkproto.AppendRecordFrame(b, &resp) })
+	waiting := c.waiting
+	c.waiting = nil
+	for _, r := range waiting {
+		k.process(a, c, r)
+	}
+}
+
+// detach separates c from its session, dropping its unanswered requests.
+func (k *core) detach(c *conn) {
+	sess := c.sess
+	if sess == nil {
+		return
+	}
+	c.sess = nil
+	if sess.conn == c {
+		sess.conn = nil
+		sess.queue = nil
+		delete(k.sessions, sess.id)
+	}
+}
+
+// connGone forgets a closed connection.
+func (k *core) connGone(c *conn) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	k.detach(c)
+	k.registry.RemoveAll(WatcherID(c.id))
+	delete(k.conns, WatcherID(c.id))
+	for p, oc := range k.opening {
+		if oc == c {
+			delete(k.opening, p)
+		}
+	}
+	c.waiting = nil
+}

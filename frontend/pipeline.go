@@ -1,0 +1,303 @@
+package frontend
+
+import (
+	"strings"
+
+	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/tree"
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// request takes a request from c's reader.
+func (k *core) request(a *bridge.Apply, c *conn, r *request) {
+	if c.gone {
+		return
+	}
+	if c.sess == nil {
+		// The session is still being opened or resumed: clients send their
+		// first requests (auth, setWatches) right behind the handshake.
+		c.waiting = append(c.waiting, r)
+		return
+	}
+	k.process(a, c, r)
+}
+
+// process starts serving r and answers what can be answered.
+func (k *core) process(a *bridge.Apply, c *conn, r *request) {
+	sess := c.sess
+	if r.op == zkproto.OpAuth && r.xid == zkproto.AuthXid {
+		// Auth with its reserved xid is answered at once, out of band, as
+		// ZooKeeper does; later requests see the new identities.
+		k.auth(a, c, r)
+		return
+	}
+	r.kind = classify(r.op)
+	sess.queue = append(sess.queue, r)
+	switch r.kind {
+	case kindWrite:
+		k.scratch = tree.AppendClientWrite(k.scratch[:0], &tree.ClientWrite{
+			SessionID: sess.id, Cxid: r.xid, Time: a.Now(), Auth: c.auth, Op: r.op, Body: r.body,
+		})
+		a.Propose(append([]byte(nil), k.scratch...))
+		if r.op == zkproto.OpCloseSession {
+			r.closeAfter = true
+		}
+	case kindRead:
+		if k.s.cfg.SequentialReads {
+			r.ready = true
+		} else {
+			k.awaitReadIndex(a, c, r)
+		}
+	case kindSync:
+		k.awaitReadIndex(a, c, r)
+	case kindLocal:
+		r.ready = true
+	}
+	k.pump(a, sess)
+}
+
+// awaitReadIndex queues r for the next read-index round.
+func (k *core) awaitReadIndex(a *bridge.Apply, c *conn, r *request) {
+	k.collecting = append(k.collecting, readRef{c, r})
+	if !k.roundInFlight {
+		k.startRound(a)
+	}
+}
+
+// startRound asks for one read index for every read collected so far.
+func (k *core) startRound(a *bridge.Apply) {
+	batch := k.collecting
+	k.collecting = nil
+	k.roundInFlight = true
+	a.AfterReadIndex(func(a *bridge.Apply, ok bool) {
+		k.roundInFlight = false
+		for _, ref := range batch {
+			if ref.c.gone || ref.c.sess == nil {
+				continue
+			}
+			if !ok {
+				// No primary to confirm the read: the client will retry
+				// elsewhere, as with a ZooKeeper follower that lost its leader.
+				ref.c.close()
+				continue
+			}
+			ref.r.ready = true
+		}
+		for _, ref := range batch {
+			if !ref.c.gone && ref.c.sess != nil {
+				k.pump(a, ref.c.sess)
+			}
+		}
+		if len(k.collecting) > 0 {
+			k.startRound(a)
+		}
+	})
+}
+
+// pump sends the replies at the head of the session's queue that are known
+// or can be computed now, in request order.
+func (k *core) pump(a *bridge.Apply, sess *sessionState) {
+	c := sess.conn
+	for len(sess.queue) > 0 && c != nil {
+		r := sess.queue[0]
+		if !r.done {
+			if r.kind == kindWrite || !r.ready {
+				return
+			}
+			k.execute(a, c, r)
+		}
+		sess.queue[0] = nil
+		sess.queue = sess.queue[1:]
+		k.reply(a, c, r)
+		if r.closeAfter {
+			k.detach(c)
+			c.close()
+			return
+		}
+	}
+}
+
+// reply sends r's answer.
+func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
+	h := zkproto.ReplyHeader{Xid: r.xid, Zxid: a.Applied(), Err: r.code}
+	if r.op == zkproto.OpAuth {
+		h.Zxid = 0 // ZooKeeper answers auth outside the pipeline, at zxid 0
+	}
+	c.send(&h, r.reply)
+	lat := c.answered(r, h.Zxid)
+	st := &k.stats
+	if st.count == 0 || lat < st.minLat {
+		st.minLat = lat
+	}
+	st.maxLat = max(st.maxLat, lat)
+	st.totalLat += lat
+	st.count++
+}
+
+// execute computes the answer of a read or local request at the head of
+// its session's queue, against the current tree.
+func (k *core) execute(a *bridge.Apply, c *conn, r *request) {
+	r.done = true
+	t := a.Tree()
+	switch r.kind {
+	case kindRead, kindSync:
+		r.reply, r.code = t.Read(r.op, r.body, c.sess.id, c.auth, nil)
+		k.registerWatch(c, r)
+		return
+	}
+	switch r.op {
+	case zkproto.OpPing:
+		r.code = zkproto.OK
+	case zkproto.OpAuth:
+		k.applyAuth(c, r)
+		r.closeAfter = r.code != zkproto.OK
+	case zkproto.OpSetWatches, zkproto.OpSetWatches2:
+		r.code = k.setWatches(t, c, r)
+	case zkproto.OpCheckWatches, zkproto.OpRemoveWatches:
+		var req zkproto.CheckWatchesRequest // same layout as RemoveWatchesRequest
+		if zkproto.Unmarshal(r.body, &req) != nil {
+			r.code = zkproto.ErrMarshallingError
+			return
+		}
+		var found bool
+		if r.op == zkproto.OpCheckWatches {
+			found = k.registry.Has(req.Path, WatcherID(c.id), req.Type)
+		} else {
+			found = k.registry.Remove(req.Path, WatcherID(c.id), req.Type)
+		}
+		if !found {
+			r.code = zkproto.ErrNoWatcher
+		}
+	case zkproto.OpAddWatch:
+		var req zkproto.AddWatchRequest
+		if zkproto.Unmarshal(r.body, &req) != nil {
+			r.code = zkproto.ErrMarshallingError
+			return
+		}
+		switch req.Mode {
+		case zkproto.AddWatchPersistent, zkproto.AddWatchPersistentRecursive:
+			k.registry.AddPersistent(req.Path, WatcherID(c.id), req.Mode == zkproto.AddWatchPersistentRecursive)
+			r.reply = zkproto.AppendInt32(nil, 0) // ErrorResponse{OK}
+		default:
+			r.code = zkproto.ErrBadArguments
+		}
+	case zkproto.OpWhoAmI:
+		resp := zkproto.WhoAmIResponse{}
+		for _, id := range c.auth {
+			user := id.ID
+			if id.Scheme == "digest" {
+				user, _, _ = strings.Cut(user, ":")
+			}
+			resp.ClientInfo = append(resp.ClientInfo, zkproto.ClientInfo{AuthScheme: id.Scheme, User: user})
+		}
+		r.reply = resp.Append(nil)
+	default:
+		r.code = zkproto.ErrUnimplemented
+	}
+}
+
+// registerWatch registers the watch a successful read asked for: exists
+// watches a missing node too (for NodeCreated).
+func (k *core) registerWatch(c *conn, r *request) {
+	switch r.op {
+	case zkproto.OpExists, zkproto.OpGetData, zkproto.OpGetChildren, zkproto.OpGetChildren2:
+	default:
+		return
+	}
+	var req zkproto.GetDataRequest // path and watch flag: the layout of all four
+	if zkproto.Unmarshal(r.body, &req) != nil || !req.Watch {
+		return
+	}
+	ok := r.code == zkproto.OK || (r.op == zkproto.OpExists && r.code == zkproto.ErrNoNode)
+	if !ok {
+		return
+	}
+	if r.op == zkproto.OpGetChildren || r.op == zkproto.OpGetChildren2 {
+		k.registry.AddChild(req.Path, WatcherID(c.id))
+	} else {
+		k.registry.AddData(req.Path, WatcherID(c.id))
+	}
+}
+
+// setWatches re-registers a reconnecting client's watches, sending at once
+// the events it missed (before the reply, as ZooKeeper does).
+func (k *core) setWatches(t *tree.Tree, c *conn, r *request) zkproto.Code {
+	var req zkproto.SetWatches2
+	var err error
+	if r.op == zkproto.OpSetWatches {
+		var old zkproto.SetWatches
+		err = zkproto.Unmarshal(r.body, &old)
+		req = zkproto.SetWatches2{RelativeZxid: old.RelativeZxid, DataWatches: old.DataWatches,
+			ExistWatches: old.ExistWatches, ChildWatches: old.ChildWatches}
+	} else {
+		err = zkproto.Unmarshal(r.body, &req)
+	}
+	if err != nil {
+		return zkproto.ErrMarshallingError
+	}
+	w := WatcherID(c.id)
+	oneShot := func(paths []string, kind tree.WatchKind, add func(string, WatcherID)) {
+		for _, p := range paths {
+			if ev, fire := t.CatchUp(kind, p, req.RelativeZxid); fire {
+				c.sendEvent(ev, []byte(p))
+			} else {
+				add(p, w)
+			}
+		}
+	}
+	oneShot(req.DataWatches, tree.WatchData, k.registry.AddData)
+	oneShot(req.ExistWatches, tree.WatchExist, k.registry.AddData)
+	oneShot(req.ChildWatches, tree.WatchChild, k.registry.AddChild)
+	for _, p := range req.PersistentWatches {
+		k.registry.AddPersistent(p, w, false)
+	}
+	for _, p := range req.PersistentRecursiveWatches {
+		k.registry.AddPersistent(p, w, true)
+	}
+	return zkproto.OK
+}
+
+// auth handles an auth packet with the reserved xid: answered at once.
+func (k *core) auth(a *bridge.Apply, c *conn, r *request) {
+	k.applyAuth(c, r)
+	h := zkproto.ReplyHeader{Xid: r.xid, Zxid: 0, Err: r.code}
+	c.send(&h, nil)
+	if r.code != zkproto.OK {
+		c.close() // ZooKeeper closes the connection after a failed auth
+	}
+}
+
+// applyAuth adds the identities of an auth packet to c, or sets
+// AUTHFAILED for a scheme it does not know or a malformed packet.
+func (k *core) applyAuth(c *conn, r *request) {
+	var p zkproto.AuthPacket
+	if zkproto.Unmarshal(r.body, &p) != nil {
+		r.code = zkproto.ErrAuthFailed
+		return
+	}
+	switch p.Scheme {
+	case "digest":
+		ids := tree.DigestAuth(p.Auth, k.s.cfg.SuperDigest)
+		if len(ids) == 0 {
+			r.code = zkproto.ErrAuthFailed
+			return
+		}
+		for _, id := range ids {
+			if !containsID(c.auth, id) {
+				c.auth = append(c.auth, id)
+			}
+		}
+		r.code = zkproto.OK
+	default:
+		r.code = zkproto.ErrAuthFailed
+	}
+}
+
+func containsID(ids []zkproto.Id, id zkproto.Id) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

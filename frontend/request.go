@@ -1,0 +1,57 @@
+package frontend
+
+import (
+	"time"
+
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// reqKind says how a request is served.
+type reqKind uint8
+
+const (
+	// kindWrite requests are replicated as commands and answered when this
+	// server applies them.
+	kindWrite reqKind = iota
+	// kindRead requests read the tree; in linearizable mode they wait for a
+	// quorum-confirmed read index first.
+	kindRead
+	// kindSync waits for a read index in every mode: it is the barrier.
+	kindSync
+	// kindLocal requests are answered from this server's own state (watches,
+	// identities, pings) once the requests before them are answered.
+	kindLocal
+)
+
+// request is one client request from its arrival to its reply.
+type request struct {
+	xid     int32
+	op      zkproto.OpCode
+	body    []byte // the request body as received
+	arrived time.Time
+	kind    reqKind
+
+	ready bool // a read's index is applied, or a local op may run
+	done  bool // the reply is known (code and reply)
+	code  zkproto.Code
+	reply []byte // the reply body, for code OK
+	// closeAfter closes the connection once the reply is sent
+	// (closeSession).
+	closeAfter bool
+}
+
+// classify returns how op is served.
+func classify(op zkproto.OpCode) reqKind {
+	switch op {
+	case zkproto.OpCreate, zkproto.OpCreate2, zkproto.OpCreateContainer, zkproto.OpCreateTTL,
+		zkproto.OpDelete, zkproto.OpSetData, zkproto.OpSetACL, zkproto.OpCheck,
+		zkproto.OpMulti, zkproto.OpReconfig, zkproto.OpCloseSession:
+		return kindWrite
+	case zkproto.OpExists, zkproto.OpGetData, zkproto.OpGetChildren, zkproto.OpGetChildren2,
+		zkproto.OpGetACL, zkproto.OpGetAllChildrenNumber, zkproto.OpGetEphemerals, zkproto.OpMultiRead:
+		return kindRead
+	case zkproto.OpSync:
+		return kindSync
+	}
+	return kindLocal
+}

@@ -1,0 +1,204 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// Config is the client-facing configuration of a server.
+type Config struct {
+	ClientAddr        string
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+	MaxClientCnxns    int             // per client IP address; 0: no limit
+	FourLetterWords   map[string]bool // allowed words; srvr always
+	MaxPacketSize     int             // largest request frame
+	// SequentialReads serves reads from the local tree without a quorum
+	// round, as ZooKeeper does; by default reads are linearizable.
+	SequentialReads bool
+	SuperDigest     string        // "super:<base64 sha1>", or ""
+	TickTime        time.Duration // ZooKeeper's tickTime
+	// HandshakeTimeout closes a connection that has not completed its
+	// handshake (half-open, or a stranger) in time.
+	HandshakeTimeout time.Duration
+	// MaxOutstanding bounds the requests of one connection that are read
+	// but not yet answered; the connection is not read beyond it.
+	MaxOutstanding int
+	// MaxQueuedBytes bounds one connection's unsent replies and events; a
+	// client that does not read is disconnected beyond it.
+	MaxQueuedBytes int
+	// Conf and Env are the lines the conf and envi words print.
+	Conf, Env [][2]string
+}
+
+func (c *Config) fill() {
+	if c.TickTime == 0 {
+		c.TickTime = 2 * time.Second
+	}
+	if c.MinSessionTimeout == 0 {
+		c.MinSessionTimeout = 2 * c.TickTime
+	}
+	if c.MaxSessionTimeout == 0 {
+		c.MaxSessionTimeout = 20 * c.TickTime
+	}
+	if c.MaxPacketSize == 0 {
+		c.MaxPacketSize = zkproto.DefaultMaxPacketSize
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = max(c.MinSessionTimeout, 5*time.Second)
+	}
+	if c.MaxOutstanding == 0 {
+		c.MaxOutstanding = 1000
+	}
+	if c.MaxQueuedBytes == 0 {
+		c.MaxQueuedBytes = 64 << 20
+	}
+	if c.FourLetterWords == nil {
+		c.FourLetterWords = map[string]bool{"srvr": true}
+	}
+}
+
+// Server accepts client connections and serves them through a bridge.Node.
+type Server struct {
+	cfg   Config
+	node  *bridge.Node
+	log   hclog.Logger
+	start time.Time
+	ln    net.Listener
+	core  *core // owned by the node's apply goroutine
+
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	perIP  map[string]int
+	nextID uint64
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New returns a server for node; node must have been built with the
+// server's Handler (see Handler).
+func New(cfg Config, log hclog.Logger) *Server {
+	cfg.fill()
+	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s.core = newCore(s)
+	return s
+}
+
+// Handler returns the bridge.Handler to build the node with.
+func (s *Server) Handler() bridge.Handler { return s.core }
+
+// Serve listens on the client address and serves until ctx ends.
+func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
+	s.node = node
+	ln, err := net.Listen("tcp", s.cfg.ClientAddr)
+	if err != nil {
+		return fmt.Errorf("frontend: listen on %s: %w", s.cfg.ClientAddr, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		s.Close()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			s.log.Warn("accept failed", "error", err)
+			continue
+		}
+		s.accept(nc)
+	}
+}
+
+// Addr returns the listening address once serving.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// accept admits a connection within the per-address limit.
+func (s *Server) accept(nc net.Conn) {
+	ip := remoteIP(nc)
+	s.mu.Lock()
+	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+		s.mu.Unlock()
+		s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)
+		nc.Close()
+		return
+	}
+	s.nextID++
+	c := newConn(s, nc, s.nextID, ip)
+	s.conns[c] = struct{}{}
+	s.perIP[ip]++
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		if s.perIP[ip]--; s.perIP[ip] == 0 {
+			delete(s.perIP, ip)
+		}
+		s.mu.Unlock()
+	}()
+}
+
+func remoteIP(nc net.Conn) string {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, _ := net.SplitHostPort(nc.RemoteAddr().String())
+	return host
+}
+
+// Close stops accepting, closes every connection and waits for them.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	var err error
+	if s.ln != nil {
+		err = s.ln.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+// connStats returns every connection's statistics for stat and cons.
+func (s *Server) connStats() []ConnStats {
+	s.mu.Lock()
+	list := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		list = append(list, c)
+	}
+	s.mu.Unlock()
+	out := make([]ConnStats, 0, len(list))
+	for _, c := range list {
+		out = append(out, c.stats())
+	}
+	return out
+}
