@@ -31,6 +31,10 @@ func (r Role) String() string {
 // the call, on that goroutine, which is also the only goroutine that may
 // touch the handler's own state.
 type Handler interface {
+	// BeforeApply is called before each committed command is applied, with
+	// the command: a session's reads that came before its write must be
+	// answered before the write changes the tree (ZooKeeper's FIFO order).
+	BeforeApply(a *Apply, zxid int64, cmd []byte)
 	// Applied is called after each committed command has been applied, in
 	// log order, with what applying it produced.
 	Applied(a *Apply, zxid int64, out *tree.Output)

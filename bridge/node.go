@@ -172,6 +172,7 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 func (n *Node) applyEntry(e Entry) error {
+	n.handler.BeforeApply(&n.apply, e.Zxid, e.Cmd)
 	if err := n.tree.Apply(e.Zxid, e.Cmd, &n.out); err != nil {
 		// A command that every replica committed but this one cannot apply
 		// means the replicas disagree: stop rather than diverge.

@@ -8,6 +8,33 @@ import (
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
+// BeforeApply implements bridge.Handler. A write of a session connected
+// here is about to change the tree: the reads and local requests the
+// session sent before it are answered now, against the state before the
+// write, and sent, so the client gets them (and registers their watches)
+// before the write's events. Answering a read here needs no read index:
+// every write acknowledged before the read arrived has an op-number below
+// this write's, which the primary assigned after the read arrived.
+func (k *core) BeforeApply(a *bridge.Apply, zxid int64, cmd []byte) {
+	id, cxid, ok := tree.PeekClientWrite(cmd)
+	if !ok {
+		return
+	}
+	sess := k.sessions[id]
+	if sess == nil || sess.conn == nil {
+		return
+	}
+	for _, r := range sess.queue {
+		if r.kind == kindWrite && r.xid == cxid && !r.done {
+			break
+		}
+		if !r.done && r.kind != kindWrite {
+			r.ready = true
+		}
+	}
+	k.pump(a, sess)
+}
+
 // Applied implements bridge.Handler: deliver the change's watch events,
 // then route the command's answer to the connection waiting for it.
 func (k *core) Applied(a *bridge.Apply, zxid int64, out *tree.Output) {
