@@ -128,15 +128,15 @@ type WAL struct {
 	gcMu sync.Mutex
 
 	// Syncer state, touched only by the syncer goroutine after Open.
-	active    *segment
-	writeOff  int64
-	chainCRC  uint32
-	batchNo   uint64
+	active   *segment
+	writeOff int64
+	chainCRC uint32
+	batchNo  uint64
 	// committedWritten is the commit bound last written to the log.
 	committedWritten uint64
-	spare     []byte
-	updates   []indexUpdate
-	syncerEnd chan struct{}
+	spare            []byte
+	updates          []indexUpdate
+	syncerEnd        chan struct{}
 }
 
 // indexEntry locates a durable entry in a segment.
