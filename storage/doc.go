@@ -57,8 +57,8 @@
 //
 //	bytes 0..3   payload length n (uint32)
 //	byte  4      record type (1 segment header, 2 batch marker, 3 entry,
-//	             4 replace, 5 commit bound; 0 is never a type, so an
-//	             all-zero length word is unwritten space)
+//	             4 replace, 5 commit bound, 6 seal; 0 is never a type, so
+//	             an all-zero length word is unwritten space)
 //	bytes 5..7   zero
 //	bytes 8..11  CRC32C (Castagnoli) of bytes 0..7 and the payload
 //	bytes 12..   payload, n bytes
@@ -75,8 +75,9 @@
 //	replace (8):         op uint64: drop every entry from op on; the next
 //	    entry is op (if op is beyond the log's end, the log becomes empty)
 //	commit bound (8):    op uint64: every entry up to op is committed
+//	seal (8):            batch number uint64; the last frame of every batch
 //
-// The CRCs of entry, replace and commit frames are chained: each is seeded
+// The CRCs of entry, replace, commit and seal frames are chained: each is seeded
 // with the CRC of the previous such frame, across batches and segments, so
 // a lost, repeated or reordered frame breaks the chain. A segment header
 // and a batch marker carry standalone CRCs (seed 0); the header's prevCRC
@@ -85,8 +86,9 @@
 // the segments before it were deleted.
 //
 // Each segment starts with its header; the rest is batches, one per group
-// write: a marker and its frames, written with one write call and synced
-// before the next batch is written. A segment is created as a temporary
+// write: a marker, the frames, and a seal, written with one write call and
+// synced before the next batch is written. After the last batch the
+// segment holds zeros (an all-zero length word ends it). A segment is created as a temporary
 // file holding the header and preallocated (WALOptions.Preallocate; by
 // default zeros are written over its whole size, so appends overwrite
 // allocated blocks and fdatasync flushes data only), synced, renamed into
@@ -100,16 +102,19 @@
 // CRC, the chain, the segment sequence and the op sequence. Since at most
 // one batch is ever unsynced, a crash can damage only the last batch of the
 // last segment, and only by leaving some of its 512-byte sectors unwritten
-// (zero). A batch that fails its checks is cut off as a torn write if and
-// only if it is in the last segment, nothing was written after it, and the
-// failure is explained by a sector that reads as zero from the batch's
-// start (or by the file ending early). The cut bytes are copied to a .torn
-// file, zeroed in the segment, and reported in Recovered.Torn. Anything
-// else is corruption: OpenWAL fails with a *CorruptionError naming the
-// file and offset and saying how to rebuild the replica from its peers
-// (RebuildAdvice). One corruption looks like a tear and would be cut: a
-// bit flip in the last synced batch of a record whose own data contains a
-// whole zero sector.
+// (reading as the zeros that were there before). A batch that fails its
+// checks is cut off as a torn write if and only if it is in the last
+// segment, nothing was written after it, and the failing frame's checked
+// bytes overlap a sector that reads as zero within the batch (or run past
+// the end of the file). The cut bytes (from the batch's start to the last
+// non-zero byte) are copied to a .torn file, zeroed in the segment, and
+// reported in Recovered.Torn; the batch is dropped whole. Anything else is
+// corruption: OpenWAL fails with a *CorruptionError naming the file and
+// offset and saying how to rebuild the replica from its peers
+// (RebuildAdvice). Since a batch's first sector holds its marker and its
+// last its seal, one corruption only can pass for a tear: a bit flip in the
+// last batch of the log, in an entry whose command bytes fill a whole
+// aligned 512-byte sector with zeros.
 //
 // # Replica state file
 //

@@ -14,6 +14,7 @@ const (
 	recEntry   uint8 = 3 // log entry: op, view, command bytes
 	recReplace uint8 = 4 // log cut: entries from op onwards are dropped
 	recCommit  uint8 = 5 // lower bound of the commit number
+	recSeal    uint8 = 6 // last frame of every batch: the batch number
 )
 
 // Frame geometry. A frame is an 8-byte length word, a 4-byte CRC, the
@@ -28,6 +29,7 @@ const (
 	batchPayloadLen   = 24
 	replacePayloadLen = 8
 	commitPayloadLen  = 8
+	sealPayloadLen    = 8
 	entryFixedLen     = 16 // op and view before the command bytes
 
 	segmentFrameLen = (frameHeaderLen + segmentPayloadLen + frameAlign - 1) &^ (frameAlign - 1)
@@ -102,6 +104,13 @@ func appendReplace(buf []byte, op uint64) []byte {
 func appendCommit(buf []byte, op uint64) []byte {
 	buf, f := appendFrame(buf, commitPayloadLen, recCommit)
 	binary.LittleEndian.PutUint64(f[frameHeaderLen:], op)
+	return buf
+}
+
+// appendSeal appends a batch's closing frame (CRC zero) to buf.
+func appendSeal(buf []byte, batchNo uint64) []byte {
+	buf, f := appendFrame(buf, sealPayloadLen, recSeal)
+	binary.LittleEndian.PutUint64(f[frameHeaderLen:], batchNo)
 	return buf
 }
 

@@ -171,6 +171,9 @@ func (r *replayer) checkHeader(seg *segment, data []byte) error {
 	if got, want := binary.LittleEndian.Uint32(data[8:]), frameCRC(0, data, n); got != want {
 		return corrupt(seg.path, 0, "segment header CRC %08x, computed %08x", got, want)
 	}
+	if !allZero(data[frameHeaderLen+n : segmentFrameLen]) {
+		return corrupt(seg.path, frameHeaderLen+int64(n), "non-zero padding")
+	}
 	p := data[frameHeaderLen:]
 	if [8]byte(p[:8]) != segmentMagic {
 		return corrupt(seg.path, 0, "bad magic %q", p[:8])
@@ -206,75 +209,112 @@ func (r *replayer) checkHeader(seg *segment, data []byte) error {
 type batchFault struct {
 	// at is the offset of the failing frame.
 	at int
-	// frameEnd is where that frame ends if its length word is sane, or the
-	// end of its length word if not.
-	frameEnd int
+	// tearFrom and tearTo bound the bytes whose loss in a crash would
+	// explain the failure: the length word for an implausible one, the
+	// length word, CRC and payload for a CRC mismatch. An empty range means
+	// no crash explains the failure (non-zero padding, a consistent but
+	// wrong batch).
+	tearFrom, tearTo int
 	// batchEnd is the batch's end per its marker, or -1 if the marker
 	// itself failed.
 	batchEnd int
+	// pastEOF is set if the failing frame runs past the end of the file.
+	pastEOF bool
 	// reason says what failed.
 	reason string
 }
 
+// batchChecker validates one batch; its methods build faults.
+type batchChecker struct {
+	data     []byte
+	batchEnd int
+}
+
+// lengthFault is a failure of the length word at pos.
+func (c batchChecker) lengthFault(pos int, format string, args ...any) batchFault {
+	return batchFault{at: pos, tearFrom: pos, tearTo: pos + 8, batchEnd: c.batchEnd, reason: fmt.Sprintf(format, args...)}
+}
+
+// crcFault is a CRC mismatch of the frame at pos with an n-byte payload.
+func (c batchChecker) crcFault(pos, n int, format string, args ...any) batchFault {
+	return batchFault{at: pos, tearFrom: pos, tearTo: pos + frameHeaderLen + n, batchEnd: c.batchEnd, reason: fmt.Sprintf(format, args...)}
+}
+
+// badFault is a failure no crash explains.
+func (c batchChecker) badFault(pos int, format string, args ...any) batchFault {
+	return batchFault{at: pos, batchEnd: c.batchEnd, reason: fmt.Sprintf(format, args...)}
+}
+
+// eofFault is a frame at pos cut by the end of the file.
+func (c batchChecker) eofFault(pos int, what string) batchFault {
+	return batchFault{at: pos, batchEnd: c.batchEnd, pastEOF: true, reason: what + " runs past the end of the file"}
+}
+
 // validateBatch checks the batch starting at off: its marker, then every
-// frame's structure and chained CRC from seed. It returns the batch's end
-// and the CRC after its last frame.
+// frame's structure and chained CRC from seed, ending with the seal. It
+// returns the batch's end and the CRC after its last frame.
 func validateBatch(data []byte, off int, seed uint32) (int, uint32, batchFault, bool) {
-	fault := func(at, frameEnd, batchEnd int, format string, args ...any) (int, uint32, batchFault, bool) {
-		return 0, 0, batchFault{at, frameEnd, batchEnd, fmt.Sprintf(format, args...)}, false
+	c := batchChecker{data: data, batchEnd: -1}
+	fail := func(f batchFault) (int, uint32, batchFault, bool) { return 0, 0, f, false }
+	if off+batchFrameLen > len(data) {
+		return fail(c.eofFault(off, "batch marker"))
 	}
-	n, typ, fl, sane := frameAt(data, off)
-	if !sane {
-		return fault(off, off+8, -1, "invalid length word where a batch marker belongs")
-	}
-	if typ != recBatch || n != batchPayloadLen {
-		return fault(off, off+fl, -1, "record type %d where a batch marker belongs", typ)
-	}
-	if off+fl > len(data) {
-		return fault(off, off+fl, -1, "batch marker runs past the end of the file")
+	n, typ, _, sane := frameAt(data, off)
+	if !sane || typ != recBatch || n != batchPayloadLen {
+		return fail(c.lengthFault(off, "no batch marker where a batch begins"))
 	}
 	if got, want := binary.LittleEndian.Uint32(data[off+8:]), frameCRC(0, data[off:], n); got != want {
-		return fault(off, off+fl, -1, "batch marker CRC %08x, computed %08x", got, want)
+		return fail(c.crcFault(off, n, "batch marker CRC %08x, computed %08x", got, want))
+	}
+	if !allZero(data[off+frameHeaderLen+n : off+batchFrameLen]) {
+		return fail(c.badFault(off, "non-zero padding"))
 	}
 	p := data[off+frameHeaderLen:]
-	length, records := binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint32(p[16:])
+	length, number, records := binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[8:]), binary.LittleEndian.Uint32(p[16:])
 	if length < batchFrameLen || length%frameAlign != 0 || length > maxPayload || binary.LittleEndian.Uint32(p[20:]) != 0 {
-		return fault(off, off+fl, -1, "batch marker has length %d", length)
+		return fail(c.badFault(off, "batch marker has length %d", length))
 	}
 	end := off + int(length)
+	c.batchEnd = end
 	crc := seed
 	count := uint32(0)
-	pos := off + batchFrameLen
-	for pos < end {
+	sealed := false
+	for pos := off + batchFrameLen; pos < end; {
+		if pos+8 > len(data) {
+			return fail(c.eofFault(pos, "length word"))
+		}
 		n, typ, fl, sane := frameAt(data, pos)
-		if !sane {
-			return fault(pos, pos+8, end, "invalid length word")
-		}
-		if pos+fl > end {
-			return fault(pos, pos+fl, end, "record of %d bytes runs past its batch's end %d", fl, end)
-		}
-		if typ != recEntry && typ != recReplace && typ != recCommit {
-			return fault(pos, pos+fl, end, "record type %d inside a batch", typ)
-		}
-		if (typ == recEntry && n < entryFixedLen) || (typ != recEntry && n != replacePayloadLen) {
-			return fault(pos, pos+fl, end, "record of type %d has %d payload bytes", typ, n)
-		}
-		if pos+fl > len(data) {
-			return fault(pos, pos+fl, end, "record runs past the end of the file")
+		switch {
+		case !sane:
+			return fail(c.lengthFault(pos, "invalid length word"))
+		case pos+fl > end:
+			return fail(c.lengthFault(pos, "record of %d bytes runs past its batch's end %d", fl, end))
+		case sealed || (typ != recEntry && typ != recReplace && typ != recCommit && typ != recSeal):
+			return fail(c.lengthFault(pos, "record type %d inside a batch", typ))
+		case (typ == recEntry && n < entryFixedLen) || (typ != recEntry && n != replacePayloadLen):
+			return fail(c.lengthFault(pos, "record of type %d has %d payload bytes", typ, n))
+		case pos+fl > len(data):
+			return fail(c.eofFault(pos, "record"))
 		}
 		got, want := binary.LittleEndian.Uint32(data[pos+8:]), frameCRC(crc, data[pos:], n)
 		if got != want {
-			return fault(pos, pos+fl, end, "record CRC %08x, computed %08x", got, want)
+			return fail(c.crcFault(pos, n, "record CRC %08x, computed %08x", got, want))
 		}
 		if !allZero(data[pos+frameHeaderLen+n : pos+fl]) {
-			return fault(pos, pos+fl, end, "non-zero padding")
+			return fail(c.badFault(pos, "non-zero padding"))
+		}
+		if typ == recSeal {
+			if got := binary.LittleEndian.Uint64(data[pos+frameHeaderLen:]); got != number {
+				return fail(c.badFault(pos, "seal of batch %d closes batch %d", got, number))
+			}
+			sealed = true
 		}
 		crc = got
 		count++
 		pos += fl
 	}
-	if count != records {
-		return fault(off, off+batchFrameLen, end, "batch marker says %d records, batch holds %d", records, count)
+	if !sealed || count != records {
+		return fail(c.badFault(off, "batch marker says %d records, batch holds %d (sealed: %v)", records, count, sealed))
 	}
 	return end, crc, batchFault{}, true
 }
@@ -286,7 +326,7 @@ func frameAt(data []byte, off int) (n int, typ uint8, fl int, sane bool) {
 		return 0, 0, 0, false
 	}
 	n, typ, ok := splitLengthWord(binary.LittleEndian.Uint64(data[off:]))
-	if !ok || typ < recSegment || typ > recCommit || n > maxPayload {
+	if !ok || typ < recSegment || typ > recSeal || n > maxPayload {
 		return 0, 0, 0, false
 	}
 	return n, typ, frameLen(n), true
@@ -304,6 +344,7 @@ func (r *replayer) applyBatch(seg *segment, data []byte, off, end int) error {
 			return corrupt(seg.path, int64(pos), "record names op 0")
 		}
 		switch typ {
+		case recSeal:
 		case recCommit:
 			r.committed = max(r.committed, op)
 		case recReplace:
@@ -348,8 +389,9 @@ func checkEnd(path string, data []byte, off int, last bool) (*tornRegion, error)
 	}
 	// The sector holding off was not written (its part from off on is zero)
 	// unless a marker is there; a persisted sector with a zero marker would
-	// be corruption, not a crash.
-	if !allZero(data[off:min(sectorEnd(off), len(data))]) {
+	// be corruption, not a crash. A length word cut by the end of the file
+	// is a write whose size did not persist.
+	if off+8 <= len(data) && !allZero(data[off:min(sectorEnd(off), len(data))]) {
 		return nil, corrupt(path, int64(off), "zero length word inside a written sector")
 	}
 	return &tornRegion{start: off, end: nz + 1}, nil
@@ -362,9 +404,12 @@ func checkEnd(path string, data []byte, off int, last bool) (*tornRegion, error)
 // A crash can only leave the last write partly persisted, sector by sector:
 // each of its sectors holds either what was written or the zeros that were
 // there before. So the fault is a torn write only if (1) the segment is the
-// last, (2) the failing frame overlaps a sector whose part from the batch's
-// start on is all zero, or runs past the end of the file, and (3) nothing
-// was written after the batch (had it been, this batch was synced first).
+// last, (2) nothing was written after the batch (had it been, this batch
+// was synced first), and (3) the failing frame's checked bytes run past the
+// end of the file or overlap a sector whose bytes within the batch are all
+// zero. A batch's first sector holds its marker and its last its seal, both
+// non-zero, so only a sector inside the batch holding nothing but zero
+// command bytes can look unwritten without being so.
 func classifyFault(path string, data []byte, off int, f batchFault, last bool) (*tornRegion, error) {
 	if !last {
 		return nil, corrupt(path, int64(f.at), "%s", f.reason)
@@ -375,19 +420,26 @@ func classifyFault(path string, data []byte, off int, f batchFault, last bool) (
 		return nil, corrupt(path, int64(f.at), "%s (a later write follows at offset %d, so this one had been synced)",
 			f.reason, f.batchEnd)
 	}
-	if f.frameEnd <= len(data) && !hasUnwrittenSector(data, off, f.at, f.frameEnd) {
+	batchEnd := len(data)
+	if f.batchEnd >= 0 {
+		batchEnd = min(f.batchEnd, len(data))
+	}
+	if !f.pastEOF && !hasUnwrittenSector(data, off, batchEnd, f.tearFrom, f.tearTo) {
 		return nil, corrupt(path, int64(f.at), "%s", f.reason)
 	}
 	return &tornRegion{start: off, end: max(lastNonZero(data, off)+1, off)}, nil
 }
 
 // hasUnwrittenSector reports whether some sector overlapping [from, to)
-// reads as zero from batchStart on, as a sector of the last write that was
-// never persisted does.
-func hasUnwrittenSector(data []byte, batchStart, from, to int) bool {
+// reads as zero within the batch [batchStart, batchEnd), as a sector of the
+// last write that was never persisted does.
+func hasUnwrittenSector(data []byte, batchStart, batchEnd, from, to int) bool {
+	if from >= to {
+		return false
+	}
 	for s := from - from%vfs.SectorSize; s < to; s += vfs.SectorSize {
-		lo := max(s, batchStart)
-		if allZero(data[lo:min(s+vfs.SectorSize, len(data))]) {
+		lo, hi := max(s, batchStart), min(s+vfs.SectorSize, batchEnd)
+		if lo < hi && allZero(data[lo:hi]) {
 			return true
 		}
 	}
@@ -463,23 +515,28 @@ func (w *WAL) cutTornTail(seg *segment, data []byte, t *tornRegion) (*TornTail, 
 }
 
 // arena copies command bytes into large shared chunks, so recovery does
-// not allocate per entry.
+// not allocate per entry. Chunks double from arenaMinChunk to
+// arenaMaxChunk, so a small log costs little.
 type arena struct {
 	chunk []byte
 }
 
-const arenaChunk = 4 << 20
+const (
+	arenaMinChunk = 64 << 10
+	arenaMaxChunk = 4 << 20
+)
 
 // copy returns a copy of b (nil if b is empty).
 func (a *arena) copy(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
-	if len(b) > arenaChunk/8 {
+	if len(b) > arenaMaxChunk/8 {
 		return append([]byte(nil), b...)
 	}
 	if cap(a.chunk)-len(a.chunk) < len(b) {
-		a.chunk = make([]byte, 0, arenaChunk)
+		size := min(max(2*cap(a.chunk), arenaMinChunk), arenaMaxChunk)
+		a.chunk = make([]byte, 0, max(size, len(b)))
 	}
 	start := len(a.chunk)
 	a.chunk = append(a.chunk, b...)

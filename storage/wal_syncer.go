@@ -31,7 +31,7 @@ func (w *WAL) runSyncer() {
 			batch = appendCommit(batch, committed)
 			records++
 		}
-		err := w.writeBatch(batch, records)
+		batch, err := w.writeBatch(batch, records)
 		if err == nil {
 			w.committedWritten = max(w.committedWritten, committed)
 		}
@@ -67,17 +67,20 @@ func lastOpOf(next uint64) uint64 {
 	return next - 1
 }
 
-// writeBatch makes one batch durable: it rolls to a new segment if the
-// batch does not fit, fills in the marker and the chained CRCs, writes the
-// batch with one call and syncs it. It records the index changes in
-// w.updates for applyUpdatesLocked.
-func (w *WAL) writeBatch(batch []byte, records int) error {
+// writeBatch makes one batch durable: it seals the batch, rolls to a new
+// segment if the batch does not fit, fills in the marker and the chained
+// CRCs, writes the batch with one call and syncs it. It records the index
+// changes in w.updates for applyUpdatesLocked, and returns the batch
+// buffer (which sealing may have grown).
+func (w *WAL) writeBatch(batch []byte, records int) ([]byte, error) {
+	w.batchNo++
+	batch = appendSeal(batch, w.batchNo)
+	records++
 	if w.writeOff > segmentFrameLen && w.writeOff+int64(len(batch)) > w.opts.SegmentSize {
 		if err := w.roll(); err != nil {
-			return err
+			return batch, err
 		}
 	}
-	w.batchNo++
 	putBatchMarker(batch[:batchFrameLen], batchMarker{
 		length: uint64(len(batch)), number: w.batchNo, records: uint32(records),
 	})
@@ -103,14 +106,14 @@ func (w *WAL) writeBatch(batch []byte, records int) error {
 		off += fl
 	}
 	if _, err := w.active.f.WriteAt(batch, w.writeOff); err != nil {
-		return fmt.Errorf("wal: write %d bytes at %s offset %d: %w", len(batch), w.active.path, w.writeOff, err)
+		return batch, fmt.Errorf("wal: write %d bytes at %s offset %d: %w", len(batch), w.active.path, w.writeOff, err)
 	}
 	if err := w.active.f.Sync(); err != nil {
-		return fmt.Errorf("wal: sync %s: %w", w.active.path, err)
+		return batch, fmt.Errorf("wal: sync %s: %w", w.active.path, err)
 	}
 	w.writeOff += int64(len(batch))
 	w.chainCRC = crc
-	return nil
+	return batch, nil
 }
 
 // roll closes the active segment for writing and makes the next one. The
