@@ -3,6 +3,8 @@ package storage
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"math/rand"
 	"testing"
 
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
@@ -74,3 +76,14 @@ func span(es []Entry) string {
 	}
 	return fmt.Sprintf("[%d..%d]", es[0].Op, es[len(es)-1].Op)
 }
+
+// writeString returns a snapshot body writer of s.
+func writeString(s string) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := io.WriteString(w, s)
+		return err
+	}
+}
+
+// newRand returns a seeded source for tearing crashes.
+func newRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }

@@ -13,7 +13,6 @@ var errClosed = errors.New("faultfs: file already closed")
 type file struct {
 	fs     *FS
 	ino    *inode
-	name   string
 	closed bool
 }
 
@@ -117,7 +116,7 @@ func (h *file) begin(kind Kind, off, n int64) error {
 	if h.closed {
 		return errClosed
 	}
-	return h.fs.begin(kind, h.name, off, n)
+	return h.fs.begin(kind, h.ino.name, off, n)
 }
 
 // grow returns b extended with zeros to size bytes.

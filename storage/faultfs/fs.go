@@ -54,7 +54,8 @@ type Op struct {
 	Seq int
 	// Kind is what the operation does.
 	Kind Kind
-	// Name is the file (or directory) it acts on; for a rename, the source.
+	// Name is the file (or directory) it acts on, by its current name
+	// ("" for a removed file still open); for a rename, the source.
 	Name string
 	// Off and Len locate a read or write.
 	Off, Len int64
@@ -99,6 +100,9 @@ type FS struct {
 
 // inode is one file's content in both views.
 type inode struct {
+	// name is the file's current name in the volatile namespace ("" once
+	// removed); operations through open handles report it.
+	name string
 	// data is the volatile content.
 	data []byte
 	// synced is the content as of the last Sync.
@@ -207,12 +211,12 @@ func (f *FS) Create(name string) (vfs.File, error) {
 	}
 	if ino, ok := f.files[name]; ok {
 		ino.data = ino.data[:0:0] // O_TRUNC changes content, not the namespace
-		return &file{fs: f, ino: ino, name: name}, nil
+		return &file{fs: f, ino: ino}, nil
 	}
-	ino := &inode{}
+	ino := &inode{name: name}
 	f.files[name] = ino
 	f.journal = append(f.journal, nsChange{name, ino})
-	return &file{fs: f, ino: ino, name: name}, nil
+	return &file{fs: f, ino: ino}, nil
 }
 
 // OpenFile implements vfs.FS.
@@ -227,7 +231,7 @@ func (f *FS) OpenFile(name string) (vfs.File, error) {
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	return &file{fs: f, ino: ino, name: name}, nil
+	return &file{fs: f, ino: ino}, nil
 }
 
 // Rename implements vfs.FS.
@@ -245,8 +249,12 @@ func (f *FS) Rename(oldname, newname string) error {
 	if err := f.checkDir("rename", newname); err != nil {
 		return err
 	}
+	if old, ok := f.files[newname]; ok {
+		old.name = ""
+	}
 	delete(f.files, oldname)
 	f.files[newname] = ino
+	ino.name = newname
 	f.journal = append(f.journal, nsChange{newname, ino}, nsChange{oldname, nil})
 	return nil
 }
@@ -259,9 +267,11 @@ func (f *FS) Remove(name string) error {
 	if err := f.begin(OpRemove, name, 0, 0); err != nil {
 		return err
 	}
-	if _, ok := f.files[name]; !ok {
+	ino, ok := f.files[name]
+	if !ok {
 		return &fs.PathError{Op: "remove", Path: name, Err: fs.ErrNotExist}
 	}
+	ino.name = ""
 	delete(f.files, name)
 	f.journal = append(f.journal, nsChange{name, nil})
 	return nil
@@ -381,7 +391,7 @@ func (f *FS) WriteFile(name string, data []byte) {
 	defer f.mu.Unlock()
 	ino, ok := f.files[name]
 	if !ok {
-		ino = &inode{}
+		ino = &inode{name: name}
 		f.files[name] = ino
 		f.durable[name] = ino
 	}

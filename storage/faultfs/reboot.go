@@ -57,7 +57,7 @@ func (f *FS) Reboot(mode CrashMode, rng *rand.Rand) *FS {
 		n, ok := done[ino]
 		if !ok {
 			content := survivingContent(ino, mode, rng)
-			n = &inode{data: content, synced: append([]byte(nil), content...)}
+			n = &inode{name: name, data: content, synced: append([]byte(nil), content...)}
 			done[ino] = n
 		}
 		g.files[name] = n
