@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"path"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -186,5 +187,36 @@ func TestStateAndSnapshotFailStop(t *testing.T) {
 	fs.SetHook(nil)
 	if err := s.Snapshots.Save(SnapshotMeta{Op: 6}, writeString("body")); err == nil || err.Error() != first.Error() {
 		t.Fatalf("snapshot save after a failure: %v, want the first error", err)
+	}
+}
+
+func TestWALBackgroundSpareFailureStops(t *testing.T) {
+	fs := faultfs.New()
+	spares := 0
+	fs.SetHook(func(op faultfs.Op) error {
+		if op.Kind == faultfs.OpSync && op.Name == path.Join("log", spareName) {
+			if spares++; spares == 3 { // 1, 2: the first segment, made at open
+				return syscall.EIO
+			}
+		}
+		return nil
+	})
+	// The first segment is made at open; only the spare for the second
+	// fails, and the log stops when it needs it.
+	w, _, err := OpenWAL("log", WALOptions{FS: fs, SegmentSize: testSegmentSize})
+	if err == nil {
+		var failure error
+		for op := uint64(1); op < 1000 && failure == nil; op++ {
+			seq, err := w.Append(mkEntries(op, op+1, 1))
+			if err == nil {
+				err = w.WaitDurable(seq)
+			}
+			failure = err
+		}
+		w.Close()
+		err = failure
+	}
+	if !errors.Is(err, ErrStopped) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("err %v, want the spare's sync failure as a stop", err)
 	}
 }

@@ -15,7 +15,7 @@ const testSegmentSize = 4 << 10
 
 // memOptions returns WAL options on an in-memory file system.
 func memOptions(fs *faultfs.FS) WALOptions {
-	return WALOptions{FS: fs, SegmentSize: testSegmentSize}
+	return WALOptions{FS: fs, SegmentSize: testSegmentSize, spareInline: true}
 }
 
 // mkEntries returns entries [from, to) in view, with data derived from op

@@ -46,38 +46,64 @@ func parseSegmentName(name string) (seq, firstOp uint64, ok bool) {
 	return seq, firstOp, segmentName(seq, firstOp) == name
 }
 
-// createSegment makes a new segment durably: it writes the header into a
-// temporary file, preallocates it, syncs it, renames it into place and syncs
-// the directory, so a segment file either does not exist or has a valid
-// header and zeros after it.
-func createSegment(fsys vfs.FS, dir string, h segmentHeader, size int64, mode Prealloc) (*segment, error) {
-	name := segmentName(h.seq, h.firstOp)
-	path := filepath.Join(dir, name)
-	tmp := path + tmpSuffix
-	f, err := fsys.Create(tmp)
+// spareName is the file a future segment is prepared in: preallocated and
+// synced ahead of need, it becomes a segment at a roll by getting its
+// header and its name.
+const spareName = "next" + segmentSuffix + tmpSuffix
+
+// makeSpare prepares a segment-to-be in dir: created, preallocated to size
+// and synced. Preallocating with zeros is the slow part of making a
+// segment (a sequential write of its whole size), which is why the WAL
+// does it ahead of time, off the syncer's path.
+func makeSpare(fsys vfs.FS, dir string, size int64, mode Prealloc) (vfs.File, error) {
+	path := filepath.Join(dir, spareName)
+	f, err := fsys.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("wal: create segment %s: %w", tmp, err)
-	}
-	fail := func(what string, err error) (*segment, error) {
-		f.Close()
-		return nil, fmt.Errorf("wal: %s segment %s: %w", what, tmp, err)
-	}
-	if _, err := f.WriteAt(encodeSegmentHeader(h), 0); err != nil {
-		return fail("write header of", err)
+		return nil, fmt.Errorf("wal: create %s: %w", path, err)
 	}
 	if err := preallocate(f, size, mode); err != nil {
-		return fail("preallocate", err)
+		f.Close()
+		return nil, fmt.Errorf("wal: preallocate %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fail("sync", err)
+		f.Close()
+		return nil, fmt.Errorf("wal: sync %s: %w", path, err)
 	}
-	if err := fsys.Rename(tmp, path); err != nil {
-		return fail("rename", err)
+	return f, nil
+}
+
+// installSegment turns a spare into segment h durably: it writes the
+// header, syncs it, renames the spare to the segment's name and syncs the
+// directory, so a segment file either does not exist or has a valid header
+// and zeros after it. On failure the spare is closed.
+func installSegment(fsys vfs.FS, dir string, spare vfs.File, h segmentHeader) (*segment, error) {
+	path := filepath.Join(dir, segmentName(h.seq, h.firstOp))
+	fail := func(what string, err error) (*segment, error) {
+		spare.Close()
+		return nil, fmt.Errorf("wal: %s segment %s: %w", what, path, err)
+	}
+	if _, err := spare.WriteAt(encodeSegmentHeader(h), 0); err != nil {
+		return fail("write header of", err)
+	}
+	if err := spare.Sync(); err != nil {
+		return fail("sync header of", err)
+	}
+	if err := fsys.Rename(filepath.Join(dir, spareName), path); err != nil {
+		return fail("rename spare to", err)
 	}
 	if err := fsys.SyncDir(dir); err != nil {
 		return fail("sync directory after creating", err)
 	}
-	return &segment{seq: h.seq, firstOp: h.firstOp, path: path, f: f}, nil
+	return &segment{seq: h.seq, firstOp: h.firstOp, path: path, f: spare}, nil
+}
+
+// createSegment makes segment h at once (makeSpare, then installSegment).
+func createSegment(fsys vfs.FS, dir string, h segmentHeader, size int64, mode Prealloc) (*segment, error) {
+	f, err := makeSpare(fsys, dir, size, mode)
+	if err != nil {
+		return nil, err
+	}
+	return installSegment(fsys, dir, f, h)
 }
 
 // Prealloc says how segments get their space reserved.
@@ -118,7 +144,7 @@ func preallocate(f vfs.File, size int64, mode Prealloc) error {
 		return f.Allocate(size)
 	case PreallocZeros:
 		zeros := make([]byte, 1<<20)
-		for off := int64(segmentFrameLen); off < size; {
+		for off := int64(0); off < size; {
 			n := min(int64(len(zeros)), size-off)
 			if _, err := f.WriteAt(zeros[:n], off); err != nil {
 				return err

@@ -48,6 +48,12 @@ type WALOptions struct {
 	MaxBatchBytes int
 	// Preallocate says how segment space is reserved; default PreallocZeros.
 	Preallocate Prealloc
+
+	// spareInline makes the next segment's file at the roll that needs it,
+	// on the syncer, instead of ahead of time on a goroutine of its own:
+	// slower, but every file operation then happens in a deterministic
+	// order, which the crash tests need.
+	spareInline bool
 }
 
 func (o *WALOptions) setDefaults() {
@@ -90,11 +96,13 @@ type WAL struct {
 	pending []byte
 	// pendingRecords counts the frames in pending after the marker.
 	pendingRecords int
-	// pendingDone, if non-nil, is closed when the pending batch is durable
-	// (or the log failed); made on demand by WaitDurable.
-	pendingDone chan struct{}
-	// inflightDone is pendingDone of the batch the syncer is writing.
-	inflightDone chan struct{}
+	// taken counts the batches the syncer has taken; the one it is writing
+	// (if inflightSeq > 0) is number taken, the pending one taken+1.
+	taken uint64
+	// done[n%2] is broadcast when batch n is durable, and both on failure:
+	// waiters of the in-flight batch and of the pending one sleep apart,
+	// and waiting allocates nothing.
+	done [2]sync.Cond
 	// inflightSeq is the last mutation in the batch being written (0: none).
 	inflightSeq uint64
 	// accepted is the number of the last accepted mutation.
@@ -127,16 +135,30 @@ type WAL struct {
 	// gcMu serialises TruncatePrefix calls.
 	gcMu sync.Mutex
 
-	// Syncer state, touched only by the syncer goroutine after Open.
-	active   *segment
+	// Syncer state, touched only by the syncer goroutine after Open (and
+	// by Close once the syncer has ended).
+
+	// active is the segment batches are written to.
+	active *segment
+	// writeOff is where the next batch goes in active.
 	writeOff int64
+	// chainCRC is the chained CRC of the last frame written.
 	chainCRC uint32
-	batchNo  uint64
+	// batchNo is the number of the last batch written.
+	batchNo uint64
 	// committedWritten is the commit bound last written to the log.
 	committedWritten uint64
-	spare            []byte
-	updates          []indexUpdate
-	syncerEnd        chan struct{}
+	// spare is the batch buffer not in use, swapped with pending.
+	spare []byte
+	// updates collects the index changes of the batch being written.
+	updates []indexUpdate
+	// spareC delivers the next segment's file, prepared in the background
+	// (capacity 1); spareBusy is set while a preparation is under way or
+	// its result is unclaimed.
+	spareC    chan spareResult
+	spareBusy bool
+	// syncerEnd is closed when the syncer goroutine returns.
+	syncerEnd chan struct{}
 }
 
 // indexEntry locates a durable entry in a segment.
@@ -194,9 +216,12 @@ func OpenWAL(dir string, opts WALOptions) (*WAL, *Recovered, error) {
 		opts:      opts,
 		notify:    make(chan struct{}, 1),
 		syncerEnd: make(chan struct{}),
+		spareC:    make(chan spareResult, 1),
 	}
 	w.room.L = &w.mu
 	w.work.L = &w.mu
+	w.done[0].L = &w.mu
+	w.done[1].L = &w.mu
 	if err := w.fs.MkdirAll(dir); err != nil {
 		return nil, nil, fmt.Errorf("wal: create directory %s: %w", dir, err)
 	}
@@ -213,6 +238,7 @@ func OpenWAL(dir string, opts WALOptions) (*WAL, *Recovered, error) {
 	}
 	w.pending = make([]byte, batchFrameLen, 64<<10)
 	w.spare = make([]byte, 0, 64<<10)
+	w.prepareSpare()
 	go w.runSyncer()
 	return w, rec, nil
 }
@@ -260,10 +286,8 @@ func (w *WAL) usableLocked() error {
 // failLocked stops the log after an I/O failure and wakes every waiter.
 func (w *WAL) failLocked(err error) error {
 	err = w.stop.set(err)
-	if w.pendingDone != nil {
-		close(w.pendingDone)
-		w.pendingDone = nil
-	}
+	w.done[0].Broadcast()
+	w.done[1].Broadcast()
 	w.room.Broadcast()
 	w.work.Broadcast()
 	return err
@@ -282,6 +306,11 @@ func (w *WAL) Close() error {
 	w.room.Broadcast()
 	w.mu.Unlock()
 	<-w.syncerEnd
+	if w.spareBusy {
+		if r := <-w.spareC; r.f != nil {
+			r.f.Close()
+		}
+	}
 	w.segMu.Lock()
 	w.mu.Lock()
 	w.closed = true

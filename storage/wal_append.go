@@ -126,21 +126,11 @@ func (w *WAL) WaitDurable(seq uint64) error {
 		if w.stop.err != nil {
 			return w.stop.err
 		}
-		var done chan struct{}
+		batch := w.taken + 1
 		if seq <= w.inflightSeq {
-			if w.inflightDone == nil {
-				w.inflightDone = make(chan struct{})
-			}
-			done = w.inflightDone
-		} else {
-			if w.pendingDone == nil {
-				w.pendingDone = make(chan struct{})
-			}
-			done = w.pendingDone
+			batch = w.taken
 		}
-		w.mu.Unlock()
-		<-done
-		w.mu.Lock()
+		w.done[batch%2].Wait()
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/vrkeeper/vrkeeper/storage/vfs"
 )
 
 // runSyncer is the group-commit loop: take the pending batch, write it with
@@ -22,7 +24,8 @@ func (w *WAL) runSyncer() {
 		batch, records, committed := w.pending, w.pendingRecords, w.committed
 		mark := Mark{Seq: w.accepted, LastOp: lastOpOf(w.nextOp)}
 		next := w.nextOp
-		w.inflightSeq, w.inflightDone, w.pendingDone = w.accepted, w.pendingDone, nil
+		w.inflightSeq = w.accepted
+		w.taken++
 		w.pending, w.pendingRecords = w.spare[:batchFrameLen], 0
 		w.room.Broadcast()
 		w.mu.Unlock()
@@ -43,10 +46,7 @@ func (w *WAL) runSyncer() {
 			w.applyUpdatesLocked()
 			w.durable, w.durableNext = mark, next
 		}
-		if w.inflightDone != nil {
-			close(w.inflightDone)
-			w.inflightDone = nil
-		}
+		w.done[w.taken%2].Broadcast()
 		w.inflightSeq = 0
 		w.spare = batch[:0]
 		w.mu.Unlock()
@@ -128,9 +128,13 @@ func (w *WAL) roll() error {
 	w.mu.Lock()
 	firstOp := w.durableNext
 	w.mu.Unlock()
-	seg, err := createSegment(w.fs, w.dir, segmentHeader{
+	f, err := w.takeSpare()
+	if err != nil {
+		return err
+	}
+	seg, err := installSegment(w.fs, w.dir, f, segmentHeader{
 		seq: w.active.seq + 1, firstOp: firstOp, prevCRC: w.chainCRC,
-	}, w.opts.SegmentSize, w.opts.Preallocate)
+	})
 	if err != nil {
 		return err
 	}
@@ -139,7 +143,37 @@ func (w *WAL) roll() error {
 	w.mu.Unlock()
 	w.active = seg
 	w.writeOff = segmentFrameLen
+	w.prepareSpare()
 	return nil
+}
+
+// spareResult is a prepared spare segment file, or why there is none.
+type spareResult struct {
+	f   vfs.File
+	err error
+}
+
+// prepareSpare starts preparing the next segment's file in the background
+// (unless spareInline, where takeSpare makes it when needed).
+func (w *WAL) prepareSpare() {
+	if w.opts.spareInline {
+		return
+	}
+	w.spareBusy = true
+	go func() {
+		f, err := makeSpare(w.fs, w.dir, w.opts.SegmentSize, w.opts.Preallocate)
+		w.spareC <- spareResult{f, err}
+	}()
+}
+
+// takeSpare returns the prepared spare, waiting for it if needed.
+func (w *WAL) takeSpare() (vfs.File, error) {
+	if w.opts.spareInline {
+		return makeSpare(w.fs, w.dir, w.opts.SegmentSize, w.opts.Preallocate)
+	}
+	r := <-w.spareC
+	w.spareBusy = false
+	return r.f, r.err
 }
 
 // applyUpdatesLocked applies the index changes of the batch just made

@@ -284,7 +284,8 @@ func TestWALCommittedBound(t *testing.T) {
 
 func TestWALConcurrentGroupCommit(t *testing.T) {
 	fs := faultfs.New()
-	w, _ := mustOpen(t, "log", WALOptions{FS: fs, SegmentSize: 64 << 10})
+	// Segments prepared in the background, rolled several times.
+	w, _ := mustOpen(t, "log", WALOptions{FS: fs, SegmentSize: 8 << 10})
 	const writers, each = 16, 50
 	var mu sync.Mutex // serialises op assignment, as the consensus core does
 	next := uint64(1)
@@ -318,8 +319,11 @@ func TestWALConcurrentGroupCommit(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	batches := w.batchNo
+	batches, segs := w.batchNo, len(w.segs)
 	w.Close()
+	if segs < 3 {
+		t.Errorf("only %d segments: the background spare was not exercised", segs)
+	}
 	if batches >= writers*each {
 		t.Errorf("%d batches for %d concurrent appends: no group commit", batches, writers*each)
 	}
