@@ -179,18 +179,15 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok boo
 				return key[:start], false
 			}
 		case SchemeAuth:
-			expanded := false
-			for j := range auth {
-				if auth[j].Scheme != SchemeDigest {
-					continue
-				}
-				key = appendACL(key, a.perms, auth[j].Scheme, auth[j].ID)
-				count++
-				expanded = true
-			}
-			if !expanded {
+			n := 0
+			forAuthenticated(auth, func(id *zkproto.Id) {
+				key = appendACL(key, a.perms, id.Scheme, id.ID)
+				n++
+			})
+			if n == 0 {
 				return key[:start], false
 			}
+			count += int32(n)
 			continue
 		case SchemeDigest:
 			if !validDigestID(a.id) {

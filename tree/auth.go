@@ -3,8 +3,10 @@ package tree
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
@@ -136,4 +138,71 @@ func ipMatches(id, expr string) bool {
 		}
 	}
 	return true
+}
+
+// ZooKeeper keeps a connection's identities in a hash set (a
+// ConcurrentHashMap), and both the expansion of an "auth" ACL and whoAmI
+// list them in that set's iteration order: by bucket of the Java hash of the
+// Id, then in order of addition. OrderIdentities reproduces it, so the tree
+// and the frontend list identities exactly as ZooKeeper does.
+
+// OrderIdentities sorts ids in place into ZooKeeper's iteration order of a
+// connection's identities, given in order of addition (the ip id first). The
+// order is exact for up to 12 identities, the set's size before it grows.
+func OrderIdentities(ids []zkproto.Id) {
+	buckets := tableSize(len(ids))
+	slices.SortStableFunc(ids, func(a, b zkproto.Id) int {
+		return int(idBucket(a, buckets)) - int(idBucket(b, buckets))
+	})
+}
+
+// tableSize is the bucket count of a ConcurrentHashMap holding n entries,
+// starting from the default 16 and doubling past three quarters full.
+func tableSize(n int) int32 {
+	size := int32(16)
+	for int32(n) > size-size/4 {
+		size *= 2
+	}
+	return size
+}
+
+// idBucket is the bucket of an Id in a table of the given size.
+func idBucket(id zkproto.Id, size int32) int32 {
+	h := 37*(37*17+javaHash(id.Scheme)) + javaHash(id.ID)
+	h ^= int32(uint32(h) >> 16)
+	return h & 0x7fffffff & (size - 1)
+}
+
+// javaHash is Java's String.hashCode: over the string's UTF-16 code units.
+func javaHash(s string) int32 {
+	var h int32
+	for _, r := range s {
+		if r >= 0x10000 {
+			hi, lo := utf16.EncodeRune(r)
+			h = 31*(31*h+hi) + lo
+			continue
+		}
+		h = 31*h + r
+	}
+	return h
+}
+
+// forAuthenticated calls f for each of the requester's authenticated
+// identities (digest ones; ip and super are not), in ZooKeeper's order and
+// without repeats.
+func forAuthenticated(auth []zkproto.Id, f func(*zkproto.Id)) {
+	size := tableSize(len(auth))
+	var buf [8]int
+	idx := buf[:0]
+	for i := range auth {
+		if auth[i].Scheme == SchemeDigest && !slices.ContainsFunc(auth[:i], func(x zkproto.Id) bool { return x == auth[i] }) {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return int(idBucket(auth[a], size)) - int(idBucket(auth[b], size))
+	})
+	for _, i := range idx {
+		f(&auth[i])
+	}
 }

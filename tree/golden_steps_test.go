@@ -52,21 +52,26 @@ type stepResult struct {
 	text string
 }
 
-func (st step) run(ex executor, n *normalizer) stepResult {
+// run runs the step as step number idx; a zxid the step consumed is
+// labelled with idx before its answer is normalised.
+func (st step) run(ex executor, n *normalizer, idx int) stepResult {
 	switch st.kind {
 	case stepOpen:
 		return stepResult{zxid: ex.open(st.session)}
 	case stepClose:
 		r := ex.closeSession(st.session)
+		n.label(r.zxid, idx)
 		return stepResult{zxid: r.zxid, text: n.reply(zkproto.OpCloseSession, r)}
 	case stepAuth:
 		return stepResult{text: ex.auth(st.session, st.scheme, st.data).Name()}
 	case stepCall:
 		r := ex.call(st.session, st.op, st.req)
-		res := stepResult{text: n.reply(st.op, r)}
+		var res stepResult
 		if st.op.IsWrite() {
 			res.zxid = r.zxid
+			n.label(r.zxid, idx)
 		}
+		res.text = n.reply(st.op, r)
 		return res
 	case stepSetWatches:
 		ex.setWatches(st.session, n.stepZxid[st.relStep], st.sw)

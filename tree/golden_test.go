@@ -136,7 +136,7 @@ func runScript(t *testing.T, sc script, ex executor) string {
 	for i, st := range append([]step{sess(monitor).open()}, sc.steps...) {
 		idx := i // step 0 opens the monitor session
 		fmt.Fprintf(&b, "%d %s\n", idx, st.describe())
-		res := st.run(ex, n)
+		res := st.run(ex, n, idx)
 		if res.zxid != 0 {
 			n.label(res.zxid, idx)
 		}

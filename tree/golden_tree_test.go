@@ -104,32 +104,38 @@ func (e *treeExec) setWatches(name string, rel int64, sw *zkproto.SetWatches2) {
 			if ev, fire := e.tree.CatchUp(k.kind, p, rel); fire {
 				e.watches.deliver(name, ev, p)
 			} else if k.kind == WatchChild {
-				e.watches.add(e.watches.child, p, name)
+				e.watches.add(e.watches.child, p, name, oneShot)
 			} else {
-				e.watches.add(e.watches.data, p, name)
+				e.watches.add(e.watches.data, p, name, oneShot)
 			}
 		}
 	}
 	for _, p := range sw.PersistentWatches {
-		e.watches.add(e.watches.persistent, p, name)
+		e.watches.addBoth(p, name, persistentWatch)
 	}
 	for _, p := range sw.PersistentRecursiveWatches {
-		e.watches.add(e.watches.recursive, p, name)
+		e.watches.addBoth(p, name, recursiveWatch)
 	}
 }
 
 func (e *treeExec) addWatch(name, path string, mode zkproto.AddWatchMode) reply {
 	if mode == zkproto.AddWatchPersistentRecursive {
-		e.watches.add(e.watches.recursive, path, name)
+		e.watches.addBoth(path, name, recursiveWatch)
 	} else {
-		e.watches.add(e.watches.persistent, path, name)
+		e.watches.addBoth(path, name, persistentWatch)
 	}
 	return reply{zxid: e.zxid, body: zkproto.Marshal(&zkproto.ErrorResponse{})}
 }
 
 func (e *treeExec) sleep(ms int64) { e.clock += ms }
 
+// awaitGone applies a clean-up command at the first time the node at path
+// qualifies (as ZooKeeper's clean-up loop would get to it), no earlier than
+// now.
 func (e *treeExec) awaitGone(path string) int64 {
+	if n := e.tree.lookup(path); n != nil && n.kind() == kindTTL {
+		e.clock = max(e.clock, n.mtime+n.ttl()+1)
+	}
 	e.apply(AppendCleanup(nil, e.clock))
 	if e.tree.lookup(path) != nil {
 		e.t.Fatalf("clean-up left %s", path)
@@ -167,53 +173,69 @@ func (e *treeExec) events(name string) []zkproto.WatcherEvent {
 func (e *treeExec) sessionName(id int64) string { return e.names[id] }
 
 // watchModel is a minimal watch registry with ZooKeeper's routing rules,
-// standing in for the frontend's: path -> session -> watching.
+// standing in for the frontend's. Like ZooKeeper's WatchManager it keeps two
+// tables, data (getData, exists) and child (getChildren), each holding one
+// mode per path and session: a later watch on the same path replaces the
+// mode of an earlier one in that table (a one-shot getData watch after a
+// persistent watch makes the data side one-shot: ZooKeeper does exactly
+// this).
 type watchModel struct {
-	data       map[string]map[string]bool // getData and exists watches
-	child      map[string]map[string]bool
-	persistent map[string]map[string]bool
-	recursive  map[string]map[string]bool
-	pending    map[string][]zkproto.WatcherEvent
+	data    map[string]map[string]watchMode
+	child   map[string]map[string]watchMode
+	pending map[string][]zkproto.WatcherEvent
 }
 
+type watchMode int
+
+const (
+	oneShot watchMode = iota + 1
+	persistentWatch
+	recursiveWatch
+)
+
 func newWatchModel() *watchModel {
-	return &watchModel{data: map[string]map[string]bool{}, child: map[string]map[string]bool{},
-		persistent: map[string]map[string]bool{}, recursive: map[string]map[string]bool{},
+	return &watchModel{data: map[string]map[string]watchMode{}, child: map[string]map[string]watchMode{},
 		pending: map[string][]zkproto.WatcherEvent{}}
 }
 
-func (w *watchModel) add(table map[string]map[string]bool, path, session string) {
+func (w *watchModel) add(table map[string]map[string]watchMode, path, session string, mode watchMode) {
 	if table[path] == nil {
-		table[path] = map[string]bool{}
+		table[path] = map[string]watchMode{}
 	}
-	table[path][session] = true
+	table[path][session] = mode
+}
+
+// addBoth adds a persistent or recursive watch, which lives in both tables.
+func (w *watchModel) addBoth(path, session string, mode watchMode) {
+	w.add(w.data, path, session, mode)
+	w.add(w.child, path, session, mode)
 }
 
 // register adds the watch a read asked for, by ZooKeeper's rules: exists
-// watches a missing node too; the others only succeed-and-watch.
+// watches a missing node too; the others watch only when they succeed.
 func (w *watchModel) register(session string, op zkproto.OpCode, req zkproto.Record, code zkproto.Code) {
 	switch r := req.(type) {
 	case *zkproto.ExistsRequest:
 		if r.Watch && (code == zkproto.OK || code == zkproto.ErrNoNode) {
-			w.add(w.data, r.Path, session)
+			w.add(w.data, r.Path, session, oneShot)
 		}
 	case *zkproto.GetDataRequest:
 		if r.Watch && code == zkproto.OK {
-			w.add(w.data, r.Path, session)
+			w.add(w.data, r.Path, session, oneShot)
 		}
 	case *zkproto.GetChildrenRequest:
 		if r.Watch && code == zkproto.OK {
-			w.add(w.child, r.Path, session)
+			w.add(w.child, r.Path, session, oneShot)
 		}
 	case *zkproto.GetChildren2Request:
 		if r.Watch && code == zkproto.OK {
-			w.add(w.child, r.Path, session)
+			w.add(w.child, r.Path, session, oneShot)
 		}
 	}
 }
 
 func (w *watchModel) drop(session string) {
-	for _, table := range []map[string]map[string]bool{w.data, w.child, w.persistent, w.recursive} {
+	for _, table := range []map[string]map[string]watchMode{w.data, w.child} {
 		for _, set := range table {
 			delete(set, session)
 		}
@@ -231,40 +253,44 @@ func (w *watchModel) take(session string) []zkproto.WatcherEvent {
 	return evs
 }
 
-// trigger routes one event: each session gets it at most once, one-shot
-// watches are consumed, and sessions without READ on the node get nothing.
+// collect is WatchManager.triggerWatch on one table: the sessions watching
+// path itself (one-shot watches are consumed) or, with recursive watches, an
+// ancestor of it (never for NodeChildrenChanged).
+func collect(table map[string]map[string]watchMode, path string, typ zkproto.EventType, got map[string]bool) {
+	for p := path; ; p = parentPath(p) {
+		for s, mode := range table[p] {
+			switch {
+			case mode == recursiveWatch:
+				if typ != zkproto.EventNodeChildrenChanged {
+					got[s] = true
+				}
+			case p == path:
+				got[s] = true
+				if mode == oneShot {
+					delete(table[p], s)
+				}
+			}
+		}
+		if p == "/" {
+			return
+		}
+	}
+}
+
+// trigger routes one event: each session gets it at most once, and sessions
+// without READ on the node get nothing (their one-shot watches are still
+// consumed).
 func (w *watchModel) trigger(ev Event, auths map[string][]zkproto.Id) {
 	path := string(ev.Path)
 	got := map[string]bool{}
-	take := func(table map[string]map[string]bool, oneShot bool) {
-		for s := range table[path] {
-			got[s] = true
-		}
-		if oneShot {
-			delete(table, path)
-		}
-	}
 	switch ev.Type {
 	case zkproto.EventNodeChildrenChanged:
-		take(w.child, true)
-		take(w.persistent, false)
+		collect(w.child, path, ev.Type, got)
 	case zkproto.EventNodeDeleted:
-		take(w.data, true)
-		take(w.child, true)
-		take(w.persistent, false)
+		collect(w.data, path, ev.Type, got)
+		collect(w.child, path, ev.Type, got)
 	default:
-		take(w.data, true)
-		take(w.persistent, false)
-	}
-	if ev.Type != zkproto.EventNodeChildrenChanged {
-		for p := path; ; p = parentPath(p) {
-			for s := range w.recursive[p] {
-				got[s] = true
-			}
-			if p == "/" {
-				break
-			}
-		}
+		collect(w.data, path, ev.Type, got)
 	}
 	var sessions []string
 	for s := range got {

@@ -92,6 +92,16 @@ func (z *zkExec) addWatch(name, path string, mode zkproto.AddWatchMode) reply {
 
 func (z *zkExec) sleep(ms int64) { time.Sleep(time.Duration(ms) * time.Millisecond) }
 
+// keepAlive pings every session (queueing any events for events) so that
+// none expires while a step waits.
+func (z *zkExec) keepAlive() {
+	for _, c := range z.conns {
+		if err := c.Ping(); err != nil {
+			z.t.Fatal(err)
+		}
+	}
+}
+
 func (z *zkExec) awaitGone(path string) int64 {
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -99,6 +109,7 @@ func (z *zkExec) awaitGone(path string) int64 {
 		if r.code == zkproto.ErrNoNode {
 			return r.zxid // the removal is the last txn processed
 		}
+		z.keepAlive()
 		time.Sleep(20 * time.Millisecond)
 	}
 	z.t.Fatalf("%s still exists after 15 s", path)

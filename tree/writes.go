@@ -202,7 +202,10 @@ func (w *writeCtx) delete(r *versionReq) zkproto.Code {
 	if !checkPerm(t.acls.get(parent.aclIndex()), zkproto.PermDelete, w.auth) {
 		return zkproto.ErrNoAuth
 	}
-	n := childOf(parent, r.path[slash+1:])
+	// The node is found by its whole path, so "//p" finds nothing although
+	// its parent "/" exists; when the whole path is found, it is the child
+	// of parent.
+	n := t.lookupBytes(r.path)
 	if n == nil {
 		return zkproto.ErrNoNode
 	}
