@@ -68,7 +68,7 @@ func New(cfg Config) *Tree {
 	t.root.h = hashBytes(hashBytes(0, "/"), "")
 	t.nodeCount = 1
 	t.nodeSum = t.nodeContrib(t.root)
-	zk := t.addSystemNode(t.root, zookeeperPath, open)
+	zk := t.addSystemNode(t.root, zookeeperPath, t.acls.ref(open))
 	t.addSystemNode(zk, quotaPath, t.acls.ref(open))
 	cfgNode := t.addSystemNode(zk, configPath, t.acls.internKey(zkproto.AppendACLs(nil, readACL)))
 	t.setStat(cfgNode, func(n *node) { n.aversion = -1 })
