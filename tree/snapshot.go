@@ -206,7 +206,13 @@ func (sr *snapReader) int32() int32 {
 	return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
 }
 
-func (sr *snapReader) bool() bool { return sr.read(1)[0] != 0 }
+func (sr *snapReader) bool() bool {
+	b := sr.read(1)[0]
+	if b > 1 {
+		sr.fail(fmt.Errorf("bool %d", b))
+	}
+	return b == 1
+}
 
 // bytes reads a buffer; null gives nil, and null is refused unless allowed.
 func (sr *snapReader) bytes(allowNull bool) []byte {
