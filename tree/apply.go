@@ -56,13 +56,18 @@ func (t *Tree) Apply(zxid int64, cmd []byte, out *Output) error {
 }
 
 // applyClientWrite applies a client's write request: a session that is not
-// open gets SESSIONEXPIRED; a repeated cxid is answered from the duplicate
-// table; anything else runs and its answer is recorded.
+// open gets SESSIONEXPIRED (but closing it succeeds); a repeated cxid is
+// answered from the duplicate table; anything else runs and its answer is
+// recorded.
 func (t *Tree) applyClientWrite(zxid int64, h *cmdHeader, out *Output) {
 	out.SessionID, out.Cxid, out.Op = h.session, h.cxid, h.op
 	s := t.sessions[h.session]
 	if s == nil {
-		out.Code = zkproto.ErrSessionExpired
+		// Closing a session that is gone succeeds: a closeSession
+		// re-forwarded after a failover finds its session already closed.
+		if h.op != zkproto.OpCloseSession {
+			out.Code = zkproto.ErrSessionExpired
+		}
 		return
 	}
 	switch s.dupStatus(h.cxid) {

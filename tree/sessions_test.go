@@ -167,4 +167,7 @@ func TestCloseSessionRemovesEphemerals(t *testing.T) {
 	if out := h.create(a, "/x", nil, 0); out.Code != zkproto.ErrSessionExpired {
 		t.Errorf("write after close: %v", out.Code)
 	}
+	if out := h.write(a, nil, zkproto.OpCloseSession, nil); out.Code != zkproto.OK || len(out.Closed) != 0 {
+		t.Errorf("closing a closed session: %s", outputString(out))
+	}
 }
