@@ -53,6 +53,19 @@ func benchTree(b *testing.B) (*Tree, int64, *int64) {
 	return tr, sid, &zxid
 }
 
+// fillBench creates n nodes named like path with 100-byte values.
+func fillBench(b *testing.B, tr *Tree, sid int64, zxid *int64, path string, n int) {
+	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
+	var out Output
+	for i := 0; i < n; i++ {
+		create.set(i, int32(i+1))
+		*zxid++
+		if err := tr.Apply(*zxid, create.cmd, &out); err != nil || out.Code != zkproto.OK {
+			b.Fatal(err, out.Code)
+		}
+	}
+}
+
 // BenchmarkApplyCreate measures applying a create of a node with a 100-byte
 // value under one parent (the command is built in place, not counted).
 func BenchmarkApplyCreate(b *testing.B) {
@@ -76,15 +89,8 @@ func BenchmarkApplyCreate(b *testing.B) {
 func BenchmarkApplySetData(b *testing.B) {
 	tr, sid, zxid := benchTree(b)
 	const path = "/bench/node-00000000"
-	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
+	fillBench(b, tr, sid, zxid, path, 1000)
 	var out Output
-	for i := 0; i < 1000; i++ {
-		create.set(i, int32(i+1))
-		*zxid++
-		if err := tr.Apply(*zxid, create.cmd, &out); err != nil || out.Code != zkproto.OK {
-			b.Fatal(err, out.Code)
-		}
-	}
 	tpl := newCmdTemplate(sid, zkproto.OpSetData, &zkproto.SetDataRequest{Path: path, Data: value100, Version: -1}, path)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -102,15 +108,7 @@ func BenchmarkApplySetData(b *testing.B) {
 func BenchmarkGetData(b *testing.B) {
 	tr, sid, zxid := benchTree(b)
 	const path = "/bench/node-00000000"
-	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
-	var out Output
-	for i := 0; i < 1000; i++ {
-		create.set(i, int32(i+1))
-		*zxid++
-		if err := tr.Apply(*zxid, create.cmd, &out); err != nil || out.Code != zkproto.OK {
-			b.Fatal(err, out.Code)
-		}
-	}
+	fillBench(b, tr, sid, zxid, path, 1000)
 	req := zkproto.Marshal(&zkproto.GetDataRequest{Path: path})
 	digits := len(path) + 4 - 8
 	auth := []zkproto.Id{IPID("127.0.0.1")}

@@ -147,7 +147,7 @@ func runScript(t *testing.T, sc script, ex executor) string {
 		case stepOpen:
 			open = append(open, st.session)
 		case stepClose, stepExpire:
-			open = remove(open, st.session)
+			open = without(open, st.session)
 		}
 		for _, s := range open {
 			evs := ex.events(s)
@@ -160,11 +160,12 @@ func runScript(t *testing.T, sc script, ex executor) string {
 	return b.String()
 }
 
-func remove(list []string, s string) []string {
+// without returns list without x, reusing its storage.
+func without[T comparable](list []T, x T) []T {
 	out := list[:0]
-	for _, x := range list {
-		if x != s {
-			out = append(out, x)
+	for _, y := range list {
+		if y != x {
+			out = append(out, y)
 		}
 	}
 	return out

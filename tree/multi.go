@@ -181,13 +181,17 @@ func (w *writeCtx) multiOp(typ zkproto.OpCode, d *zkproto.Decoder) zkproto.Code 
 			w.out.Body = appendBytesString(w.out.Body, path)
 			w.out.Body = n.appendStat(w.out.Body)
 		}
-	case zkproto.OpDelete:
+	case zkproto.OpDelete, zkproto.OpCheck:
 		var r versionReq
 		r.decode(d)
-		if code := w.delete(&r); code != zkproto.OK {
+		run := w.delete
+		if typ == zkproto.OpCheck {
+			run = w.check
+		}
+		if code := run(&r); code != zkproto.OK {
 			return code
 		}
-		w.appendResultHeader(zkproto.OpDelete)
+		w.appendResultHeader(typ)
 	case zkproto.OpSetData:
 		var r setDataReq
 		r.decode(d)
@@ -197,13 +201,6 @@ func (w *writeCtx) multiOp(typ zkproto.OpCode, d *zkproto.Decoder) zkproto.Code 
 		}
 		w.appendResultHeader(zkproto.OpSetData)
 		w.out.Body = n.appendStat(w.out.Body)
-	case zkproto.OpCheck:
-		var r versionReq
-		r.decode(d)
-		if code := w.check(&r); code != zkproto.OK {
-			return code
-		}
-		w.appendResultHeader(zkproto.OpCheck)
 	}
 	return zkproto.OK
 }

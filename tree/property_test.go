@@ -213,7 +213,7 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 			g.sessions = append(g.sessions, outA.Opened.ID)
 		}
 		for _, id := range outA.Closed {
-			g.sessions = removeID(g.sessions, id)
+			g.sessions = without(g.sessions, id)
 		}
 		checkInvariants(t, a)
 		if t.Failed() {
@@ -239,16 +239,6 @@ func runRandom(t *testing.T, seed uint64, steps int) {
 		compareReads(t, a, restored)
 	}
 	compareReads(t, a, b)
-}
-
-func removeID(ids []int64, id int64) []int64 {
-	out := ids[:0]
-	for _, x := range ids {
-		if x != id {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // compareReads checks that two trees answer every read the same way.
