@@ -87,6 +87,9 @@ func (w *writeCtx) multi(body []byte) zkproto.Code {
 	t.rollback()
 	w.out.truncateEvents(eventsBefore)
 	w.out.Body = w.out.Body[:bodyStart]
+	if failCode == zkproto.ErrMarshallingError {
+		return failCode // the whole request failed, not one op
+	}
 	for i := 0; i < n; i++ {
 		code := zkproto.OK
 		switch {
@@ -150,7 +153,7 @@ func scanMulti(body []byte) (int, bool) {
 // each create from its flags (MultiOperationRecord), so inside a multi the
 // header type does not matter for creates: flags 4 make a container, the TTL
 // flags a TTL node (createTTL only), anything else a node of the mode,
-// answered as a plain create.
+// answered as a plain create. MARSHALLINGERROR fails the whole multi.
 func (w *writeCtx) multiOp(typ zkproto.OpCode, d *zkproto.Decoder) zkproto.Code {
 	switch typ {
 	case zkproto.OpCreate, zkproto.OpCreate2, zkproto.OpCreateContainer, zkproto.OpCreateTTL:
@@ -165,7 +168,8 @@ func (w *writeCtx) multiOp(typ zkproto.OpCode, d *zkproto.Decoder) zkproto.Code 
 			op = zkproto.OpCreateTTL
 		case mode.TTL():
 			// A TTL mode without a ttl field: ZooKeeper cannot even build
-			// the op; the ttl of -1 makes create fail with BADARGUMENTS.
+			// the op and fails the whole multi.
+			return zkproto.ErrMarshallingError
 		case typ == zkproto.OpCreateTTL:
 			r.ttl = -1 // ZooKeeper drops the ttl of a non-TTL mode
 		}
