@@ -186,3 +186,22 @@ func TestCleanup(t *testing.T) {
 	}
 	checkInvariants(t, h.tree)
 }
+
+func TestStats(t *testing.T) {
+	h := newHarness(t, Config{})
+	// A fresh ZooKeeper's mntr: zk_znode_count 5, zk_approximate_data_size 44.
+	if st := h.tree.Stats(); st.Znodes != 5 || st.ApproximateDataSize != 44 {
+		t.Errorf("fresh tree: %+v", st)
+	}
+	sid := h.open()
+	h.mustCreate(sid, "/e", []byte("abc"), zkproto.ModeEphemeral)
+	h.write(sid, nil, zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/", Data: []byte("xy"), Version: -1})
+	st := h.tree.Stats()
+	if st.Znodes != 6 || st.ApproximateDataSize != 44+2+3+2*2 || st.Ephemerals != 1 || st.Sessions != 1 {
+		t.Errorf("after a create and a root setData: %+v", st)
+	}
+	if got := h.tree.Ephemerals(sid, nil); len(got) != 1 || got[0] != "/e" {
+		t.Errorf("Ephemerals = %v", got)
+	}
+	checkInvariants(t, h.tree)
+}

@@ -91,8 +91,10 @@ func checkInvariants(tb testing.TB, t *Tree) {
 	containers, ttls := map[string]bool{}, map[string]bool{}
 	ephemerals := map[int64]map[string]bool{}
 	var walk func(n *node, path string)
+	var dataSize int64
 	walk = func(n *node, path string) {
 		count++
+		dataSize += int64(len(path) + len(n.data))
 		refs[n.aclIndex()]++
 		if n.h != nodeHash(path, n.data) {
 			tb.Errorf("%s: stale hash", path)
@@ -131,6 +133,9 @@ func checkInvariants(tb testing.TB, t *Tree) {
 	walk(t.root, "/")
 	if count != t.nodeCount {
 		tb.Errorf("node count %d, counted %d", t.nodeCount, count)
+	}
+	if dataSize += int64(len(t.root.data)); dataSize != t.dataSize {
+		tb.Errorf("data size %d, counted %d", t.dataSize, dataSize)
 	}
 	for i := range t.acls.lists {
 		e := &t.acls.lists[i]

@@ -25,6 +25,7 @@ type undoRecord struct {
 	parent  *node  // create, delete
 	n       *node  // the node created, deleted or changed
 	path    string // create, delete: the index key of a non-persistent node
+	pathLen int    // create, delete: the length of the node's path
 	creates int32  // create: the parent's creates before
 	pzxid   int64  // create, delete: the parent's pzxid before
 	// setData: the node's fields before
@@ -225,15 +226,16 @@ func (t *Tree) rollback() {
 				removeChild(p, r.n)
 				p.creates, p.pzxid = r.creates, r.pzxid
 			})
-			unlinkNode(t, r.n, r.path)
+			unlinkNode(t, r.n, r.path, r.pathLen)
 			t.acls.release(r.n.aclIndex())
 		case undoDelete:
 			t.setStat(r.parent, func(p *node) {
 				addChild(p, r.n)
 				p.pzxid = r.pzxid
 			})
-			linkNode(t, r.n, r.path)
+			linkNode(t, r.n, r.path, r.pathLen)
 		case undoSetData:
+			t.addDataSize(r.n, len(r.data)-len(r.n.data))
 			t.setStat(r.n, func(n *node) {
 				n.data, n.version, n.mzxid, n.mtime, n.h = r.data, r.version, r.mzxid, r.mtime, r.h
 				n.aclRef &^= dataNullBit

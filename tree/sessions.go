@@ -192,3 +192,18 @@ func (t *Tree) SessionIDs(dst []int64) []int64 {
 	slices.Sort(dst[start:])
 	return dst
 }
+
+// Ephemerals appends to dst the paths of the session's ephemerals, sorted
+// (for the dump four-letter word).
+func (t *Tree) Ephemerals(sessionID int64, dst []string) []string {
+	s := t.sessions[sessionID]
+	if s == nil {
+		return dst
+	}
+	start := len(dst)
+	for p := range s.ephemerals {
+		dst = append(dst, p)
+	}
+	slices.Sort(dst[start:])
+	return dst
+}

@@ -324,6 +324,10 @@ func (sr *snapReader) nodes(t *Tree, count int64) map[string]int64 {
 		}
 		n.h = nodeHash(path, n.data)
 		t.nodeCount++
+		t.dataSize += int64(len(path) + len(n.data))
+		if n == t.root {
+			t.dataSize += int64(len(n.data)) // its alias ""
+		}
 		switch n.kind() {
 		case kindEphemeral:
 			owners[string(path)] = n.owner

@@ -32,6 +32,7 @@ type Tree struct {
 	ttls       map[string]struct{} // paths of TTL nodes
 
 	nodeCount     int64 // nodes in the tree, the root and system nodes included
+	dataSize      int64 // ZooKeeper's approximate data size; see Stats
 	lastZxid      int64 // zxid of the last command applied
 	now           int64 // the clock: the largest command time applied, ms
 	lastSessionID int64 // the last session id assigned
@@ -67,6 +68,7 @@ func New(cfg Config) *Tree {
 	t.root = &node{aclRef: open}
 	t.root.h = hashBytes(hashBytes(0, "/"), "")
 	t.nodeCount = 1
+	t.dataSize = 1 // the root's path, "/" (its alias "" adds nothing)
 	t.nodeSum = t.nodeContrib(t.root)
 	zk := t.addSystemNode(t.root, zookeeperPath, t.acls.ref(open))
 	t.addSystemNode(zk, quotaPath, t.acls.ref(open))
@@ -99,6 +101,7 @@ func (t *Tree) addSystemNode(parent *node, path string, acl uint32) *node {
 	t.setStat(parent, func(p *node) { addChild(p, n) })
 	t.nodeSum += t.nodeContrib(n)
 	t.nodeCount++
+	t.dataSize += int64(len(path))
 	return n
 }
 
@@ -123,3 +126,29 @@ func (t *Tree) SessionCount() int { return len(t.sessions) }
 
 // Config returns the tree's configuration.
 func (t *Tree) Config() Config { return t.cfg }
+
+// Stats are the tree's figures for monitoring, as ZooKeeper's mntr reports
+// them.
+type Stats struct {
+	// Znodes is zk_znode_count: ZooKeeper counts the root twice (as "" and
+	// "/"), so this is NodeCount()+1.
+	Znodes int64
+	// ApproximateDataSize is zk_approximate_data_size: the length of every
+	// node's path plus its data (the root's data twice, as in ZooKeeper).
+	ApproximateDataSize int64
+	// Ephemerals is zk_ephemerals_count.
+	Ephemerals int64
+	Sessions   int
+	Containers int
+	TTLNodes   int
+}
+
+// Stats returns the tree's figures; it costs O(sessions).
+func (t *Tree) Stats() Stats {
+	st := Stats{Znodes: t.nodeCount + 1, ApproximateDataSize: t.dataSize, Sessions: len(t.sessions),
+		Containers: len(t.containers), TTLNodes: len(t.ttls)}
+	for _, s := range t.sessions {
+		st.Ephemerals += int64(len(s.ephemerals))
+	}
+	return st
+}

@@ -108,23 +108,26 @@ func (w *writeCtx) insertNode(parent, n *node, path []byte, slash int) {
 	t := w.t
 	if w.inMulti {
 		t.s.undo = append(t.s.undo, undoRecord{kind: undoCreate, parent: parent, n: n,
-			creates: parent.creates, pzxid: parent.pzxid, path: indexPath(n, path)})
+			creates: parent.creates, pzxid: parent.pzxid, path: indexPath(n, path), pathLen: len(path)})
 	}
 	t.setStat(parent, func(p *node) {
 		p.creates++
 		p.pzxid = w.zxid
 		addChild(p, n)
 	})
-	linkNode(t, n, path)
+	linkNode(t, n, path, len(path))
 	addEvent(w.out, zkproto.EventNodeCreated, t.acls.get(n.aclIndex()), path)
 	addParentEvent(w.out, t.acls.get(parent.aclIndex()), path, slash)
 }
 
 // linkNode counts a node that was just added to its parent's children and
-// adds it to the digest and to the index of its kind.
-func linkNode[P byteString](t *Tree, n *node, path P) {
+// adds it to the digest and to the index of its kind. path is the node's
+// path, or (when a multi is undone) just its index key, "" for a persistent
+// node; pathLen is the length of its path.
+func linkNode[P byteString](t *Tree, n *node, path P, pathLen int) {
 	t.nodeSum += t.nodeContrib(n)
 	t.nodeCount++
+	t.dataSize += int64(pathLen + len(n.data))
 	switch n.kind() {
 	case kindEphemeral:
 		s := t.sessions[n.owner]
@@ -140,9 +143,10 @@ func linkNode[P byteString](t *Tree, n *node, path P) {
 }
 
 // unlinkNode undoes linkNode for a node just removed from its parent.
-func unlinkNode[P byteString](t *Tree, n *node, path P) {
+func unlinkNode[P byteString](t *Tree, n *node, path P, pathLen int) {
 	t.nodeSum -= t.nodeContrib(n)
 	t.nodeCount--
+	t.dataSize -= int64(pathLen + len(n.data))
 	switch n.kind() {
 	case kindEphemeral:
 		if s := t.sessions[n.owner]; s != nil {
@@ -234,13 +238,13 @@ func (w *writeCtx) undoLog() *[]undoRecord {
 func removeNode[P byteString](t *Tree, zxid int64, parent, n *node, path P, slash int, out *Output, undo *[]undoRecord) {
 	if undo != nil {
 		*undo = append(*undo, undoRecord{kind: undoDelete, parent: parent, n: n,
-			pzxid: parent.pzxid, path: indexPath(n, path)})
+			pzxid: parent.pzxid, path: indexPath(n, path), pathLen: len(path)})
 	}
 	t.setStat(parent, func(p *node) {
 		removeChild(p, n)
 		p.pzxid = zxid
 	})
-	unlinkNode(t, n, path)
+	unlinkNode(t, n, path, len(path))
 	acl := t.acls.get(n.aclIndex())
 	if undo != nil {
 		t.s.release = append(t.s.release, n.aclIndex())
@@ -280,6 +284,7 @@ func (w *writeCtx) setData(r *setDataReq) (*node, zkproto.Code) {
 		t.s.undo = append(t.s.undo, undoRecord{kind: undoSetData, n: n, data: n.data,
 			nullData: n.dataIsNull(), version: n.version, mzxid: n.mzxid, mtime: n.mtime, h: n.h})
 	}
+	t.addDataSize(n, len(r.data)-len(n.data))
 	t.setStat(n, func(n *node) {
 		n.data, n.aclRef = "", n.aclRef&^dataNullBit
 		if r.data == nil {
@@ -293,6 +298,15 @@ func (w *writeCtx) setData(r *setDataReq) (*node, zkproto.Code) {
 	})
 	addEvent(w.out, zkproto.EventNodeDataChanged, acl, r.path)
 	return n, zkproto.OK
+}
+
+// addDataSize accounts for a change of n's data length by delta; the root's
+// data counts twice, as ZooKeeper holds the root under two paths.
+func (t *Tree) addDataSize(n *node, delta int) {
+	if n == t.root {
+		delta *= 2
+	}
+	t.dataSize += int64(delta)
 }
 
 // setACL replaces a node's ACL. It fires no event, as in ZooKeeper.
