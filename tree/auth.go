@@ -43,25 +43,22 @@ func IPID(addr string) zkproto.Id { return zkproto.Id{Scheme: SchemeIP, ID: addr
 // validDigestID is DigestAuthenticationProvider.isValid: the id split at
 // ':' (Java's String.split, which drops trailing empty parts) has 2 parts.
 func validDigestID(id []byte) bool {
-	parts := 0
-	last := 0 // index of the last non-empty part + 1
-	n := 0
+	if len(id) == 0 {
+		return false // Java: "".split(":") is [""], one part
+	}
+	parts, kept := 0, 0 // parts seen; parts up to the last non-empty one
 	start := 0
 	for i := 0; i <= len(id); i++ {
 		if i < len(id) && id[i] != ':' {
 			continue
 		}
-		n++
+		parts++
 		if i > start {
-			last = n
+			kept = parts
 		}
 		start = i + 1
 	}
-	parts = last
-	if len(id) == 0 {
-		parts = 1 // Java: "".split(":") is [""]
-	}
-	return parts == 2
+	return kept == 2
 }
 
 // ipv4 parses a dotted quad as Java's IPAuthenticationProvider does: exactly

@@ -58,7 +58,7 @@ func fillBench(b *testing.B, tr *Tree, sid int64, zxid *int64, path string, n in
 	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
 	var out Output
 	for i := 0; i < n; i++ {
-		create.set(i, int32(i+1))
+		create.set(i, -1) // untracked by the duplicate table
 		*zxid++
 		if err := tr.Apply(*zxid, create.cmd, &out); err != nil || out.Code != zkproto.OK {
 			b.Fatal(err, out.Code)
@@ -191,4 +191,50 @@ func measureTree(b *testing.B, total, parents int) float64 {
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	runtime.KeepAlive(tr)
 	return float64(heap-payload) / float64(nodes)
+}
+
+// BenchmarkSnapshot and BenchmarkRestore measure the snapshot of a tree of
+// 100k znodes with 100-byte values (100 parents of 1000 children).
+func BenchmarkSnapshot(b *testing.B) {
+	tr := snapshotBenchTree(b)
+	var buf bytes.Buffer
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		if err := tr.Snapshot(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}
+
+func BenchmarkRestore(b *testing.B) {
+	tr := snapshotBenchTree(b)
+	var buf bytes.Buffer
+	if err := tr.Snapshot(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Restore(bytes.NewReader(buf.Bytes()), Config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func snapshotBenchTree(b *testing.B) *Tree {
+	tr, sid, zxid := benchTree(b)
+	for p := 0; p < 100; p++ {
+		parent := fmt.Sprintf("/bench/p%08d", p)
+		var out Output
+		*zxid++
+		cmd := AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: -1, Op: zkproto.OpCreate,
+			Body: zkproto.Marshal(&zkproto.CreateRequest{Path: parent, ACL: openACL})})
+		if err := tr.Apply(*zxid, cmd, &out); err != nil || out.Code != zkproto.OK {
+			b.Fatal(err, out.Code)
+		}
+		fillBench(b, tr, sid, zxid, parent+"/node-00000000", 1000)
+	}
+	return tr
 }

@@ -1,7 +1,6 @@
 package tree
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -215,5 +214,3 @@ func quote(b []byte) string {
 	}
 	return fmt.Sprintf("%q", b)
 }
-
-var _ = bytes.Equal

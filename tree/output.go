@@ -115,7 +115,7 @@ func (o *Output) reset(kind CommandKind) {
 	o.evs = o.evs[:0]
 }
 
-// addEvent records an event for the path given in parts (concatenated).
+// addEvent records an event, copying its path into the output's arena.
 func addEvent[P byteString](o *Output, typ zkproto.EventType, acl []zkproto.ACL, path P) {
 	start := len(o.arena)
 	o.arena = append(o.arena, path...)

@@ -174,9 +174,10 @@ func Restore(r io.Reader, cfg Config) (*Tree, error) {
 }
 
 type snapReader struct {
-	r   *bufio.Reader
-	buf [8]byte
-	err error
+	r       *bufio.Reader
+	buf     [8]byte
+	scratch []byte // the last buffer read
+	err     error
 }
 
 func (sr *snapReader) fail(err error) {
@@ -214,7 +215,8 @@ func (sr *snapReader) bool() bool {
 	return b == 1
 }
 
-// bytes reads a buffer; null gives nil, and null is refused unless allowed.
+// bytes reads a buffer into scratch storage, valid until the next read;
+// null gives nil, and null is refused unless allowed.
 func (sr *snapReader) bytes(allowNull bool) []byte {
 	n := sr.int32()
 	if sr.err != nil {
@@ -227,7 +229,10 @@ func (sr *snapReader) bytes(allowNull bool) []byte {
 		sr.fail(fmt.Errorf("length %d out of bounds", n))
 		return nil
 	}
-	b := make([]byte, n)
+	if cap(sr.scratch) < int(n) || sr.scratch == nil {
+		sr.scratch = make([]byte, max(n, 64)) // never nil: an empty buffer is not null
+	}
+	b := sr.scratch[:n:n]
 	if _, err := io.ReadFull(sr.r, b); err != nil {
 		sr.fail(fmt.Errorf("truncated: %w", err))
 	}
@@ -360,7 +365,7 @@ func (sr *snapReader) node(t *Tree, aclNums *[]uint32) (*node, int32) {
 	data := sr.bytes(true)
 	if data == nil {
 		n.aclRef = dataNullBit
-	} else {
+	} else if len(data) > 0 {
 		n.data = string(data)
 	}
 	n.czxid, n.mzxid, n.pzxid = sr.int64(), sr.int64(), sr.int64()
@@ -407,9 +412,8 @@ func (sr *snapReader) aclList() []byte {
 	key := zkproto.AppendInt32(nil, count)
 	for i := int32(0); i < count && sr.err == nil; i++ {
 		perms := sr.int32()
-		scheme := sr.bytes(false)
-		id := sr.bytes(false)
-		key = appendACL(key, perms, scheme, id)
+		scheme := string(sr.bytes(false))
+		key = appendACL(key, perms, scheme, string(sr.bytes(false)))
 	}
 	return key
 }
@@ -425,7 +429,7 @@ func (sr *snapReader) sessions(t *Tree) {
 		s.hasLast = sr.bool()
 		s.lastCxid = sr.int32()
 		s.lastCode = zkproto.Code(sr.int32())
-		s.lastBody = sr.bytes(false)
+		s.lastBody = append([]byte(nil), sr.bytes(false)...)
 		if sr.err != nil {
 			return
 		}
