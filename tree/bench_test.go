@@ -84,6 +84,29 @@ func BenchmarkApplyCreate(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyCreateDelete measures a create and a delete of a node with a
+// 100-byte value among 1000 siblings: the cost at a steady tree size.
+func BenchmarkApplyCreateDelete(b *testing.B) {
+	tr, sid, zxid := benchTree(b)
+	const path = "/bench/node-00000000"
+	fillBench(b, tr, sid, zxid, path, 1000)
+	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
+	del := newCmdTemplate(sid, zkproto.OpDelete, &zkproto.DeleteRequest{Path: path, Version: -1}, path)
+	var out Output
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 1000 + i%1000
+		for _, c := range []*cmdTemplate{&create, &del} {
+			c.set(n, -1)
+			*zxid++
+			if err := tr.Apply(*zxid, c.cmd, &out); err != nil || out.Code != zkproto.OK {
+				b.Fatalf("%v %v", err, out.Code)
+			}
+		}
+	}
+}
+
 // BenchmarkApplySetData measures applying a setData of a 100-byte value to
 // one of 1000 nodes.
 func BenchmarkApplySetData(b *testing.B) {
