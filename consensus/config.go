@@ -1,0 +1,76 @@
+package consensus
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Logger is the narrow logging interface the core uses; hclog.Logger satisfies
+// it. Messages are fixed lower-case strings followed by key/value pairs.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Debug(string, ...any) {}
+func (nopLogger) Info(string, ...any)  {}
+func (nopLogger) Warn(string, ...any)  {}
+
+// Config configures a replica. Zero limits take the defaults below.
+type Config struct {
+	ID       ReplicaID  // this replica
+	Replicas int        // group size n = 2f+1 (1, 3, 5, …; at most 63)
+	Epoch    uint64     // configuration epoch carried by every message
+	Rand     *rand.Rand // seeded source for randomized timeouts and nonces (required)
+	Logger   Logger     // optional
+
+	HeartbeatTicks  int // primary sends Commit to an idle backup this often (default 1)
+	ViewChangeTicks int // base view-change timeout T; each timeout is drawn from [T, 2T) (default 10)
+
+	MaxBatchOps          int // commands per Prepare (default 512)
+	MaxBatchBytes        int // command bytes per Prepare (default 1 MiB)
+	MaxUncommittedOps    int // pipeline bound: prepared but uncommitted ops (default 8192)
+	MaxQueuedProposals   int // proposals waiting to be prepared or forwarded (default 8192)
+	MaxQueuedBytes       int // bytes of those proposals (default 64 MiB)
+	MaxPendingReads      int // reads waiting for confirmation, per replica (default 8192)
+	MaxCommittedPerReady int // committed entries handed out per Ready (default 8192)
+	MaxCommandBytes      int // size of one command (default 1 MiB)
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	d := *c
+	if d.Replicas < 1 || d.Replicas > 63 || d.Replicas%2 == 0 {
+		return d, fmt.Errorf("consensus: config: replicas %d must be odd and in [1,63]", d.Replicas)
+	}
+	if d.ID < 0 || int(d.ID) >= d.Replicas {
+		return d, fmt.Errorf("consensus: config: id %d out of range [0,%d)", d.ID, d.Replicas)
+	}
+	if d.Rand == nil {
+		return d, fmt.Errorf("consensus: config: Rand is required")
+	}
+	if d.Logger == nil {
+		d.Logger = nopLogger{}
+	}
+	def := func(v *int, x int) {
+		if *v <= 0 {
+			*v = x
+		}
+	}
+	def(&d.HeartbeatTicks, 1)
+	def(&d.ViewChangeTicks, 10)
+	def(&d.MaxBatchOps, 512)
+	def(&d.MaxBatchBytes, 1<<20)
+	def(&d.MaxUncommittedOps, 8192)
+	def(&d.MaxQueuedProposals, 8192)
+	def(&d.MaxQueuedBytes, 64<<20)
+	def(&d.MaxPendingReads, 8192)
+	def(&d.MaxCommittedPerReady, 8192)
+	def(&d.MaxCommandBytes, 1<<20)
+	if d.ViewChangeTicks <= d.HeartbeatTicks {
+		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
+	}
+	return d, nil
+}

@@ -1,0 +1,278 @@
+package consensus
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Message is one VR protocol message. Every message carries the epoch and the
+// sender's view (Header). The concrete types are op-specific; entries and
+// snapshots inside them are shared by reference (slices of immutable entries,
+// snapshot handles), never copied per message. A message handed to the driver
+// or received from it must not be modified.
+type Message interface {
+	header() *Header
+	// validate checks the message's internal consistency (bounded input).
+	validate() error
+	String() string
+}
+
+// Header is carried by every message.
+type Header struct {
+	Epoch uint64 // configuration epoch
+	View  uint64 // sender's view
+}
+
+func (h *Header) header() *Header { return h }
+
+// Envelope addresses a message.
+type Envelope struct {
+	From, To ReplicaID
+	Msg      Message
+}
+
+func (e Envelope) String() string { return fmt.Sprintf("%d->%d %s", e.From, e.To, e.Msg) }
+
+// Prepare carries a batch of consecutive entries starting at After+1 (Entries
+// may be empty only in retransmissions), the primary's commit-number,
+// global_min_accept and current read round.
+type Prepare struct {
+	Header
+	After           uint64  // op preceding Entries[0]
+	Entries         []Entry // consecutive, Entries[i].Op == After+1+i
+	Commit          uint64
+	GlobalMinAccept uint64
+	ReadRound       uint64 // latest read round of the primary; acks echo it
+}
+
+// PrepareOk acknowledges that the sender's log, up to Op, is durable and equal
+// to the primary's log of View. Gap says the sender dropped a Prepare it could
+// not append (it lacks earlier ops): the primary resends from Op+1.
+type PrepareOk struct {
+	Header
+	Op        uint64
+	Gap       bool
+	ReadRound uint64 // highest read round seen from the primary in View
+}
+
+// Commit is the primary's heartbeat: commit-number, global_min_accept and the
+// current read round (a read round asks every backup to answer).
+type Commit struct {
+	Header
+	Commit          uint64
+	GlobalMinAccept uint64
+	ReadRound       uint64
+}
+
+// CommitOk answers Commit: the backup is normal in View, its durable log
+// reaches Op and it has seen read round ReadRound.
+type CommitOk struct {
+	Header
+	Op        uint64
+	Commit    uint64
+	ReadRound uint64
+}
+
+// StartViewChange announces that the sender moved to View (durably).
+type StartViewChange struct{ Header }
+
+// DoViewChange is sent to the primary of View. It carries the sender's log
+// suffix after After (= max(global_min_accept, log start)).
+type DoViewChange struct {
+	Header
+	LastNormalView  uint64
+	Op              uint64 // last op of the sender's log
+	Commit          uint64
+	GlobalMinAccept uint64
+	After           uint64
+	AfterView       uint64 // view of the entry at After (0 when unknown)
+	Entries         []Entry
+}
+
+// StartView installs the new primary's log: entries after After (the new
+// primary's global_min_accept).
+type StartView struct {
+	Header
+	Op              uint64
+	Commit          uint64
+	GlobalMinAccept uint64
+	After           uint64
+	AfterView       uint64
+	Entries         []Entry
+}
+
+// GetState asks the primary of View for its log after Op (the requester's
+// commit-number).
+type GetState struct {
+	Header
+	Op uint64
+}
+
+// NewState answers GetState (or is sent unsolicited to a backup whose next op
+// was garbage collected): an optional snapshot, then the primary's entries
+// after After.
+type NewState struct {
+	Header
+	Snapshot        *Snapshot // non-nil: After == Snapshot.Op and the receiver installs it
+	Op              uint64
+	Commit          uint64
+	GlobalMinAccept uint64
+	After           uint64
+	AfterView       uint64
+	Entries         []Entry
+}
+
+// Recovery is broadcast by a replica that lost its disk.
+type Recovery struct {
+	Header
+	Nonce uint64
+}
+
+// RecoveryResponse answers Recovery. Only the primary fills in the state.
+type RecoveryResponse struct {
+	Header
+	Nonce           uint64
+	Primary         bool
+	Snapshot        *Snapshot
+	Op              uint64
+	Commit          uint64
+	GlobalMinAccept uint64
+	After           uint64
+	Entries         []Entry
+}
+
+// Forward carries client commands from a backup to the primary.
+type Forward struct {
+	Header
+	Cmds [][]byte
+}
+
+// ReadIndexRequest asks the primary for a read op-number for every read the
+// backup registered up to Seq.
+type ReadIndexRequest struct {
+	Header
+	Seq uint64
+}
+
+// ReadIndexResponse gives the read op-number for the backup's reads up to
+// Seq: it is committed, and was the primary's op-number after the request
+// arrived, confirmed by a quorum.
+type ReadIndexResponse struct {
+	Header
+	Seq uint64
+	Op  uint64
+}
+
+func checkRun(after uint64, es []Entry) error {
+	for i := range es {
+		if es[i].Op != after+1+uint64(i) {
+			return fmt.Errorf("%w: entry %d has op %d, want %d", ErrBadMessage, i, es[i].Op, after+1+uint64(i))
+		}
+	}
+	return nil
+}
+
+func (m *Prepare) validate() error           { return checkRun(m.After, m.Entries) }
+func (m *PrepareOk) validate() error         { return nil }
+func (m *Commit) validate() error            { return nil }
+func (m *CommitOk) validate() error          { return nil }
+func (m *StartViewChange) validate() error   { return nil }
+func (m *GetState) validate() error          { return nil }
+func (m *Recovery) validate() error          { return nil }
+func (m *ReadIndexRequest) validate() error  { return nil }
+func (m *ReadIndexResponse) validate() error { return nil }
+func (m *Forward) validate() error           { return nil }
+
+func (m *DoViewChange) validate() error {
+	if m.Op != m.After+uint64(len(m.Entries)) {
+		return fmt.Errorf("%w: do-view-change op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
+	}
+	return checkRun(m.After, m.Entries)
+}
+
+func (m *StartView) validate() error {
+	if m.Op != m.After+uint64(len(m.Entries)) {
+		return fmt.Errorf("%w: start-view op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
+	}
+	return checkRun(m.After, m.Entries)
+}
+
+func (m *NewState) validate() error {
+	if m.Snapshot != nil && m.Snapshot.Op != m.After {
+		return fmt.Errorf("%w: new-state snapshot op %d != after %d", ErrBadMessage, m.Snapshot.Op, m.After)
+	}
+	return checkRun(m.After, m.Entries)
+}
+
+func (m *RecoveryResponse) validate() error {
+	if !m.Primary {
+		return nil
+	}
+	if m.Snapshot != nil && m.Snapshot.Op != m.After {
+		return fmt.Errorf("%w: recovery-response snapshot op %d != after %d", ErrBadMessage, m.Snapshot.Op, m.After)
+	}
+	if m.Op != m.After+uint64(len(m.Entries)) {
+		return fmt.Errorf("%w: recovery-response op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
+	}
+	return checkRun(m.After, m.Entries)
+}
+
+func opsString(after uint64, es []Entry) string {
+	if len(es) == 0 {
+		return fmt.Sprintf("after=%d ops=none", after)
+	}
+	return fmt.Sprintf("after=%d ops=%d..%d", after, es[0].Op, es[len(es)-1].Op)
+}
+
+func snapString(s *Snapshot) string {
+	if s == nil {
+		return ""
+	}
+	return fmt.Sprintf(" snap=%d", s.Op)
+}
+
+func (m *Prepare) String() string {
+	return fmt.Sprintf("Prepare{v=%d %s commit=%d gma=%d round=%d}", m.View, opsString(m.After, m.Entries), m.Commit, m.GlobalMinAccept, m.ReadRound)
+}
+func (m *PrepareOk) String() string {
+	gap := ""
+	if m.Gap {
+		gap = " gap"
+	}
+	return fmt.Sprintf("PrepareOk{v=%d op=%d round=%d%s}", m.View, m.Op, m.ReadRound, gap)
+}
+func (m *Commit) String() string {
+	return fmt.Sprintf("Commit{v=%d commit=%d gma=%d round=%d}", m.View, m.Commit, m.GlobalMinAccept, m.ReadRound)
+}
+func (m *CommitOk) String() string {
+	return fmt.Sprintf("CommitOk{v=%d op=%d commit=%d round=%d}", m.View, m.Op, m.Commit, m.ReadRound)
+}
+func (m *StartViewChange) String() string { return fmt.Sprintf("StartViewChange{v=%d}", m.View) }
+func (m *DoViewChange) String() string {
+	return fmt.Sprintf("DoViewChange{v=%d lnv=%d op=%d commit=%d gma=%d %s}", m.View, m.LastNormalView, m.Op, m.Commit, m.GlobalMinAccept, opsString(m.After, m.Entries))
+}
+func (m *StartView) String() string {
+	return fmt.Sprintf("StartView{v=%d op=%d commit=%d gma=%d %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, opsString(m.After, m.Entries))
+}
+func (m *GetState) String() string { return fmt.Sprintf("GetState{v=%d op=%d}", m.View, m.Op) }
+func (m *NewState) String() string {
+	return fmt.Sprintf("NewState{v=%d op=%d commit=%d gma=%d%s %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
+}
+func (m *Recovery) String() string { return fmt.Sprintf("Recovery{v=%d nonce=%x}", m.View, m.Nonce) }
+func (m *RecoveryResponse) String() string {
+	if !m.Primary {
+		return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x}", m.View, m.Nonce)
+	}
+	return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x primary op=%d commit=%d gma=%d%s %s}", m.View, m.Nonce, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
+}
+func (m *Forward) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Forward{v=%d cmds=%d}", m.View, len(m.Cmds))
+	return b.String()
+}
+func (m *ReadIndexRequest) String() string {
+	return fmt.Sprintf("ReadIndexRequest{v=%d seq=%d}", m.View, m.Seq)
+}
+func (m *ReadIndexResponse) String() string {
+	return fmt.Sprintf("ReadIndexResponse{v=%d seq=%d op=%d}", m.View, m.Seq, m.Op)
+}

@@ -1,0 +1,284 @@
+package consensus
+
+import (
+	"fmt"
+	"slices"
+)
+
+// onPrepare: a backup appends the primary's batch if it holds every earlier op.
+func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
+	if !r.fromCurrentPrimary(from, m.View) {
+		return
+	}
+	r.idleTicks = 0
+	r.appendFromPrimary(m.After, m.Entries)
+	r.advanceCommit(m.Commit, m.GlobalMinAccept)
+	r.seenRound = max(r.seenRound, m.ReadRound)
+	r.ackPending = true
+}
+
+// onCommit: the primary's heartbeat; answered at once with the durable op.
+func (r *Replica) onCommit(from ReplicaID, m *Commit) {
+	if !r.fromCurrentPrimary(from, m.View) {
+		return
+	}
+	r.idleTicks = 0
+	r.advanceCommit(m.Commit, m.GlobalMinAccept)
+	r.seenRound = max(r.seenRound, m.ReadRound)
+	r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+}
+
+// fromCurrentPrimary filters normal-operation messages of the primary of
+// view v. A message of a view the replica is not normal in makes it fetch that
+// view's state first (it must not accept ops onto a log of another view).
+func (r *Replica) fromCurrentPrimary(from ReplicaID, v uint64) bool {
+	if r.status == StatusRecovering || v < r.view || from != r.primaryOf(v) || r.primaryOf(v) == r.id {
+		return false
+	}
+	if v > r.view || r.status != StatusNormal {
+		r.learnView(v)
+		return false
+	}
+	return true
+}
+
+// learnView moves to view v, which is already established, and asks its
+// primary for the log instead of voting in it.
+func (r *Replica) learnView(v uint64) {
+	if v > r.view {
+		r.enterView(v)
+	}
+	if r.awaitingState {
+		return // a GetState is outstanding; the heartbeat repeats it
+	}
+	r.awaitingState = true
+	r.sendAfterPersist(r.primaryOf(v), &GetState{Header: r.hdr(), Op: r.commit})
+}
+
+// appendFromPrimary appends the entries after the local last op. Within one
+// view the local log is a prefix of the primary's, so overlapping entries are
+// identical.
+func (r *Replica) appendFromPrimary(after uint64, es []Entry) {
+	last := r.entries.lastOp()
+	if after > last {
+		r.ackGap = true
+		return
+	}
+	for i := range es {
+		op := es[i].Op
+		if op > last {
+			r.appendEntries(es[i:])
+			return
+		}
+		if v, ok := r.entries.viewAt(op); ok && op > r.entries.start && v != es[i].View {
+			panic(fmt.Sprintf("consensus: invariant log-prefix: replica %d view %d op %d has view %d, primary sent %d", r.id, r.view, op, v, es[i].View))
+		}
+	}
+}
+
+// onAck handles PrepareOk and CommitOk at the primary.
+func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
+	if r.status != StatusNormal || !r.isPrimary() || v != r.view {
+		return
+	}
+	last := r.entries.lastOp()
+	if op > last {
+		panic(fmt.Sprintf("consensus: invariant log-prefix: replica %d acked op %d beyond primary %d last op %d in view %d", from, op, r.id, last, v))
+	}
+	p := &r.prog[from]
+	p.heard = true
+	if op > p.match {
+		p.match = op
+		p.stall = 0
+		p.probing = false
+	}
+	if gap {
+		if p.next > op+1 {
+			p.next = op + 1
+		}
+		p.probing = true
+	}
+	if p.next <= p.match {
+		p.next = p.match + 1
+	}
+	p.ackRound = max(p.ackRound, round)
+	r.maybeCommit()
+	r.releaseReads()
+}
+
+// maybeCommit advances commit to the highest op durable on f+1 replicas (the
+// primary's own entry counts only once it is durable) and global_min_accept
+// to the lowest op durable on all.
+func (r *Replica) maybeCommit() {
+	r.prog[r.id].match = r.stableOp
+	var buf [64]uint64
+	ms := buf[:0]
+	for i := range r.prog {
+		ms = append(ms, r.prog[i].match)
+	}
+	slices.Sort(ms)
+	if c := ms[len(ms)-1-r.f]; c > r.commit {
+		r.commit = c
+	}
+	if g := min(ms[0], r.commit); g > r.gma {
+		r.gma = g
+	}
+	r.maybeCompact()
+	r.releaseReads()
+}
+
+// becomePrimary starts normal operation as the primary of the current view.
+func (r *Replica) becomePrimary() {
+	r.status = StatusNormal
+	r.lastNormalView = r.view
+	r.awaitingState = false
+	last := r.entries.lastOp()
+	for i := range r.prog {
+		r.prog[i] = progress{next: last + 1}
+	}
+	r.hbTicks, r.qcTicks = 0, 0
+	r.log.Info("became primary", "view", r.view, "op", last, "commit", r.commit)
+	after := min(max(r.gma, r.entries.start), last)
+	av, _ := r.entries.viewAt(after)
+	r.broadcast(&StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+	r.adoptBackupReads()
+	r.maybeCommit()
+}
+
+// flushPrimary prepares queued proposals in one batch and sends Prepares,
+// read rounds and commit notifications.
+func (r *Replica) flushPrimary() {
+	room := r.cfg.MaxUncommittedOps - int(r.entries.lastOp()-r.commit)
+	if k := min(room, len(r.props)); k > 0 {
+		es := make([]Entry, k)
+		op := r.entries.lastOp()
+		for i := range es {
+			op++
+			es[i] = Entry{Op: op, View: r.view, Cmd: r.props[i]}
+			r.propBytes -= len(r.props[i])
+		}
+		r.popProps(k)
+		r.appendEntries(es)
+	}
+	round := r.roundDue
+	if round {
+		r.readRound++
+		r.roundDue = false
+	}
+	for i := range r.prog {
+		to := ReplicaID(i)
+		if to == r.id {
+			continue
+		}
+		if !r.sendEntries(to) && (round || r.prog[i].commitSent < r.commit) {
+			r.sendCommit(to)
+		}
+	}
+	if r.n == 1 {
+		r.maybeCommit()
+	}
+	r.releaseReads()
+}
+
+func (r *Replica) popProps(k int) {
+	if k == len(r.props) {
+		r.props = nil
+		return
+	}
+	clear(r.props[:k])
+	r.props = r.props[k:]
+}
+
+func (r *Replica) sendCommit(to ReplicaID) {
+	p := &r.prog[to]
+	p.sent = true
+	p.commitSent = r.commit
+	r.send(to, &Commit{Header: r.hdr(), Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound})
+}
+
+// sendEntries sends the ops a backup has not been sent yet, in batches, while
+// the pipeline allows; it reports whether it sent anything.
+func (r *Replica) sendEntries(to ReplicaID) bool {
+	p := &r.prog[to]
+	last := r.entries.lastOp()
+	if p.next <= r.entries.start {
+		// The backup needs ops that were garbage collected: ship the snapshot.
+		r.sendNewState(to, p.next-1)
+		p.next = last + 1
+		p.probing = true
+		p.sent = true
+		p.commitSent = r.commit
+		return true
+	}
+	sent := false
+	for p.next <= last {
+		if p.probing && p.next-1 > p.match {
+			break
+		}
+		if p.next-1-p.match >= uint64(r.cfg.MaxUncommittedOps) {
+			break
+		}
+		hi := r.batchEnd(p.next, last)
+		r.send(to, &Prepare{Header: r.hdr(), After: p.next - 1, Entries: r.entries.slice(p.next, hi),
+			Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound})
+		p.next = hi + 1
+		p.sent = true
+		p.commitSent = r.commit
+		sent = true
+	}
+	return sent
+}
+
+// batchEnd returns the last op of a batch starting at lo, bounded by ops and bytes.
+func (r *Replica) batchEnd(lo, last uint64) uint64 {
+	hi := min(last, lo+uint64(r.cfg.MaxBatchOps)-1)
+	bytes := 0
+	for op := lo; op <= hi; op++ {
+		bytes += len(r.entries.entries[op-r.entries.start-1].Cmd)
+		if bytes > r.cfg.MaxBatchBytes && op > lo {
+			return op - 1
+		}
+	}
+	return hi
+}
+
+// flushBackup sends the owed acknowledgement, forwards proposals and asks for
+// read op-numbers.
+func (r *Replica) flushBackup() {
+	p := r.primaryOf(r.view)
+	if r.ackPending {
+		r.sendAfterPersist(p, &PrepareOk{Header: r.hdr(), Op: r.entries.lastOp(), Gap: r.ackGap, ReadRound: r.seenRound})
+		r.ackPending, r.ackGap = false, false
+	}
+	for len(r.props) > 0 {
+		k, bytes := 0, 0
+		for k < len(r.props) && k < r.cfg.MaxBatchOps && (k == 0 || bytes+len(r.props[k]) <= r.cfg.MaxBatchBytes) {
+			bytes += len(r.props[k])
+			k++
+		}
+		r.send(p, &Forward{Header: r.hdr(), Cmds: r.props[:k:k]})
+		r.propBytes -= bytes
+		if k == len(r.props) {
+			r.props = nil
+		} else {
+			r.props = r.props[k:]
+		}
+	}
+	r.requestReadIndex()
+}
+
+// onForward: the primary queues commands forwarded by a backup; overflow is
+// dropped (the driver retries).
+func (r *Replica) onForward(m *Forward) {
+	if r.status != StatusNormal || !r.isPrimary() {
+		return
+	}
+	for _, c := range m.Cmds {
+		if len(c) > r.cfg.MaxCommandBytes || len(r.props) >= r.cfg.MaxQueuedProposals || r.propBytes+len(c) > r.cfg.MaxQueuedBytes {
+			return
+		}
+		r.props = append(r.props, c)
+		r.propBytes += len(c)
+	}
+}

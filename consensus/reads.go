@@ -1,0 +1,200 @@
+package consensus
+
+// Quorum reads never enter the log. The primary records its op-number when a
+// read arrives, confirms with one quorum round that it is still the primary of
+// its view (read round: carried by Prepare and Commit, echoed by PrepareOk and
+// CommitOk of the same view), and releases the read once that op is
+// committed in the same view. One round serves every read registered before it
+// was issued. A backup asks the primary for a read op-number and releases its
+// reads once its own commit-number reaches it.
+//
+// A deposed primary never releases a read: it cannot collect f acks of its
+// view from replicas that moved on, and its pending reads fall back to the
+// backup path when its view ends. Because release waits for commit ≥ the
+// recorded op in the recording view, inherited uncommitted ops are covered.
+
+// primaryRead is a read waiting at the primary.
+type primaryRead struct {
+	from  ReplicaID // requester; the primary itself for a local read
+	id    ReadID    // local read
+	seq   uint64    // backup's request sequence number
+	op    uint64    // primary's op-number when the read arrived
+	round uint64    // read round that confirms it
+}
+
+// backupRead is a read waiting at a backup (or any replica not primary).
+type backupRead struct {
+	id    ReadID
+	seq   uint64 // request that carried it; 0: not yet requested
+	op    uint64 // read op-number from the primary (valid when hasOp)
+	hasOp bool
+}
+
+// Read registers a linearizable read. Once it may be served the replica hands
+// back ReadState{ID: id, Op} in a Ready; the driver serves it after applying
+// the committed entries of that Ready. A read that never comes back (lost
+// primary) is the driver's to time out.
+func (r *Replica) Read(id ReadID) error {
+	r.guard("Read")
+	if len(r.preads)+len(r.breads) >= r.cfg.MaxPendingReads {
+		return ErrReadDropped
+	}
+	if r.status == StatusNormal && r.isPrimary() {
+		r.preads = append(r.preads, primaryRead{from: r.id, id: id, op: r.entries.lastOp(), round: r.readRound + 1})
+		r.roundDue = true
+		return nil
+	}
+	r.breads = append(r.breads, backupRead{id: id})
+	return nil
+}
+
+func (r *Replica) onReadIndexRequest(from ReplicaID, m *ReadIndexRequest) {
+	if r.status != StatusNormal || !r.isPrimary() || len(r.preads)+len(r.breads) >= r.cfg.MaxPendingReads {
+		return
+	}
+	r.preads = append(r.preads, primaryRead{from: from, seq: m.Seq, op: r.entries.lastOp(), round: r.readRound + 1})
+	r.roundDue = true
+}
+
+func (r *Replica) onReadIndexResponse(m *ReadIndexResponse) {
+	for i := range r.breads {
+		b := &r.breads[i]
+		if b.seq != 0 && b.seq <= m.Seq && !b.hasOp {
+			b.op, b.hasOp = m.Op, true
+		}
+	}
+	r.releaseReads()
+}
+
+// confirmedRound is the highest read round acknowledged by f backups of the
+// current view.
+func (r *Replica) confirmedRound() uint64 {
+	if r.f == 0 {
+		return r.readRound
+	}
+	var buf [64]uint64
+	rs := buf[:0]
+	for i := range r.prog {
+		if ReplicaID(i) != r.id {
+			rs = append(rs, r.prog[i].ackRound)
+		}
+	}
+	// f-th largest.
+	for k := 0; k < r.f; k++ {
+		m := k
+		for j := k + 1; j < len(rs); j++ {
+			if rs[j] > rs[m] {
+				m = j
+			}
+		}
+		rs[k], rs[m] = rs[m], rs[k]
+	}
+	return rs[r.f-1]
+}
+
+// releaseReads hands out every read that may now be served.
+func (r *Replica) releaseReads() {
+	if len(r.preads) > 0 && r.status == StatusNormal && r.isPrimary() {
+		cr := r.confirmedRound()
+		k := 0
+		for k < len(r.preads) && r.preads[k].round <= cr && r.preads[k].op <= r.commit {
+			p := r.preads[k]
+			if p.from == r.id {
+				r.readStates = append(r.readStates, ReadState{ID: p.id, Op: p.op})
+			} else if k+1 == len(r.preads) || r.preads[k+1].from != p.from {
+				r.send(p.from, &ReadIndexResponse{Header: r.hdr(), Seq: p.seq, Op: p.op})
+			}
+			k++
+		}
+		r.preads = dropFront(r.preads, k)
+	}
+	k := 0
+	for k < len(r.breads) && r.breads[k].hasOp && r.breads[k].op <= r.commit {
+		r.readStates = append(r.readStates, ReadState{ID: r.breads[k].id, Op: r.breads[k].op})
+		k++
+	}
+	r.breads = dropFront(r.breads, k)
+}
+
+func dropFront[T any](s []T, k int) []T {
+	if k == 0 {
+		return s
+	}
+	if k == len(s) {
+		return s[:0]
+	}
+	return append(s[:0], s[k:]...)
+}
+
+// requestReadIndex asks the primary for a read op-number covering every read
+// not yet requested.
+func (r *Replica) requestReadIndex() {
+	due := false
+	for i := range r.breads {
+		if r.breads[i].seq == 0 && !r.breads[i].hasOp {
+			due = true
+			break
+		}
+	}
+	if !due {
+		return
+	}
+	r.readSeq++
+	for i := range r.breads {
+		if r.breads[i].seq == 0 {
+			r.breads[i].seq = r.readSeq
+		}
+	}
+	r.readWaiting = 0
+	r.send(r.primaryOf(r.view), &ReadIndexRequest{Header: r.hdr(), Seq: r.readSeq})
+}
+
+// tickReads re-requests read op-numbers whose answer was lost.
+func (r *Replica) tickReads() {
+	r.readWaiting++
+	if r.readWaiting >= max(3*r.cfg.HeartbeatTicks, r.cfg.ViewChangeTicks/2) {
+		r.resetBackupReadRequests()
+	}
+}
+
+// resetBackupReadRequests marks unanswered backup reads as not yet requested,
+// so the next flush asks the current primary again.
+func (r *Replica) resetBackupReadRequests() {
+	r.readWaiting = 0
+	for i := range r.breads {
+		if !r.breads[i].hasOp {
+			r.breads[i].seq = 0
+		}
+	}
+}
+
+// demotePrimaryReads: a primary leaving its view turns its own waiting reads
+// into backup reads (to be confirmed by the next primary) and forgets the
+// backups' requests (they ask again).
+func (r *Replica) demotePrimaryReads() {
+	var local []backupRead
+	for _, p := range r.preads {
+		if p.from == r.id {
+			local = append(local, backupRead{id: p.id})
+		}
+	}
+	r.preads = r.preads[:0]
+	r.roundDue = false
+	r.breads = append(r.breads, local...)
+}
+
+// adoptBackupReads: a new primary registers its waiting unanswered reads as
+// primary reads of its view.
+func (r *Replica) adoptBackupReads() {
+	k := 0
+	for _, b := range r.breads {
+		if b.hasOp {
+			r.breads[k] = b
+			k++
+			continue
+		}
+		r.preads = append(r.preads, primaryRead{from: r.id, id: b.id, op: r.entries.lastOp(), round: r.readRound + 1})
+		r.roundDue = true
+	}
+	r.breads = r.breads[:k]
+}

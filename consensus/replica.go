@@ -1,0 +1,353 @@
+package consensus
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Replica is one VR replica: a pure, deterministic state machine. The driver
+// feeds it with Step, Tick, Propose and Read, drains its output with
+// Ready/Advance, and never calls anything else between Ready and Advance.
+// A Replica is not safe for concurrent use.
+type Replica struct {
+	cfg  Config
+	id   ReplicaID
+	n, f int
+	rand *rand.Rand
+	log  Logger
+
+	epoch          uint64
+	view           uint64
+	lastNormalView uint64
+	status         Status
+	// awaitingState: in StatusViewChange, the replica learned that View is
+	// already established and waits for NewState instead of voting.
+	awaitingState bool
+
+	entries memLog
+	commit  uint64 // commit-number; ≤ entries.lastOp()
+	applied uint64 // highest op handed to the driver in Ready.Committed
+	gma     uint64 // global_min_accept: every replica durably accepted ops ≤ gma
+	snap    *Snapshot
+
+	// Persistence bookkeeping (see Ready).
+	stableOp      uint64    // every op ≤ stableOp is durable
+	dirtyFrom     uint64    // lowest op storage must rewrite from (0: none)
+	hard          HardState // hard state last handed out
+	persistedView uint64    // view known durable
+	pendingSnap   *Snapshot // snapshot the driver must install
+	compactTo     uint64    // storage may drop ops ≤ compactTo
+	compactDone   uint64    // compaction point last handed out
+	prevSoft      SoftState
+	inReady       bool // between Ready and Advance
+
+	// Outbox.
+	msgs       []Envelope
+	msgsAfter  []Envelope
+	readStates []ReadState
+
+	// Timers, in ticks.
+	electionTimeout int // randomized in [T, 2T)
+	idleTicks       int // backup: since last message of the primary; view change: since entering
+	hbTicks         int // since the last periodic send
+	qcTicks         int // primary: since the last quorum check
+
+	// Primary state.
+	prog       []progress
+	props      [][]byte // proposals waiting to be prepared (primary) or forwarded (backup)
+	propBytes  int
+	readRound  uint64 // last read round issued
+	roundDue   bool   // reads registered since the last round was issued
+	preads     []primaryRead
+	ackPending bool // backup: owe the primary a PrepareOk after persistence
+	ackGap     bool // backup: a Prepare was dropped for a gap since the last ack
+	seenRound  uint64
+
+	// Backup reads.
+	breads      []backupRead
+	readSeq     uint64
+	readWaiting int // ticks since the last ReadIndexRequest
+
+	// View change.
+	svc     []bool
+	dvc     []*DoViewChange
+	dvcSent bool
+
+	// Recovery.
+	nonce   uint64
+	recResp []*RecoveryResponse
+}
+
+// progress is the primary's view of one replica in the current view.
+type progress struct {
+	match      uint64 // highest op the replica acknowledged durable in this view
+	next       uint64 // next op to send
+	ackRound   uint64 // highest read round the replica echoed in this view
+	heard      bool   // acknowledged since the last quorum check
+	sent       bool   // sent something since the last heartbeat
+	stall      int    // heartbeats without progress while behind
+	probing    bool   // one batch in flight until an ack moves match
+	commitSent uint64 // commit-number last sent
+}
+
+// Boot is the durable state a replica starts from.
+type Boot struct {
+	Hard     HardState
+	Snapshot *Snapshot // latest durable snapshot, or nil; the driver's state machine reflects it
+	Entries  []Entry   // durable log after the snapshot, consecutive (entries ≤ Snapshot.Op are ignored)
+	// DiskLost: the replica lost its disk (its data directory is gone): it
+	// rebuilds from the others with nonce-based Recovery and takes part in
+	// nothing before it has caught up. Never set it for a first start of a
+	// fresh cluster.
+	DiskLost bool
+}
+
+// New creates a replica from its durable state. A zero Boot starts a member of
+// a fresh cluster. A replica that was the primary of its last view restarts by
+// starting a view change, so it never reuses an op-number it may have lost.
+func New(cfg Config, b Boot) (*Replica, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{
+		cfg:  c,
+		id:   c.ID,
+		n:    c.Replicas,
+		f:    (c.Replicas - 1) / 2,
+		rand: c.Rand,
+		log:  c.Logger,
+	}
+	r.epoch = c.Epoch
+	r.prog = make([]progress, r.n)
+	r.svc = make([]bool, r.n)
+	r.dvc = make([]*DoViewChange, r.n)
+	r.recResp = make([]*RecoveryResponse, r.n)
+	r.resetElectionTimeout()
+	if b.Hard.Epoch > c.Epoch {
+		return nil, fmt.Errorf("consensus: boot: durable epoch %d is newer than configured epoch %d", b.Hard.Epoch, c.Epoch)
+	}
+	if b.Hard.LastNormalView > b.Hard.View {
+		return nil, fmt.Errorf("consensus: boot: last-normal-view %d > view %d", b.Hard.LastNormalView, b.Hard.View)
+	}
+	r.view, r.lastNormalView = b.Hard.View, b.Hard.LastNormalView
+	r.persistedView = r.view
+	if b.DiskLost || b.Hard.Recovering {
+		if r.n == 1 {
+			return nil, fmt.Errorf("consensus: boot: a single replica cannot recover a lost disk")
+		}
+		r.startRecovery()
+		return r, nil
+	}
+	if err := r.loadLog(b); err != nil {
+		return nil, err
+	}
+	r.commit = max(min(b.Hard.Commit, r.entries.lastOp()), r.entries.start)
+	r.hard = r.hardState()
+	r.prevSoft = r.softState()
+	switch {
+	case r.view > r.lastNormalView:
+		// Crashed during a view change: the view is durable, keep voting in it.
+		r.status = StatusViewChange
+		r.broadcast(&StartViewChange{Header: r.hdr()})
+	case r.primaryOf(r.view) == r.id:
+		r.status = StatusNormal
+		r.startViewChange(r.view + 1)
+	default:
+		// A backup's durable log is a prefix of its view's log: resume and
+		// let the primary's retransmissions catch it up.
+		r.status = StatusNormal
+	}
+	return r, nil
+}
+
+func (r *Replica) loadLog(b Boot) error {
+	if b.Snapshot != nil {
+		r.snap = b.Snapshot
+		r.entries.reset(b.Snapshot.Op, 0)
+		r.applied = b.Snapshot.Op
+	}
+	es := b.Entries
+	for len(es) > 0 && es[0].Op <= r.entries.start {
+		es = es[1:]
+	}
+	if err := checkRun(r.entries.start, es); err != nil {
+		return fmt.Errorf("consensus: boot: log after op %d: %w", r.entries.start, err)
+	}
+	r.entries.entries = es[:len(es):len(es)]
+	r.stableOp = r.entries.lastOp()
+	return nil
+}
+
+func (r *Replica) primaryOf(v uint64) ReplicaID { return ReplicaID(v % uint64(r.n)) }
+func (r *Replica) isPrimary() bool              { return r.primaryOf(r.view) == r.id }
+func (r *Replica) hdr() Header                  { return Header{Epoch: r.epoch, View: r.view} }
+
+func (r *Replica) resetElectionTimeout() {
+	t := r.cfg.ViewChangeTicks
+	r.electionTimeout = t + r.rand.IntN(t)
+}
+
+func (r *Replica) hardState() HardState {
+	return HardState{Epoch: r.epoch, View: r.view, LastNormalView: r.lastNormalView, Commit: r.commit, Recovering: r.status == StatusRecovering}
+}
+
+func (r *Replica) softState() SoftState {
+	return SoftState{View: r.view, Status: r.status, Primary: r.primaryOf(r.view), IsPrimary: r.status == StatusNormal && r.isPrimary()}
+}
+
+// send queues a message that depends on nothing unpersisted.
+func (r *Replica) send(to ReplicaID, m Message) {
+	r.msgs = append(r.msgs, Envelope{From: r.id, To: to, Msg: m})
+}
+
+// sendAfterPersist queues a message that may only leave once this Ready's
+// persistence completed (it reveals a view, vote or log not yet durable).
+func (r *Replica) sendAfterPersist(to ReplicaID, m Message) {
+	r.msgsAfter = append(r.msgsAfter, Envelope{From: r.id, To: to, Msg: m})
+}
+
+// broadcast sends m to every other replica after persistence.
+func (r *Replica) broadcast(m Message) {
+	for i := 0; i < r.n; i++ {
+		if ReplicaID(i) != r.id {
+			r.sendAfterPersist(ReplicaID(i), m)
+		}
+	}
+}
+
+// markDirty records that storage must rewrite the log from op on.
+func (r *Replica) markDirty(op uint64) {
+	if r.dirtyFrom == 0 || op < r.dirtyFrom {
+		r.dirtyFrom = op
+	}
+	if r.stableOp >= op {
+		r.stableOp = op - 1
+	}
+}
+
+func (r *Replica) appendEntries(es []Entry) {
+	if len(es) == 0 {
+		return
+	}
+	r.entries.append(es...)
+	r.markDirty(es[0].Op)
+}
+
+// replaceSuffix makes the log equal to the current log up to after followed
+// by es. Entries equal to the ones already held (same op and view, hence the
+// same command) are kept so storage rewrites only what changed.
+func (r *Replica) replaceSuffix(after uint64, es []Entry) {
+	newLast := after + uint64(len(es))
+	if newLast < r.entries.start {
+		panic(fmt.Sprintf("consensus: invariant snapshot-committed: new log ends at %d below snapshot %d", newLast, r.entries.start))
+	}
+	for i := range es {
+		op := es[i].Op
+		if op <= r.entries.start {
+			continue
+		}
+		if v, ok := r.entries.viewAt(op); ok && op <= r.entries.lastOp() && v == es[i].View {
+			continue
+		}
+		if op <= r.entries.lastOp() {
+			r.entries.truncateFrom(op)
+			r.markDirty(op)
+		}
+		r.appendEntries(es[i:])
+		break
+	}
+	if newLast < r.entries.lastOp() {
+		r.entries.truncateFrom(newLast + 1)
+		r.markDirty(newLast + 1)
+	}
+}
+
+// installSnapshot replaces the whole log by a snapshot received from a peer.
+func (r *Replica) installSnapshot(s *Snapshot) {
+	r.pendingSnap = s
+	r.snap = s
+	r.entries.reset(s.Op, 0)
+	r.applied = s.Op
+	r.commit = max(r.commit, s.Op)
+	r.markDirty(s.Op + 1)
+	r.stableOp = min(r.stableOp, s.Op)
+}
+
+// advanceCommit applies a commit-number and global_min_accept learned from the
+// primary of the current view; the local log is a prefix of the primary's.
+func (r *Replica) advanceCommit(commit, gma uint64) {
+	last := r.entries.lastOp()
+	if c := min(commit, last); c > r.commit {
+		r.commit = c
+	}
+	if g := min(gma, r.commit); g > r.gma {
+		r.gma = g
+	}
+	r.maybeCompact()
+	r.releaseReads()
+}
+
+// maybeCompact drops log entries below min(snapshot, global_min_accept,
+// commit): every replica has them and a snapshot covers them.
+func (r *Replica) maybeCompact() {
+	if r.snap == nil {
+		return
+	}
+	to := min(r.snap.Op, r.gma, r.commit)
+	if to > r.entries.start && to <= r.stableOp {
+		r.entries.compact(to)
+		r.compactTo = to
+	}
+}
+
+// SnapshotTaken tells the replica that a durable snapshot of the state machine
+// at s.Op exists (s.Op ≤ the last applied op). The log below it may then be
+// garbage collected, and the snapshot is shipped to replicas that need it.
+func (r *Replica) SnapshotTaken(s Snapshot) {
+	r.guard("SnapshotTaken")
+	if s.Op > r.applied || (r.snap != nil && s.Op <= r.snap.Op) {
+		return
+	}
+	r.snap = &s
+	r.maybeCompact()
+}
+
+func (r *Replica) guard(what string) {
+	if r.inReady {
+		panic("consensus: invariant ready-advance: " + what + " called between Ready and Advance")
+	}
+}
+
+// Info is a read-only summary for drivers, tests and checkers.
+type Info struct {
+	ID              ReplicaID
+	View            uint64
+	LastNormalView  uint64
+	Status          Status
+	IsPrimary       bool
+	Op              uint64
+	Commit          uint64
+	Applied         uint64
+	GlobalMinAccept uint64
+	LogStart        uint64
+	StableOp        uint64
+}
+
+// Info returns the replica's current summary.
+func (r *Replica) Info() Info {
+	return Info{
+		ID: r.id, View: r.view, LastNormalView: r.lastNormalView, Status: r.status,
+		IsPrimary: r.status == StatusNormal && r.isPrimary(),
+		Op:        r.entries.lastOp(), Commit: r.commit, Applied: r.applied,
+		GlobalMinAccept: r.gma, LogStart: r.entries.start, StableOp: r.stableOp,
+	}
+}
+
+// EntryView returns the view of the entry at op, if the log holds it.
+func (r *Replica) EntryView(op uint64) (uint64, bool) {
+	if op <= r.entries.start {
+		return 0, false
+	}
+	return r.entries.viewAt(op)
+}

@@ -1,0 +1,62 @@
+package consensus
+
+// onGetState: the primary answers with its log after the requester's
+// commit-number, or with its snapshot plus log when that part was collected.
+func (r *Replica) onGetState(from ReplicaID, m *GetState) {
+	if r.status != StatusNormal || !r.isPrimary() || m.View > r.view {
+		return
+	}
+	r.sendNewState(from, m.Op)
+}
+
+func (r *Replica) sendNewState(to ReplicaID, after uint64) {
+	last := r.entries.lastOp()
+	after = min(after, last)
+	var snap *Snapshot
+	if after < r.entries.start {
+		if r.snap == nil || r.snap.Op < r.entries.start {
+			panic("consensus: invariant snapshot-covers-log: log compacted without a snapshot")
+		}
+		snap, after = r.snap, r.snap.Op
+	}
+	av, _ := r.entries.viewAt(after)
+	r.send(to, &NewState{Header: r.hdr(), Snapshot: snap, Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+}
+
+// onNewState installs the primary's state. In the view the replica is
+// already normal in, it only extends its log (never drops ops it may have
+// acknowledged); otherwise it splices the primary's log after its own
+// committed prefix and becomes a backup of that view.
+func (r *Replica) onNewState(from ReplicaID, m *NewState) {
+	if r.status == StatusRecovering || m.View < r.view || from != r.primaryOf(m.View) || from == r.id {
+		return
+	}
+	if m.View == r.view && r.status == StatusNormal {
+		r.idleTicks = 0
+		if m.Snapshot != nil && m.Snapshot.Op > r.entries.lastOp() {
+			r.installSnapshot(m.Snapshot)
+			r.appendEntries(m.Entries)
+		} else {
+			r.appendFromPrimary(m.After, m.Entries)
+		}
+		r.advanceCommit(m.Commit, m.GlobalMinAccept)
+		r.ackPending = true
+		return
+	}
+	if m.View > r.view {
+		r.enterView(m.View)
+	}
+	switch {
+	case m.Snapshot != nil && m.Snapshot.Op > r.commit:
+		r.installSnapshot(m.Snapshot)
+		r.appendEntries(m.Entries)
+	case r.canSplice(m.After, m.AfterView):
+		r.replaceSuffix(m.After, m.Entries)
+	default:
+		r.awaitingState = false
+		r.learnView(m.View) // ask again from the current commit-number
+		return
+	}
+	r.becomeBackup(m.Commit, m.GlobalMinAccept)
+}

@@ -1,0 +1,199 @@
+package consensus
+
+// enterView moves to view v (> current) in StatusViewChange and resets every
+// per-view state. The new view reaches HardState in the next Ready; messages
+// revealing it go out only after that persistence.
+func (r *Replica) enterView(v uint64) {
+	if v <= r.view {
+		panic("consensus: invariant view-monotonic: enterView to a view not above the current one")
+	}
+	wasPrimary := r.status == StatusNormal && r.isPrimary()
+	r.view = v
+	r.status = StatusViewChange
+	r.awaitingState = false
+	clear(r.svc)
+	clear(r.dvc)
+	r.dvcSent = false
+	r.ackPending, r.ackGap = false, false
+	r.seenRound = 0
+	r.idleTicks, r.hbTicks = 0, 0
+	r.resetElectionTimeout()
+	if wasPrimary {
+		r.demotePrimaryReads()
+	}
+	r.resetBackupReadRequests()
+}
+
+// startViewChange begins a view change to v (timeout, or a peer's
+// StartViewChange/DoViewChange for a later view).
+func (r *Replica) startViewChange(v uint64) {
+	r.log.Info("starting view change", "view", v)
+	r.enterView(v)
+	r.broadcast(&StartViewChange{Header: r.hdr()})
+	r.maybeSendDoViewChange()
+}
+
+func (r *Replica) onStartViewChange(from ReplicaID, m *StartViewChange) {
+	if r.status == StatusRecovering || m.View < r.view {
+		return
+	}
+	if m.View > r.view {
+		r.startViewChange(m.View)
+	}
+	switch {
+	case r.status == StatusViewChange && !r.awaitingState:
+		r.svc[from] = true
+		r.maybeSendDoViewChange()
+	case r.status == StatusNormal && r.isPrimary():
+		// The sender missed our StartView.
+		r.sendStartView(from)
+	}
+}
+
+// maybeSendDoViewChange sends the DoViewChange once f other replicas announced
+// the view change. The new primary counts itself in maybeBecomePrimary.
+func (r *Replica) maybeSendDoViewChange() {
+	if r.status != StatusViewChange || r.awaitingState || r.dvcSent {
+		return
+	}
+	votes := 0
+	for i, ok := range r.svc {
+		if ok && ReplicaID(i) != r.id {
+			votes++
+		}
+	}
+	if votes < r.f {
+		return
+	}
+	r.dvcSent = true
+	if r.isPrimary() {
+		r.maybeBecomePrimary()
+		return
+	}
+	r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
+}
+
+func (r *Replica) buildDoViewChange() *DoViewChange {
+	last := r.entries.lastOp()
+	after := min(max(r.gma, r.entries.start), last)
+	av, _ := r.entries.viewAt(after)
+	return &DoViewChange{Header: r.hdr(), LastNormalView: r.lastNormalView, Op: last, Commit: r.commit,
+		GlobalMinAccept: r.gma, After: after, AfterView: av, Entries: r.entries.slice(after+1, last)}
+}
+
+func (r *Replica) onDoViewChange(from ReplicaID, m *DoViewChange) {
+	if r.status == StatusRecovering || m.View < r.view {
+		return
+	}
+	if m.View > r.view {
+		r.startViewChange(m.View)
+	}
+	if !r.isPrimary() {
+		return
+	}
+	if r.status == StatusNormal {
+		r.sendStartView(from) // the sender missed our StartView
+		return
+	}
+	if r.awaitingState {
+		return
+	}
+	r.svc[from] = true
+	r.dvc[from] = m
+	r.maybeSendDoViewChange()
+	r.maybeBecomePrimary()
+}
+
+// maybeBecomePrimary completes the view change at the new primary once it has
+// f DoViewChanges from others and its own view is durable: it adopts the log
+// with the largest (last-normal-view, op) and the largest commit-number.
+func (r *Replica) maybeBecomePrimary() {
+	if r.status != StatusViewChange || r.awaitingState || !r.isPrimary() || r.persistedView < r.view {
+		return
+	}
+	votes := 0
+	var best *DoViewChange
+	commit, gma := r.commit, r.gma
+	for i, d := range r.dvc {
+		if d == nil || ReplicaID(i) == r.id {
+			continue
+		}
+		votes++
+		commit, gma = max(commit, d.Commit), max(gma, d.GlobalMinAccept)
+		if d.LastNormalView > r.lastNormalView || (d.LastNormalView == r.lastNormalView && d.Op > r.entries.lastOp()) {
+			if best == nil || d.LastNormalView > best.LastNormalView || (d.LastNormalView == best.LastNormalView && d.Op > best.Op) {
+				best = d
+			}
+		}
+	}
+	if votes < r.f {
+		return
+	}
+	if best != nil {
+		if best.After > r.entries.lastOp() {
+			// The chosen log starts beyond ours: we cannot assemble it. Let
+			// the view change time out so another replica leads.
+			r.log.Warn("cannot assemble view-change log", "view", r.view, "after", best.After, "op", r.entries.lastOp())
+			return
+		}
+		if v, ok := r.entries.viewAt(best.After); ok && best.After > r.entries.start && best.AfterView != 0 && v != best.AfterView {
+			panic("consensus: invariant global-min-accept: entries at or below global_min_accept differ between replicas")
+		}
+		r.replaceSuffix(best.After, best.Entries)
+	}
+	r.commit = max(r.commit, min(commit, r.entries.lastOp()))
+	r.gma = max(r.gma, min(gma, r.commit))
+	r.becomePrimary()
+}
+
+// sendStartView resends the view's StartView to one replica.
+func (r *Replica) sendStartView(to ReplicaID) {
+	last := r.entries.lastOp()
+	after := min(max(r.gma, r.entries.start), last)
+	av, _ := r.entries.viewAt(after)
+	r.sendAfterPersist(to, &StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+}
+
+func (r *Replica) onStartView(from ReplicaID, m *StartView) {
+	if r.status == StatusRecovering || m.View < r.view || from != r.primaryOf(m.View) || from == r.id {
+		return
+	}
+	if m.View == r.view && r.status == StatusNormal {
+		return
+	}
+	if m.View > r.view {
+		r.enterView(m.View)
+	}
+	if !r.canSplice(m.After, m.AfterView) {
+		r.learnView(m.View)
+		return
+	}
+	r.replaceSuffix(m.After, m.Entries)
+	r.becomeBackup(m.Commit, m.GlobalMinAccept)
+}
+
+// canSplice reports whether the local log can take a suffix after op after:
+// the op is held (or compacted) and, where both know it, has the same view.
+func (r *Replica) canSplice(after, afterView uint64) bool {
+	if after > r.entries.lastOp() {
+		return false
+	}
+	if after <= r.entries.start || afterView == 0 {
+		return true
+	}
+	v, _ := r.entries.viewAt(after)
+	return v == afterView
+}
+
+// becomeBackup starts normal operation as a backup of the current view once
+// its log has been installed.
+func (r *Replica) becomeBackup(commit, gma uint64) {
+	r.status = StatusNormal
+	r.lastNormalView = r.view
+	r.awaitingState = false
+	r.idleTicks = 0
+	r.seenRound = 0
+	r.ackPending = true
+	r.advanceCommit(commit, gma)
+}

@@ -1,0 +1,261 @@
+package tree
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// A command is what the log replicates: one client write or one session or
+// clean-up event, with everything that makes applying it deterministic (the
+// requester, the primary's clock, the requester's identities). Replicas
+// validate and execute it in Apply, so they reach the same state and the same
+// answer. The encoding is compact and versioned:
+//
+//	byte    format version (commandFormat)
+//	byte    kind
+//	...     the kind's fields, big-endian as in jute:
+//
+//	client write:    int64 session, int32 cxid, int64 time,
+//	                 int32 n, n × (ustring scheme, ustring id),
+//	                 int32 opcode, then the client's request body, unchanged,
+//	                 to the end of the command
+//	open session:    int64 time, int32 timeout (ms), buffer password
+//	expire sessions: int64 time, int32 n, n × int64 session
+//	renew sessions:  int64 time, int32 n, n × int64 session
+//	clean-up:        int64 time
+//
+// Time is the proposing primary's wall clock in ms since the epoch; it is the
+// only clock the tree knows.
+
+// commandFormat is the version byte of every command this package writes.
+const commandFormat = 1
+
+// CommandKind says what a command does.
+type CommandKind uint8
+
+// The command kinds.
+const (
+	// KindClientWrite is a client's write request: create, create2,
+	// createContainer, createTTL, delete, setData, setACL, check (only inside
+	// multi), multi, reconfig and closeSession.
+	KindClientWrite CommandKind = 1
+	// KindOpenSession opens a session; the tree assigns its id.
+	KindOpenSession CommandKind = 2
+	// KindExpireSessions ends the listed sessions that have expired by the
+	// command's time.
+	KindExpireSessions CommandKind = 3
+	// KindRenewSessions records that the listed sessions were alive at the
+	// command's time.
+	KindRenewSessions CommandKind = 4
+	// KindCleanup removes the containers and TTL nodes that qualify at the
+	// command's time.
+	KindCleanup CommandKind = 5
+)
+
+func (k CommandKind) String() string {
+	switch k {
+	case KindClientWrite:
+		return "client-write"
+	case KindOpenSession:
+		return "open-session"
+	case KindExpireSessions:
+		return "expire-sessions"
+	case KindRenewSessions:
+		return "renew-sessions"
+	case KindCleanup:
+		return "cleanup"
+	}
+	return fmt.Sprintf("kind%d", uint8(k))
+}
+
+// ErrBadCommand is returned (wrapped) by Apply and DecodeCommand for bytes
+// that are not a well-formed command of a known format version.
+var ErrBadCommand = errors.New("tree: malformed command")
+
+// ClientWrite is a client write request as a command.
+type ClientWrite struct {
+	SessionID int64
+	Cxid      int32 // the request's xid, for duplicate suppression
+	Time      int64 // the primary's clock, ms since the epoch
+	// Auth holds the requester's identities: its ip id, every digest id it
+	// authenticated, and {super, ""} if one of them is the super digest.
+	Auth []zkproto.Id
+	Op   zkproto.OpCode
+	Body []byte // the request body exactly as the client sent it
+}
+
+// AppendClientWrite appends the command for a client write to dst.
+func AppendClientWrite(dst []byte, w *ClientWrite) []byte {
+	dst = append(dst, commandFormat, byte(KindClientWrite))
+	dst = zkproto.AppendInt64(dst, w.SessionID)
+	dst = zkproto.AppendInt32(dst, w.Cxid)
+	dst = zkproto.AppendInt64(dst, w.Time)
+	dst = zkproto.AppendInt32(dst, int32(len(w.Auth)))
+	for i := range w.Auth {
+		dst = w.Auth[i].Append(dst)
+	}
+	dst = zkproto.AppendInt32(dst, int32(w.Op))
+	return append(dst, w.Body...)
+}
+
+// AppendOpenSession appends the command that opens a session with the
+// negotiated timeout (ms) and a password the proposer drew at random
+// (zkproto.PasswordSize bytes). The password also identifies the open in
+// Output.Opened, so the proposer can find the connection waiting for it.
+func AppendOpenSession(dst []byte, time int64, timeout int32, passwd []byte) []byte {
+	dst = append(dst, commandFormat, byte(KindOpenSession))
+	dst = zkproto.AppendInt64(dst, time)
+	dst = zkproto.AppendInt32(dst, timeout)
+	return zkproto.AppendBuffer(dst, passwd)
+}
+
+// AppendExpireSessions appends the command that expires the given sessions;
+// Apply ends only those that, by the command's time, have not been renewed
+// within their timeout.
+func AppendExpireSessions(dst []byte, time int64, ids []int64) []byte {
+	return appendSessionList(dst, KindExpireSessions, time, ids)
+}
+
+// AppendRenewSessions appends the command that marks the given sessions alive
+// at time.
+func AppendRenewSessions(dst []byte, time int64, ids []int64) []byte {
+	return appendSessionList(dst, KindRenewSessions, time, ids)
+}
+
+func appendSessionList(dst []byte, k CommandKind, time int64, ids []int64) []byte {
+	dst = append(dst, commandFormat, byte(k))
+	dst = zkproto.AppendInt64(dst, time)
+	dst = zkproto.AppendInt32(dst, int32(len(ids)))
+	for _, id := range ids {
+		dst = zkproto.AppendInt64(dst, id)
+	}
+	return dst
+}
+
+// AppendCleanup appends the command that removes the containers and TTL
+// nodes that qualify at time.
+func AppendCleanup(dst []byte, time int64) []byte {
+	dst = append(dst, commandFormat, byte(KindCleanup))
+	return zkproto.AppendInt64(dst, time)
+}
+
+// Command is a decoded command, for tools and tests; Apply decodes without it.
+type Command struct {
+	Kind       CommandKind
+	Time       int64
+	Write      ClientWrite // KindClientWrite
+	Timeout    int32       // KindOpenSession
+	Passwd     []byte      // KindOpenSession
+	SessionIDs []int64     // KindExpireSessions, KindRenewSessions
+}
+
+// DecodeCommand decodes b into c. Slices in c alias b.
+func DecodeCommand(b []byte, c *Command) error {
+	var h cmdHeader
+	if err := h.parse(b); err != nil {
+		return err
+	}
+	*c = Command{Kind: h.kind, Time: h.time}
+	switch h.kind {
+	case KindClientWrite:
+		c.Write = ClientWrite{SessionID: h.session, Cxid: h.cxid, Time: h.time, Op: h.op, Body: h.body}
+		d := zkproto.NewDecoder(h.auth)
+		for d.Remaining() > 0 {
+			var id zkproto.Id
+			if err := id.Decode(d); err != nil {
+				return fmt.Errorf("%w: identity: %v", ErrBadCommand, err)
+			}
+			c.Write.Auth = append(c.Write.Auth, id)
+		}
+	case KindOpenSession:
+		c.Timeout, c.Passwd = h.timeout, h.passwd
+	case KindExpireSessions, KindRenewSessions:
+		for i := 0; i < h.nIDs; i++ {
+			c.SessionIDs = append(c.SessionIDs, h.id(i))
+		}
+	}
+	return nil
+}
+
+// cmdHeader is a parsed command; its slices alias the command bytes.
+type cmdHeader struct {
+	kind    CommandKind
+	time    int64
+	session int64  // client write
+	cxid    int32  // client write
+	nAuth   int    // client write: number of identities
+	auth    []byte // client write: the encoded identities
+	op      zkproto.OpCode
+	body    []byte // client write
+	timeout int32  // open session
+	passwd  []byte // open session
+	nIDs    int    // expire, renew
+	ids     []byte // expire, renew: nIDs big-endian int64s
+}
+
+// maxPasswordSize bounds the password an open-session command may carry.
+const maxPasswordSize = 256
+
+func (h *cmdHeader) parse(b []byte) error {
+	if len(b) < 2 {
+		return fmt.Errorf("%w: %d bytes", ErrBadCommand, len(b))
+	}
+	if b[0] != commandFormat {
+		return fmt.Errorf("%w: format version %d", ErrBadCommand, b[0])
+	}
+	h.kind = CommandKind(b[1])
+	var d zkproto.Decoder
+	d.Reset(b[2:])
+	switch h.kind {
+	case KindClientWrite:
+		h.session = d.Int64()
+		h.cxid = d.Int32()
+		h.time = d.Int64()
+		n := d.Int32()
+		if n < 0 || int(n) > d.Remaining()/8 {
+			return fmt.Errorf("%w: %d identities", ErrBadCommand, n)
+		}
+		h.nAuth = int(n)
+		start := d.Offset()
+		for i := 0; i < h.nAuth; i++ {
+			d.BytesView()
+			d.BytesView()
+		}
+		h.auth = b[2+start : 2+d.Offset()]
+		h.op = zkproto.OpCode(d.Int32())
+		if d.Err() == nil {
+			h.body = b[2+d.Offset():]
+		}
+	case KindOpenSession:
+		h.time = d.Int64()
+		h.timeout = d.Int32()
+		h.passwd = d.BytesView()
+		if len(h.passwd) > maxPasswordSize {
+			return fmt.Errorf("%w: password of %d bytes", ErrBadCommand, len(h.passwd))
+		}
+	case KindExpireSessions, KindRenewSessions:
+		h.time = d.Int64()
+		n := d.Int32()
+		if n < 0 || int(n)*8 != d.Remaining() {
+			return fmt.Errorf("%w: %d session ids in %d bytes", ErrBadCommand, n, d.Remaining())
+		}
+		h.nIDs = int(n)
+		h.ids = b[2+d.Offset():]
+	case KindCleanup:
+		h.time = d.Int64()
+	default:
+		return fmt.Errorf("%w: kind %d", ErrBadCommand, uint8(h.kind))
+	}
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBadCommand, h.kind, err)
+	}
+	return nil
+}
+
+// id returns the i-th session id of an expire or renew command.
+func (h *cmdHeader) id(i int) int64 {
+	return int64(binary.BigEndian.Uint64(h.ids[8*i:]))
+}

@@ -1,0 +1,92 @@
+package tree
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+func TestCommandRoundTrip(t *testing.T) {
+	w := ClientWrite{SessionID: 0x1234, Cxid: 77, Time: 1700000000123,
+		Auth: []zkproto.Id{IPID("127.0.0.1"), {Scheme: "digest", ID: "u:h"}},
+		Op:   zkproto.OpSetData, Body: []byte{1, 2, 3}}
+	tests := []struct {
+		name string
+		cmd  []byte
+		want Command
+	}{
+		{"client write", AppendClientWrite(nil, &w), Command{Kind: KindClientWrite, Time: w.Time, Write: w}},
+		{"open", AppendOpenSession(nil, 5, 30000, []byte("pw")), Command{Kind: KindOpenSession, Time: 5, Timeout: 30000, Passwd: []byte("pw")}},
+		{"expire", AppendExpireSessions(nil, 6, []int64{1, 2}), Command{Kind: KindExpireSessions, Time: 6, SessionIDs: []int64{1, 2}}},
+		{"renew", AppendRenewSessions(nil, 7, []int64{3}), Command{Kind: KindRenewSessions, Time: 7, SessionIDs: []int64{3}}},
+		{"cleanup", AppendCleanup(nil, 8), Command{Kind: KindCleanup, Time: 8}},
+	}
+	for _, tc := range tests {
+		var c Command
+		if err := DecodeCommand(tc.cmd, &c); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if c.Kind != tc.want.Kind || c.Time != tc.want.Time || c.Timeout != tc.want.Timeout ||
+			string(c.Passwd) != string(tc.want.Passwd) || !slices.Equal(c.SessionIDs, tc.want.SessionIDs) ||
+			c.Write.SessionID != tc.want.Write.SessionID || c.Write.Cxid != tc.want.Write.Cxid ||
+			c.Write.Op != tc.want.Write.Op || string(c.Write.Body) != string(tc.want.Write.Body) ||
+			!slices.Equal(c.Write.Auth, tc.want.Write.Auth) {
+			t.Errorf("%s: decoded %+v, want %+v", tc.name, c, tc.want)
+		}
+	}
+}
+
+func TestMalformedCommands(t *testing.T) {
+	good := AppendClientWrite(nil, &ClientWrite{SessionID: 1, Auth: []zkproto.Id{IPID("1.2.3.4")}, Op: zkproto.OpDelete})
+	tests := []struct {
+		name string
+		cmd  []byte
+	}{
+		{"empty", nil},
+		{"one byte", []byte{1}},
+		{"bad version", []byte{2, 1}},
+		{"bad kind", []byte{1, 99}},
+		{"client write cut", good[:12]},
+		{"client write cut in identities", good[:len(good)-6]},
+		{"huge identity count", append(append([]byte{1, 1}, make([]byte, 20)...), 0x7f, 0xff, 0xff, 0xff)},
+		{"expire count mismatch", append(AppendExpireSessions(nil, 1, []int64{1, 2}), 0)},
+		{"expire negative count", append(append([]byte{1, 3}, make([]byte, 8)...), 0xff, 0xff, 0xff, 0xfe)},
+		{"open without password", append([]byte{1, 2}, make([]byte, 12)...)},
+		{"cleanup cut", []byte{1, 5, 0, 0}},
+	}
+	for _, tc := range tests {
+		tr := New(Config{})
+		before := tr.Digest()
+		var out Output
+		err := tr.Apply(1, tc.cmd, &out)
+		if !errors.Is(err, ErrBadCommand) {
+			t.Errorf("%s: Apply error %v, want ErrBadCommand", tc.name, err)
+		}
+		if out.Code != zkproto.ErrMarshallingError || tr.LastZxid() != 1 {
+			t.Errorf("%s: code %v, last zxid %d", tc.name, out.Code, tr.LastZxid())
+		}
+		// Only the zxid moved: the digest of the state otherwise is unchanged.
+		tr.lastZxid = 0
+		if tr.Digest() != before {
+			t.Errorf("%s: state changed", tc.name)
+		}
+	}
+}
+
+func TestZxidOrder(t *testing.T) {
+	tr := New(Config{})
+	var out Output
+	if err := tr.Apply(5, AppendCleanup(nil, 1), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range []int64{5, 4, 0, -1} {
+		if err := tr.Apply(z, AppendCleanup(nil, 1), &out); !errors.Is(err, ErrZxidOrder) {
+			t.Errorf("zxid %d after 5: %v, want ErrZxidOrder", z, err)
+		}
+	}
+	if tr.LastZxid() != 5 {
+		t.Errorf("last zxid %d", tr.LastZxid())
+	}
+}

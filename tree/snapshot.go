@@ -1,0 +1,445 @@
+package tree
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/vrkeeper/vrkeeper/zkproto"
+)
+
+// A snapshot is the whole state as one stream, written by Snapshot and read
+// back by Restore into an identical tree (same answers, same digest). The
+// bytes depend only on the state, never on its history: children come in
+// byte-wise order of name, sessions in order of id, and ACL lists are
+// numbered by first use in that order. Big-endian, jute encodings:
+//
+//	magic      8 bytes "VRKTREE\x01" (the last byte is the format version)
+//	header     int64 lastZxid, now, lastSessionID, nodeCount
+//	nodes      the root, then depth first, each node followed by its
+//	           children (nodeCount records in all):
+//	             ustring name ("" for the root)
+//	             buffer  data (-1 for null)
+//	             int64   czxid, mzxid, pzxid, ctime, mtime, owner
+//	             int32   version, creates, aversion
+//	             int32   acl: the number of a list given before, or -1
+//	                     followed by the list (vector of ACL), which takes
+//	                     the next number (from 0)
+//	             int32   number of children
+//	sessions   int32 count, then by id: int64 id, int32 timeout,
+//	           buffer password, int64 lastSeen, bool hasLast, int32
+//	           lastCxid, int32 lastCode, buffer lastBody
+//	trailer    int64 digest, then 8 bytes "VRKTREE\x00"
+//
+// Config is not part of the snapshot: Restore takes it, like New.
+
+var (
+	snapMagic = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 1}
+	snapEnd   = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 0}
+)
+
+// ErrBadSnapshot is returned (wrapped) by Restore for a stream that is not a
+// valid snapshot: wrong magic, a record out of bounds, an inconsistent tree,
+// or a digest that does not match.
+var ErrBadSnapshot = errors.New("tree: bad snapshot")
+
+// snapFlushSize is how much a snapshot buffers before each write.
+const snapFlushSize = 64 << 10
+
+// Snapshot writes the whole state to w. It must not run concurrently with
+// Apply (reads may run alongside).
+func (t *Tree) Snapshot(w io.Writer) error {
+	sw := snapWriter{w: w, aclNum: make(map[uint32]int32)}
+	sw.buf = append(sw.buf, snapMagic[:]...)
+	sw.buf = zkproto.AppendInt64(sw.buf, t.lastZxid)
+	sw.buf = zkproto.AppendInt64(sw.buf, t.now)
+	sw.buf = zkproto.AppendInt64(sw.buf, t.lastSessionID)
+	sw.buf = zkproto.AppendInt64(sw.buf, t.nodeCount)
+	if err := sw.nodes(t); err != nil {
+		return err
+	}
+	ids := t.SessionIDs(nil)
+	sw.buf = zkproto.AppendInt32(sw.buf, int32(len(ids)))
+	for _, id := range ids {
+		s := t.sessions[id]
+		b := sw.buf
+		b = zkproto.AppendInt64(b, s.id)
+		b = zkproto.AppendInt32(b, s.timeout)
+		b = appendBytesString(b, s.passwd)
+		b = zkproto.AppendInt64(b, s.lastSeen)
+		b = zkproto.AppendBool(b, s.hasLast)
+		b = zkproto.AppendInt32(b, s.lastCxid)
+		b = zkproto.AppendInt32(b, int32(s.lastCode))
+		sw.buf = appendBytesString(b, s.lastBody)
+		if err := sw.maybeFlush(); err != nil {
+			return err
+		}
+	}
+	sw.buf = zkproto.AppendInt64(sw.buf, int64(t.Digest()))
+	sw.buf = append(sw.buf, snapEnd[:]...)
+	return sw.flush()
+}
+
+type snapWriter struct {
+	w      io.Writer
+	buf    []byte
+	aclNum map[uint32]int32 // table index -> number in this snapshot
+}
+
+func (sw *snapWriter) flush() error {
+	if _, err := sw.w.Write(sw.buf); err != nil {
+		return fmt.Errorf("tree: write snapshot: %w", err)
+	}
+	sw.buf = sw.buf[:0]
+	return nil
+}
+
+func (sw *snapWriter) maybeFlush() error {
+	if len(sw.buf) < snapFlushSize {
+		return nil
+	}
+	return sw.flush()
+}
+
+// nodes writes the tree depth first with an explicit stack (a deep tree
+// must not exhaust the goroutine stack).
+func (sw *snapWriter) nodes(t *Tree) error {
+	type frame struct {
+		kids []*node
+		next int
+	}
+	stack := []frame{{kids: []*node{t.root}}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next == len(top.kids) {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		n := top.kids[top.next]
+		top.next++
+		sw.node(t, n)
+		if err := sw.maybeFlush(); err != nil {
+			return err
+		}
+		if n.kids != nil {
+			stack = append(stack, frame{kids: sortedChildren(n, nil)})
+		}
+	}
+	return nil
+}
+
+func (sw *snapWriter) node(t *Tree, n *node) {
+	b := appendBytesString(sw.buf, n.name)
+	if n.dataIsNull() {
+		b = zkproto.AppendInt32(b, -1)
+	} else {
+		b = appendBytesString(b, n.data)
+	}
+	for _, v := range [...]int64{n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.owner} {
+		b = zkproto.AppendInt64(b, v)
+	}
+	b = zkproto.AppendInt32(b, n.version)
+	b = zkproto.AppendInt32(b, n.creates)
+	b = zkproto.AppendInt32(b, n.aversion)
+	if num, ok := sw.aclNum[n.aclIndex()]; ok {
+		b = zkproto.AppendInt32(b, num)
+	} else {
+		sw.aclNum[n.aclIndex()] = int32(len(sw.aclNum))
+		b = zkproto.AppendInt32(b, -1)
+		b = append(b, t.acls.lists[n.aclIndex()].key...)
+	}
+	sw.buf = zkproto.AppendInt32(b, n.numChildren())
+}
+
+// Limits on what a snapshot may hold, so a corrupt one cannot make Restore
+// allocate without bound.
+const (
+	maxSnapString   = 64 << 20 // a name, data, password or reply body
+	maxSnapACLLen   = 1 << 20  // entries in one ACL list
+	maxSnapSessions = 1 << 30
+)
+
+// Restore reads a snapshot written by Snapshot and returns the tree it
+// holds, with the given Config. It checks the structure (names, order,
+// counts, owners) and that the digest of the result equals the one recorded.
+func Restore(r io.Reader, cfg Config) (*Tree, error) {
+	sr := snapReader{r: bufio.NewReaderSize(r, snapFlushSize)}
+	t, err := sr.restore(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	return t, nil
+}
+
+type snapReader struct {
+	r       *bufio.Reader
+	buf     [8]byte
+	scratch []byte // the last buffer read
+	err     error
+}
+
+func (sr *snapReader) fail(err error) {
+	if sr.err == nil {
+		sr.err = err
+	}
+}
+
+func (sr *snapReader) read(n int) []byte {
+	if sr.err != nil {
+		return sr.buf[:n]
+	}
+	if _, err := io.ReadFull(sr.r, sr.buf[:n]); err != nil {
+		sr.fail(fmt.Errorf("truncated: %w", err))
+	}
+	return sr.buf[:n]
+}
+
+func (sr *snapReader) int64() int64 {
+	b := sr.read(8)
+	return int64(uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7]))
+}
+
+func (sr *snapReader) int32() int32 {
+	b := sr.read(4)
+	return int32(uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]))
+}
+
+func (sr *snapReader) bool() bool {
+	b := sr.read(1)[0]
+	if b > 1 {
+		sr.fail(fmt.Errorf("bool %d", b))
+	}
+	return b == 1
+}
+
+// bytes reads a buffer into scratch storage, valid until the next read;
+// null gives nil, and null is refused unless allowed.
+func (sr *snapReader) bytes(allowNull bool) []byte {
+	n := sr.int32()
+	if sr.err != nil {
+		return nil
+	}
+	if n == -1 && allowNull {
+		return nil
+	}
+	if n < 0 || n > maxSnapString {
+		sr.fail(fmt.Errorf("length %d out of bounds", n))
+		return nil
+	}
+	if cap(sr.scratch) < int(n) || sr.scratch == nil {
+		sr.scratch = make([]byte, max(n, 64)) // never nil: an empty buffer is not null
+	}
+	b := sr.scratch[:n:n]
+	if _, err := io.ReadFull(sr.r, b); err != nil {
+		sr.fail(fmt.Errorf("truncated: %w", err))
+	}
+	return b
+}
+
+func (sr *snapReader) restore(cfg Config) (*Tree, error) {
+	var magic [8]byte
+	copy(magic[:], sr.read(8))
+	if sr.err == nil && magic != snapMagic {
+		return nil, fmt.Errorf("magic %q", magic)
+	}
+	t := newEmpty(cfg)
+	t.lastZxid = sr.int64()
+	t.now = sr.int64()
+	t.lastSessionID = sr.int64()
+	nodeCount := sr.int64()
+	if sr.err == nil && nodeCount < 1 {
+		return nil, fmt.Errorf("node count %d", nodeCount)
+	}
+	owners := sr.nodes(t, nodeCount)
+	if sr.err != nil {
+		return nil, sr.err
+	}
+	sr.sessions(t)
+	digest := sr.int64()
+	var end [8]byte
+	copy(end[:], sr.read(8))
+	if sr.err != nil {
+		return nil, sr.err
+	}
+	if end != snapEnd {
+		return nil, fmt.Errorf("end marker %q", end)
+	}
+	for path, owner := range owners {
+		s := t.sessions[owner]
+		if s == nil {
+			return nil, fmt.Errorf("ephemeral %s of unknown session %#x", path, owner)
+		}
+		if s.ephemerals == nil {
+			s.ephemerals = make(map[string]struct{})
+		}
+		s.ephemerals[path] = struct{}{}
+	}
+	if got := t.Digest(); got != uint64(digest) {
+		return nil, fmt.Errorf("digest %#x, recorded %#x", got, uint64(digest))
+	}
+	return t, nil
+}
+
+// nodes reads the tree and returns the ephemerals' owners by path.
+func (sr *snapReader) nodes(t *Tree, count int64) map[string]int64 {
+	type frame struct {
+		n       *node
+		left    int32  // children still to read
+		pathLen int    // length of n's path, 0 for the root
+		last    string // the name of the last child read
+	}
+	owners := make(map[string]int64)
+	var aclNums []uint32 // snapshot number -> table index
+	var path []byte
+	var stack []frame
+	for read := int64(0); read < count && sr.err == nil; read++ {
+		if read > 0 && len(stack) == 0 {
+			sr.fail(fmt.Errorf("%d nodes declared, the tree holds %d", count, read))
+			break
+		}
+		n, kids := sr.node(t, &aclNums)
+		if sr.err != nil {
+			break
+		}
+		if len(stack) == 0 {
+			if n.name != "" {
+				sr.fail(fmt.Errorf("root named %q", n.name))
+				break
+			}
+			t.root = n
+			path = append(path[:0], '/')
+		} else {
+			parent := &stack[len(stack)-1]
+			switch {
+			case n.name == "" || slices.Contains([]byte(n.name), '/'):
+				sr.fail(fmt.Errorf("bad name %q", n.name))
+			case parent.last != "" && n.name <= parent.last:
+				sr.fail(fmt.Errorf("children out of order: %q after %q", n.name, parent.last))
+			}
+			if sr.err != nil {
+				break
+			}
+			path = append(append(path[:parent.pathLen], '/'), n.name...)
+			addChild(parent.n, n)
+			parent.last = n.name
+			parent.left--
+		}
+		n.h = nodeHash(path, n.data)
+		t.nodeCount++
+		t.dataSize += int64(len(path) + len(n.data))
+		if n == t.root {
+			t.dataSize += int64(len(n.data)) // its alias ""
+		}
+		switch n.kind() {
+		case kindEphemeral:
+			owners[string(path)] = n.owner
+		case kindContainer:
+			t.containers[string(path)] = struct{}{}
+		case kindTTL:
+			t.ttls[string(path)] = struct{}{}
+		}
+		pathLen := len(path)
+		if n == t.root {
+			pathLen = 0
+		}
+		stack = append(stack, frame{n: n, left: kids, pathLen: pathLen})
+		// Pop every finished node: its children are all in, so its share of
+		// the digest (which counts them) is final.
+		for len(stack) > 0 && stack[len(stack)-1].left == 0 {
+			t.nodeSum += t.nodeContrib(stack[len(stack)-1].n)
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if sr.err == nil && len(stack) != 0 {
+		sr.fail(fmt.Errorf("%d nodes declared, more children announced", count))
+	}
+	return owners
+}
+
+// node reads one node record and returns it with its number of children.
+func (sr *snapReader) node(t *Tree, aclNums *[]uint32) (*node, int32) {
+	n := &node{name: string(sr.bytes(false))}
+	data := sr.bytes(true)
+	if data == nil {
+		n.aclRef = dataNullBit
+	} else if len(data) > 0 {
+		n.data = string(data)
+	}
+	n.czxid, n.mzxid, n.pzxid = sr.int64(), sr.int64(), sr.int64()
+	n.ctime, n.mtime, n.owner = sr.int64(), sr.int64(), sr.int64()
+	n.version, n.creates, n.aversion = sr.int32(), sr.int32(), sr.int32()
+	num := sr.int32()
+	switch {
+	case sr.err != nil:
+		return nil, 0
+	case num == -1:
+		key := sr.aclList()
+		if sr.err != nil {
+			return nil, 0
+		}
+		idx := t.acls.internKey(key)
+		if t.acls.lists[idx].refs != 1 {
+			sr.fail(errors.New("an ACL list given twice"))
+			return nil, 0
+		}
+		*aclNums = append(*aclNums, idx)
+		n.aclRef |= idx
+	case num < 0 || int(num) >= len(*aclNums):
+		sr.fail(fmt.Errorf("ACL number %d of %d", num, len(*aclNums)))
+		return nil, 0
+	default:
+		n.aclRef |= t.acls.ref((*aclNums)[num])
+	}
+	kids := sr.int32()
+	if sr.err == nil && kids < 0 {
+		sr.fail(fmt.Errorf("%d children", kids))
+	}
+	return n, kids
+}
+
+// aclList reads a vector of ACLs and returns its jute encoding.
+func (sr *snapReader) aclList() []byte {
+	count := sr.int32()
+	if sr.err == nil && (count < 0 || count > maxSnapACLLen) {
+		sr.fail(fmt.Errorf("ACL list of %d entries", count))
+	}
+	if sr.err != nil {
+		return nil
+	}
+	key := zkproto.AppendInt32(nil, count)
+	for i := int32(0); i < count && sr.err == nil; i++ {
+		perms := sr.int32()
+		scheme := string(sr.bytes(false))
+		key = appendACL(key, perms, scheme, string(sr.bytes(false)))
+	}
+	return key
+}
+
+func (sr *snapReader) sessions(t *Tree) {
+	count := sr.int32()
+	if sr.err == nil && (count < 0 || count > maxSnapSessions) {
+		sr.fail(fmt.Errorf("%d sessions", count))
+	}
+	last := int64(0)
+	for i := int32(0); i < count && sr.err == nil; i++ {
+		s := &session{id: sr.int64(), timeout: sr.int32(), passwd: string(sr.bytes(false)), lastSeen: sr.int64()}
+		s.hasLast = sr.bool()
+		s.lastCxid = sr.int32()
+		s.lastCode = zkproto.Code(sr.int32())
+		s.lastBody = append([]byte(nil), sr.bytes(false)...)
+		if sr.err != nil {
+			return
+		}
+		if s.id <= last {
+			sr.fail(fmt.Errorf("session %#x out of order", s.id))
+			return
+		}
+		last = s.id
+		s.contrib = s.computeContrib()
+		t.sessionSum += s.contrib
+		t.sessions[s.id] = s
+	}
+}
