@@ -41,6 +41,9 @@ type Handler interface {
 	// Tick is called every tick (the configured tickTime divided by a
 	// small factor) for periodic work: session renewal and expiry, clean-up.
 	Tick(a *Apply)
+	// Restored is called after the tree was replaced by a snapshot from a
+	// peer: sessions and watches may not match it any more.
+	Restored(a *Apply)
 	// RoleChanged is called when the server's role or view changes. Writes
 	// proposed before the change may have been lost.
 	RoleChanged(a *Apply, role Role)

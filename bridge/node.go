@@ -27,8 +27,9 @@ type replicator interface {
 	// readIndex asks for an op-number such that a read served once it is
 	// applied is linearizable; done runs on any goroutine.
 	readIndex(done func(index int64, ok bool))
-	// committed delivers committed entries in order.
-	committed() <-chan []Entry
+	// batches delivers committed entries in order (and snapshots to
+	// install before them).
+	batches() <-chan applyBatch
 	// roles delivers role changes.
 	roles() <-chan Role
 	// close stops replication.
@@ -48,11 +49,18 @@ type Node struct {
 	tasks   []func(*Apply) // submitted work, run on the apply goroutine
 	wake    chan struct{}
 
+	vr      *vrReplicator
+	opts    Options
+	serving chan struct{} // closed once the node first has a serving role
+
 	// Owned by the apply goroutine.
-	apply   Apply
-	out     tree.Output
-	waiters readWaiters
-	role    Role
+	apply      Apply
+	lastSnap   int64 // op of the last snapshot taken
+	wasServing bool  // serving has been closed
+	snapping   bool  // a snapshot is being written
+	out        tree.Output
+	waiters    readWaiters
+	role       Role
 }
 
 // Apply is the handle the apply goroutine gives to handlers and tasks. It is
@@ -126,6 +134,10 @@ func (n *Node) releaseReads() {
 	n.waiters.list = append(n.waiters.list[:0], n.waiters.list[k:]...)
 }
 
+// Serving is closed once the node first takes a serving role (standalone,
+// primary or backup): before that it answers no client.
+func (n *Node) Serving() <-chan struct{} { return n.serving }
+
 // Submit queues fn to run on the apply goroutine. Tasks submitted together
 // run in one batch, in order.
 func (n *Node) Submit(fn func(*Apply)) {
@@ -147,15 +159,25 @@ func (n *Node) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return n.repl.close()
-		case entries := <-n.repl.committed():
-			for _, e := range entries {
+		case b := <-n.repl.batches():
+			if b.snapshot != nil {
+				if err := n.installSnapshot(b); err != nil {
+					return err
+				}
+			}
+			for _, e := range b.entries {
 				if err := n.applyEntry(e); err != nil {
 					return err
 				}
 			}
 			n.releaseReads()
+			n.maybeSnapshot()
 		case role := <-n.repl.roles():
 			n.role = role
+			if role != RoleNone && !n.wasServing {
+				n.wasServing = true
+				close(n.serving)
+			}
 			n.handler.RoleChanged(&n.apply, role)
 		case <-n.wake:
 			n.tasksMu.Lock()
@@ -181,29 +203,4 @@ func (n *Node) applyEntry(e Entry) error {
 	n.apply.applied = e.Zxid
 	n.handler.Applied(&n.apply, e.Zxid, &n.out)
 	return nil
-}
-
-// Options configures a node.
-type Options struct {
-	Tick time.Duration // how often Handler.Tick runs
-	Tree tree.Config
-}
-
-// NewStandalone returns a single-node server's runtime whose replication
-// is the in-memory stand-in (no durability).
-func NewStandalone(opts Options, handler Handler, log hclog.Logger) *Node {
-	if opts.Tick == 0 {
-		opts.Tick = 100 * time.Millisecond
-	}
-	t := tree.New(opts.Tree)
-	n := &Node{
-		log:     log,
-		tree:    t,
-		handler: handler,
-		repl:    newMemReplicator(t.LastZxid()),
-		tick:    opts.Tick,
-		wake:    make(chan struct{}, 1),
-	}
-	n.apply.n = n
-	return n
 }

@@ -114,27 +114,39 @@ func (k *core) answerWrite(a *bridge.Apply, out *tree.Output) {
 	}
 }
 
-// RoleChanged implements bridge.Handler.
+// RoleChanged implements bridge.Handler. Proposals made before a view
+// change may have been lost with the old primary: they are proposed again,
+// in each session's order. One that did commit is answered from the
+// session's duplicate table the second time, so it is applied once; a
+// later write that overtook a lost one is caught by answerWrite.
 func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
-	prev := k.role
 	k.role = role
 	if role == bridge.RolePrimary || role == bridge.RoleStandalone {
 		k.primarySince = time.Now()
 	}
-	if prev == bridge.RoleNone {
+	if role == bridge.RoleNone {
 		return
 	}
-	// Writes proposed in the old view may be lost: close the connections
-	// still waiting for one, and those waiting for a new session.
 	for _, sess := range k.sessions {
 		for _, r := range sess.queue {
-			if r.kind == kindWrite && !r.done && sess.conn != nil {
-				c := sess.conn
-				k.detach(c)
-				c.close()
-				break
+			if r.kind == kindWrite && !r.done && r.cmd != nil {
+				a.Propose(r.cmd)
 			}
 		}
+	}
+	for p, c := range k.opening {
+		delete(k.opening, p)
+		c.close() // the client retries the handshake
+	}
+}
+
+// Restored implements bridge.Handler: the tree was replaced by a peer's
+// snapshot, so every connection is closed; clients reconnect, resume their
+// sessions and re-register their watches.
+func (k *core) Restored(a *bridge.Apply) {
+	for _, c := range k.conns {
+		k.detach(c)
+		c.close()
 	}
 	for p, c := range k.opening {
 		delete(k.opening, p)

@@ -35,7 +35,6 @@ type core struct {
 	primarySince time.Time
 	role         bridge.Role
 	stats        serverCounters
-	scratch      []byte
 }
 
 // sessionState is a session whose connection is on this server.
@@ -78,6 +77,12 @@ func (k *core) negotiate(requested int32) int32 {
 // not call a live session expired) and attached.
 func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 	if c.gone {
+		return
+	}
+	if a.Role() == bridge.RoleNone {
+		// Not serving (no primary, or still starting): ZooKeeper closes the
+		// connection and the client tries again, here or elsewhere.
+		c.close()
 		return
 	}
 	k.conns[WatcherID(c.id)] = c

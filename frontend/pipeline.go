@@ -35,10 +35,11 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 	sess.queue = append(sess.queue, r)
 	switch r.kind {
 	case kindWrite:
-		k.scratch = tree.AppendClientWrite(k.scratch[:0], &tree.ClientWrite{
+		r.cmd = tree.AppendClientWrite(nil, &tree.ClientWrite{
 			SessionID: sess.id, Cxid: r.xid, Time: a.Now(), Auth: c.auth, Op: r.op, Body: r.body,
 		})
-		a.Propose(append([]byte(nil), k.scratch...))
+		r.body = nil
+		a.Propose(r.cmd)
 		if r.op == zkproto.OpCloseSession {
 			r.closeAfter = true
 		}

@@ -30,6 +30,7 @@ type request struct {
 	body    []byte // the request body as received
 	arrived time.Time
 	kind    reqKind
+	cmd     []byte // a write's command, kept to propose it again after a view change
 
 	ready bool // a read's index is applied, or a local op may run
 	done  bool // the reply is known (code and reply)

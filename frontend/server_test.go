@@ -17,7 +17,7 @@ import (
 
 // startServer runs a frontend on a single-node bridge in this process and
 // returns its client address.
-func startServer(t *testing.T, mutate func(*Config)) string {
+func startServer(t testing.TB, mutate func(*Config)) string {
 	t.Helper()
 	cfg := Config{
 		ClientAddr:        "127.0.0.1:0",
@@ -31,7 +31,11 @@ func startServer(t *testing.T, mutate func(*Config)) string {
 	}
 	log := hclog.NewNullLogger()
 	srv := New(cfg, log)
-	node := bridge.NewStandalone(bridge.Options{Tick: 20 * time.Millisecond, Tree: tree.Config{ExtendedTypes: true}}, srv.Handler(), log)
+	node, err := bridge.NewNode(bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond,
+		Tree: tree.Config{ExtendedTypes: true}}, srv.Handler(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	nodeDone := make(chan error, 1)
 	go func() { nodeDone <- node.Run(ctx) }()
@@ -42,7 +46,12 @@ func startServer(t *testing.T, mutate func(*Config)) string {
 		<-serveDone
 		<-nodeDone
 	})
-	for srv.Addr() == nil {
+	select {
+	case <-node.Serving():
+	case err := <-nodeDone:
+		t.Fatalf("node: %v", err)
+	}
+	for srv.Addr() == nil { // the listener is up moments after Serve starts
 		select {
 		case err := <-serveDone:
 			t.Fatalf("serve: %v", err)
@@ -55,13 +64,13 @@ func startServer(t *testing.T, mutate func(*Config)) string {
 // rawConn speaks the protocol frame by frame, for what real clients never
 // send and for exact ordering checks.
 type rawConn struct {
-	t   *testing.T
+	t   testing.TB
 	nc  net.Conn
 	fr  *zkproto.FrameReader
 	xid int32
 }
 
-func dialRaw(t *testing.T, addr string) *rawConn {
+func dialRaw(t testing.TB, addr string) *rawConn {
 	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -157,7 +166,7 @@ func (r *rawConn) expectClosed() {
 	}
 }
 
-func newSession(t *testing.T, addr string) *rawConn {
+func newSession(t testing.TB, addr string) *rawConn {
 	r := dialRaw(t, addr)
 	if resp, _ := r.handshake(zkproto.ConnectRequest{TimeOut: 5000}); resp.SessionID == 0 {
 		t.Fatal("no session")

@@ -75,18 +75,16 @@ func TestSessionMovesKeepEphemerals(t *testing.T) {
 	defer conn.Close()
 	s := &session{Conn: conn, events: events}
 	s.waitState(t, zk.StateHasSession)
-	if s.Server() != c.servers[0].clientAddr {
-		t.Fatalf("session on %s, want the first server", s.Server())
-	}
 	if _, err := s.Create("/moving", []byte("e"), zk.FlagEphemeral, openACL); err != nil {
 		t.Fatal(err)
 	}
 	id := s.SessionID()
-	c.kill(0)
+	on := c.index(s.Server())
+	c.kill(on)
 	s.waitState(t, zk.StateDisconnected)
 	s.waitState(t, zk.StateHasSession)
-	if s.SessionID() != id || s.Server() == c.servers[0].clientAddr {
-		t.Fatalf("after the move: session %x on %s, was %x", s.SessionID(), s.Server(), id)
+	if s.SessionID() != id || s.Server() == c.servers[on].clientAddr {
+		t.Fatalf("after the move: session %x on %s, was %x on %s", s.SessionID(), s.Server(), id, c.servers[on].clientAddr)
 	}
 	_, st, err := s.Get("/moving")
 	if err != nil || st.EphemeralOwner != id {

@@ -201,6 +201,17 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
+// index returns the index of the server with the given client address.
+func (c *cluster) index(addr string) int {
+	for i, s := range c.servers {
+		if s.clientAddr == addr {
+			return i
+		}
+	}
+	c.t.Fatalf("no server at %s", addr)
+	return -1
+}
+
 // addrs returns every server's client address.
 func (c *cluster) addrs() []string {
 	var out []string

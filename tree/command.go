@@ -259,3 +259,12 @@ func (h *cmdHeader) parse(b []byte) error {
 func (h *cmdHeader) id(i int) int64 {
 	return int64(binary.BigEndian.Uint64(h.ids[8*i:]))
 }
+
+// PeekClientWrite returns the session and cxid of a client-write command
+// without decoding the rest; ok is false for other commands.
+func PeekClientWrite(cmd []byte) (sessionID int64, cxid int32, ok bool) {
+	if len(cmd) < 14 || cmd[0] != commandFormat || CommandKind(cmd[1]) != KindClientWrite {
+		return 0, 0, false
+	}
+	return int64(binary.BigEndian.Uint64(cmd[2:])), int32(binary.BigEndian.Uint32(cmd[10:])), true
+}

@@ -29,6 +29,7 @@ type Config struct {
 	SuperDigest       string   // "super:<base64 sha1>", enables the super user
 	ExtendedTypes     bool     // TTL nodes (zookeeper.extendedTypesEnabled)
 	AdminAddr         string   // host:port of the admin HTTP server; "" disables it
+	Rejoin            bool     // the data was lost: recover it from the peers first
 	Unknown           []string // keys read but not understood, for a warning
 }
 

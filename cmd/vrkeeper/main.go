@@ -71,6 +71,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	tick := fs.Duration("tick-time", 0, "the base time unit (default 2s)")
 	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
+	rejoin := fs.Bool("rejoin", false, "this server lost its data: rebuild it from the others before serving")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -117,6 +118,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	if *tick > 0 {
 		cfg.TickTime = *tick
 	}
+	cfg.Rejoin = *rejoin
 	if *words != "" {
 		cfg.FourLetterWords = parseWhitelist(*words)
 	}
@@ -135,9 +137,6 @@ func setIf(dst *string, v string) {
 // serve runs the server until SIGTERM or SIGINT.
 func serve(cfg Config, stderr io.Writer) error {
 	log := hclog.New(&hclog.LoggerOptions{Name: "vrkeeper", Output: stderr, Level: hclog.Info})
-	if len(cfg.Servers) > 1 {
-		return errors.New("serve: clusters need the replicated runtime, which has not landed yet (issue 6)")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	srv := frontend.New(frontend.Config{
@@ -152,10 +151,22 @@ func serve(cfg Config, stderr io.Writer) error {
 		TickTime:          cfg.TickTime,
 		Conf:              cfg.confLines(),
 	}, log.Named("frontend"))
-	node := bridge.NewStandalone(bridge.Options{
-		Tick: min(cfg.TickTime/4, 100*time.Millisecond),
-		Tree: tree.Config{ExtendedTypes: cfg.ExtendedTypes},
+	peers := map[uint64]string{}
+	for _, s := range cfg.Servers {
+		peers[uint64(s.ID)] = s.PeerAddr
+	}
+	node, err := bridge.NewNode(bridge.Options{
+		ID:      uint64(cfg.ID),
+		Peers:   peers,
+		DataDir: cfg.DataDir,
+		LogDir:  cfg.DataLogDir,
+		Tick:    min(cfg.TickTime/4, 100*time.Millisecond),
+		Tree:    tree.Config{ExtendedTypes: cfg.ExtendedTypes},
+		Rejoin:  cfg.Rejoin,
 	}, srv.Handler(), log.Named("bridge"))
+	if err != nil {
+		return err
+	}
 	nodeErr := make(chan error, 1)
 	go func() { nodeErr <- node.Run(ctx) }()
 	log.Info("serving", "client", cfg.ClientAddr, "data", cfg.DataDir)

@@ -1,0 +1,330 @@
+package bridge
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/vrkeeper/vrkeeper/consensus"
+)
+
+// The replication messages travel as one transport frame each:
+//
+//	byte     message type (msg* below)
+//	uint64   epoch, uint64 view (every message's header)
+//	...      the type's fields, big-endian; entry runs as
+//	         uint32 count, count × (uint64 op, uint64 view, uint32 n, n bytes);
+//	         a snapshot as byte present, then uint64 op, uint64 n, n bytes
+//
+// The sender and receiver are the transport link's ends, not part of the
+// frame. Decoding checks every count and length against the bytes left, and
+// the entries' commands alias the frame, which the decoder copies once.
+
+const (
+	msgPrepare byte = iota + 1
+	msgPrepareOk
+	msgCommit
+	msgCommitOk
+	msgStartViewChange
+	msgDoViewChange
+	msgStartView
+	msgGetState
+	msgNewState
+	msgRecovery
+	msgRecoveryResponse
+	msgForward
+	msgReadIndexRequest
+	msgReadIndexResponse
+)
+
+// errBadWire is returned for a frame that is not a well-formed message.
+var errBadWire = errors.New("bridge: malformed replication message")
+
+// snapshotBytes is a snapshot's content travelling in a message: the
+// Data of a consensus.Snapshot received from a peer.
+type snapshotBytes []byte
+
+// encodeMessage appends m's frame to dst. snapshot returns the bytes of a
+// snapshot handle of this server's.
+func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
+	u64 := func(v uint64) { dst = binary.BigEndian.AppendUint64(dst, v) }
+	hdr := func(t byte, h *consensus.Header) {
+		dst = append(dst, t)
+		u64(h.Epoch)
+		u64(h.View)
+	}
+	entries := func(es []consensus.Entry) {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(es)))
+		for i := range es {
+			u64(es[i].Op)
+			u64(es[i].View)
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(es[i].Cmd)))
+			dst = append(dst, es[i].Cmd...)
+		}
+	}
+	snap := func(s *consensus.Snapshot) error {
+		if s == nil {
+			dst = append(dst, 0)
+			return nil
+		}
+		b, err := snapshot(s)
+		if err != nil {
+			return err
+		}
+		dst = append(dst, 1)
+		u64(s.Op)
+		u64(uint64(len(b)))
+		dst = append(dst, b...)
+		return nil
+	}
+	boolean := func(v bool) {
+		if v {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
+		}
+	}
+	switch m := m.(type) {
+	case *consensus.Prepare:
+		hdr(msgPrepare, &m.Header)
+		u64(m.After)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.ReadRound)
+		entries(m.Entries)
+	case *consensus.PrepareOk:
+		hdr(msgPrepareOk, &m.Header)
+		u64(m.Op)
+		boolean(m.Gap)
+		u64(m.ReadRound)
+	case *consensus.Commit:
+		hdr(msgCommit, &m.Header)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.ReadRound)
+	case *consensus.CommitOk:
+		hdr(msgCommitOk, &m.Header)
+		u64(m.Op)
+		u64(m.Commit)
+		u64(m.ReadRound)
+	case *consensus.StartViewChange:
+		hdr(msgStartViewChange, &m.Header)
+	case *consensus.DoViewChange:
+		hdr(msgDoViewChange, &m.Header)
+		u64(m.LastNormalView)
+		u64(m.Op)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.After)
+		u64(m.AfterView)
+		entries(m.Entries)
+	case *consensus.StartView:
+		hdr(msgStartView, &m.Header)
+		u64(m.Op)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.After)
+		u64(m.AfterView)
+		entries(m.Entries)
+	case *consensus.GetState:
+		hdr(msgGetState, &m.Header)
+		u64(m.Op)
+	case *consensus.NewState:
+		hdr(msgNewState, &m.Header)
+		if err := snap(m.Snapshot); err != nil {
+			return nil, err
+		}
+		u64(m.Op)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.After)
+		u64(m.AfterView)
+		entries(m.Entries)
+	case *consensus.Recovery:
+		hdr(msgRecovery, &m.Header)
+		u64(m.Nonce)
+	case *consensus.RecoveryResponse:
+		hdr(msgRecoveryResponse, &m.Header)
+		u64(m.Nonce)
+		boolean(m.Primary)
+		if err := snap(m.Snapshot); err != nil {
+			return nil, err
+		}
+		u64(m.Op)
+		u64(m.Commit)
+		u64(m.GlobalMinAccept)
+		u64(m.After)
+		entries(m.Entries)
+	case *consensus.Forward:
+		hdr(msgForward, &m.Header)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Cmds)))
+		for _, c := range m.Cmds {
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(c)))
+			dst = append(dst, c...)
+		}
+	case *consensus.ReadIndexRequest:
+		hdr(msgReadIndexRequest, &m.Header)
+		u64(m.Seq)
+	case *consensus.ReadIndexResponse:
+		hdr(msgReadIndexResponse, &m.Header)
+		u64(m.Seq)
+		u64(m.Op)
+	default:
+		return nil, fmt.Errorf("bridge: cannot encode %T", m)
+	}
+	return dst, nil
+}
+
+// wireReader decodes a frame with sticky errors and bounds checks.
+type wireReader struct {
+	b   []byte
+	err error
+}
+
+func (r *wireReader) take(n int) []byte {
+	if r.err != nil || n < 0 || n > len(r.b) {
+		r.err = errBadWire
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *wireReader) u64() uint64 {
+	if v := r.take(8); v != nil {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (r *wireReader) u32() uint32 {
+	if v := r.take(4); v != nil {
+		return binary.BigEndian.Uint32(v)
+	}
+	return 0
+}
+
+func (r *wireReader) boolean() bool {
+	v := r.take(1)
+	return v != nil && v[0] != 0
+}
+
+// minEntrySize is the smallest encoding of one entry.
+const minEntrySize = 20
+
+func (r *wireReader) entries() []consensus.Entry {
+	n := int(r.u32())
+	if r.err != nil || n > len(r.b)/minEntrySize {
+		r.err = errBadWire
+		return nil
+	}
+	es := make([]consensus.Entry, n)
+	for i := range es {
+		es[i].Op = r.u64()
+		es[i].View = r.u64()
+		es[i].Cmd = r.take(int(r.u32()))
+	}
+	return es
+}
+
+func (r *wireReader) snapshot() *consensus.Snapshot {
+	if !r.boolean() {
+		return nil
+	}
+	op := r.u64()
+	n := r.u64()
+	if n > uint64(len(r.b)) {
+		r.err = errBadWire
+		return nil
+	}
+	return &consensus.Snapshot{Op: op, Data: snapshotBytes(r.take(int(n)))}
+}
+
+// decodeMessage decodes one frame. The message may alias frame, which the
+// caller must not reuse.
+func decodeMessage(frame []byte) (consensus.Message, error) {
+	r := wireReader{b: frame}
+	typ := r.take(1)
+	var h consensus.Header
+	h.Epoch = r.u64()
+	h.View = r.u64()
+	if r.err != nil {
+		return nil, errBadWire
+	}
+	var m consensus.Message
+	switch typ[0] {
+	case msgPrepare:
+		p := &consensus.Prepare{Header: h}
+		p.After, p.Commit, p.GlobalMinAccept, p.ReadRound = r.u64(), r.u64(), r.u64(), r.u64()
+		p.Entries = r.entries()
+		m = p
+	case msgPrepareOk:
+		p := &consensus.PrepareOk{Header: h}
+		p.Op, p.Gap, p.ReadRound = r.u64(), r.boolean(), r.u64()
+		m = p
+	case msgCommit:
+		p := &consensus.Commit{Header: h}
+		p.Commit, p.GlobalMinAccept, p.ReadRound = r.u64(), r.u64(), r.u64()
+		m = p
+	case msgCommitOk:
+		p := &consensus.CommitOk{Header: h}
+		p.Op, p.Commit, p.ReadRound = r.u64(), r.u64(), r.u64()
+		m = p
+	case msgStartViewChange:
+		m = &consensus.StartViewChange{Header: h}
+	case msgDoViewChange:
+		p := &consensus.DoViewChange{Header: h}
+		p.LastNormalView, p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Entries = r.entries()
+		m = p
+	case msgStartView:
+		p := &consensus.StartView{Header: h}
+		p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Entries = r.entries()
+		m = p
+	case msgGetState:
+		m = &consensus.GetState{Header: h, Op: r.u64()}
+	case msgNewState:
+		p := &consensus.NewState{Header: h}
+		p.Snapshot = r.snapshot()
+		p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Entries = r.entries()
+		m = p
+	case msgRecovery:
+		m = &consensus.Recovery{Header: h, Nonce: r.u64()}
+	case msgRecoveryResponse:
+		p := &consensus.RecoveryResponse{Header: h}
+		p.Nonce, p.Primary = r.u64(), r.boolean()
+		p.Snapshot = r.snapshot()
+		p.Op, p.Commit, p.GlobalMinAccept, p.After = r.u64(), r.u64(), r.u64(), r.u64()
+		p.Entries = r.entries()
+		m = p
+	case msgForward:
+		p := &consensus.Forward{Header: h}
+		n := int(r.u32())
+		if r.err == nil && n > len(r.b)/4 {
+			r.err = errBadWire
+		}
+		if r.err == nil {
+			p.Cmds = make([][]byte, n)
+			for i := range p.Cmds {
+				p.Cmds[i] = r.take(int(r.u32()))
+			}
+		}
+		m = p
+	case msgReadIndexRequest:
+		m = &consensus.ReadIndexRequest{Header: h, Seq: r.u64()}
+	case msgReadIndexResponse:
+		m = &consensus.ReadIndexResponse{Header: h, Seq: r.u64(), Op: r.u64()}
+	default:
+		return nil, fmt.Errorf("%w: type %d", errBadWire, typ[0])
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %T", errBadWire, m)
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after %T", errBadWire, len(r.b), m)
+	}
+	return m, nil
+}
