@@ -13,21 +13,24 @@ import (
 // with setWatches.
 type WatcherID uint64
 
-// watchKind is a set of watch kinds one watcher holds on one path.
-//
-// ZooKeeper keeps data and exist watches in one table (an exists call on a
-// missing node registers a data watch), so there is one kind for both. A
-// persistent watch is in its data and child tables; a persistent-recursive
-// watch only in its data table, which is why it never sees
-// NodeChildrenChanged.
-type watchKind uint8
+// watchMode is how a watcher watches a path in one of the two tables,
+// as in ZooKeeper's WatchManager (3.6+).
+type watchMode uint8
 
 const (
-	kindData                watchKind = 1 << iota // one-shot: getData, exists
-	kindChild                                     // one-shot: getChildren
-	kindPersistent                                // addWatch PERSISTENT
-	kindPersistentRecursive                       // addWatch PERSISTENT_RECURSIVE
+	modeNone       watchMode = iota
+	modeOneShot              // getData, exists (data table); getChildren (child table)
+	modePersistent           // addWatch PERSISTENT: in both tables
+	modeRecursive            // addWatch PERSISTENT_RECURSIVE: in the data table only
 )
+
+// modes is one watcher's modes on one path. ZooKeeper keeps one mode per
+// (path, watcher) in each table, so a later watch replaces an earlier one
+// in its table: a getData watch where the connection has a persistent
+// watch makes the data side one-shot, while child events keep coming.
+type modes struct {
+	data, child watchMode
+}
 
 // Registry holds the watches of a server's connections and decides which
 // watchers an event reaches, with ZooKeeper's (3.6+) rules. It is not safe
@@ -35,10 +38,10 @@ const (
 // that a watch registered by a read and the events of later writes are
 // ordered by that goroutine.
 type Registry struct {
-	byPath map[string]map[WatcherID]watchKind
-	byConn map[WatcherID]map[string]watchKind
-	// recursive counts persistent-recursive watches, so that a trigger walks
-	// the path's ancestors only when one exists somewhere.
+	byPath map[string]map[WatcherID]modes
+	byConn map[WatcherID]map[string]struct{}
+	// recursive counts recursive watches, so that a trigger walks the
+	// path's ancestors only when one exists somewhere.
 	recursive int
 	// fired and order are Trigger's scratch space, kept to spare the apply
 	// loop an allocation per event.
@@ -49,159 +52,180 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{
-		byPath: make(map[string]map[WatcherID]watchKind),
-		byConn: make(map[WatcherID]map[string]watchKind),
+		byPath: make(map[string]map[WatcherID]modes),
+		byConn: make(map[WatcherID]map[string]struct{}),
 		fired:  make(map[WatcherID]struct{}),
 	}
 }
 
-func (r *Registry) add(path string, w WatcherID, k watchKind) {
+// set stores w's modes on path, keeping the indexes and the recursive
+// count right.
+func (r *Registry) set(path string, w WatcherID, m modes) {
 	p := r.byPath[path]
-	if p == nil {
-		p = make(map[WatcherID]watchKind, 1)
-		r.byPath[path] = p
-	}
-	c := r.byConn[w]
-	if c == nil {
-		c = make(map[string]watchKind, 1)
-		r.byConn[w] = c
-	}
 	old := p[w]
-	if k&kindPersistentRecursive != 0 && old&kindPersistentRecursive == 0 {
-		r.recursive++
-	}
-	p[w] = old | k
-	c[path] = old | k
-}
-
-// remove clears kinds k of watcher w on path and reports whether any was set.
-func (r *Registry) remove(path string, w WatcherID, k watchKind) bool {
-	p := r.byPath[path]
-	old, ok := p[w]
-	if !ok || old&k == 0 {
-		return false
-	}
-	if old&k&kindPersistentRecursive != 0 {
+	if old.data == modeRecursive {
 		r.recursive--
 	}
-	left := old &^ k
-	if left == 0 {
-		delete(p, w)
-		if len(p) == 0 {
-			delete(r.byPath, path)
-		}
-		c := r.byConn[w]
-		delete(c, path)
-		if len(c) == 0 {
-			delete(r.byConn, w)
-		}
-		return true
+	if m.data == modeRecursive {
+		r.recursive++
 	}
-	p[w] = left
-	r.byConn[w][path] = left
-	return true
+	if m == (modes{}) {
+		if p != nil {
+			delete(p, w)
+			if len(p) == 0 {
+				delete(r.byPath, path)
+			}
+		}
+		if c := r.byConn[w]; c != nil {
+			delete(c, path)
+			if len(c) == 0 {
+				delete(r.byConn, w)
+			}
+		}
+		return
+	}
+	if p == nil {
+		p = make(map[WatcherID]modes, 1)
+		r.byPath[path] = p
+	}
+	p[w] = m
+	c := r.byConn[w]
+	if c == nil {
+		c = make(map[string]struct{}, 1)
+		r.byConn[w] = c
+	}
+	c[path] = struct{}{}
 }
 
 // AddData registers a one-shot data watch (getData or exists with watch set).
-func (r *Registry) AddData(path string, w WatcherID) { r.add(path, w, kindData) }
-
-// AddChild registers a one-shot child watch (getChildren with watch set).
-func (r *Registry) AddChild(path string, w WatcherID) { r.add(path, w, kindChild) }
-
-// AddPersistent registers an addWatch watch; recursive selects
-// PERSISTENT_RECURSIVE.
-func (r *Registry) AddPersistent(path string, w WatcherID, recursive bool) {
-	if recursive {
-		r.add(path, w, kindPersistentRecursive)
-	} else {
-		r.add(path, w, kindPersistent)
-	}
+func (r *Registry) AddData(path string, w WatcherID) {
+	m := r.byPath[path][w]
+	m.data = modeOneShot
+	r.set(path, w, m)
 }
 
-// kindsOf maps removeWatches/checkWatches' WatcherType to the kinds it
-// covers: Children and Data mean the one-shot watches only, Any means every
-// kind.
-func kindsOf(t zkproto.WatcherType) (watchKind, bool) {
-	switch t {
-	case zkproto.WatcherChildren:
-		return kindChild, true
-	case zkproto.WatcherData:
-		return kindData, true
-	case zkproto.WatcherPersistent:
-		return kindPersistent, true
-	case zkproto.WatcherPersistentRecursive:
-		return kindPersistentRecursive, true
-	case zkproto.WatcherAny:
-		return kindData | kindChild | kindPersistent | kindPersistentRecursive, true
+// AddChild registers a one-shot child watch (getChildren with watch set).
+func (r *Registry) AddChild(path string, w WatcherID) {
+	m := r.byPath[path][w]
+	m.child = modeOneShot
+	r.set(path, w, m)
+}
+
+// AddPersistent registers an addWatch watch; recursive selects
+// PERSISTENT_RECURSIVE, which lives in the data table only.
+func (r *Registry) AddPersistent(path string, w WatcherID, recursive bool) {
+	m := r.byPath[path][w]
+	if recursive {
+		m.data = modeRecursive
+	} else {
+		m.data, m.child = modePersistent, modePersistent
 	}
-	return 0, false
+	r.set(path, w, m)
+}
+
+// matches reports whether mode m is covered by removeWatches or
+// checkWatches of type t in a table (ZooKeeper's DataTree.removeWatch and
+// containsWatcher): Data and Children mean the one-shot watches only,
+// Persistent and PersistentRecursive their own modes, Any every mode.
+func matches(t zkproto.WatcherType, m watchMode, dataTable bool) bool {
+	if m == modeNone {
+		return false
+	}
+	switch t {
+	case zkproto.WatcherAny:
+		return true
+	case zkproto.WatcherData:
+		return dataTable && m == modeOneShot
+	case zkproto.WatcherChildren:
+		return !dataTable && m == modeOneShot
+	case zkproto.WatcherPersistent:
+		return m == modePersistent
+	case zkproto.WatcherPersistentRecursive:
+		return dataTable && m == modeRecursive
+	}
+	return false
 }
 
 // Remove removes watcher w's watches of type t on path (removeWatches) and
 // reports whether there were any; ZooKeeper answers NOWATCHER when not.
 func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool {
-	k, ok := kindsOf(t)
-	return ok && r.remove(path, w, k)
+	m, ok := r.byPath[path][w]
+	if !ok {
+		return false
+	}
+	removed := false
+	if matches(t, m.data, true) {
+		m.data, removed = modeNone, true
+	}
+	if matches(t, m.child, false) {
+		m.child, removed = modeNone, true
+	}
+	if removed {
+		r.set(path, w, m)
+	}
+	return removed
 }
 
 // Has reports whether watcher w holds a watch of type t on path
-// (checkWatches).
+// (checkWatches). For Persistent ZooKeeper looks at the data table.
 func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
-	k, ok := kindsOf(t)
-	return ok && r.byPath[path][w]&k != 0
+	m := r.byPath[path][w]
+	if t == zkproto.WatcherPersistent {
+		return m.data == modePersistent
+	}
+	return matches(t, m.data, true) || matches(t, m.child, false)
 }
 
 // RemoveAll drops every watch of a closed connection.
 func (r *Registry) RemoveAll(w WatcherID) {
-	for path, k := range r.byConn[w] {
-		if k&kindPersistentRecursive != 0 {
-			r.recursive--
-		}
-		p := r.byPath[path]
-		delete(p, w)
-		if len(p) == 0 {
-			delete(r.byPath, path)
-		}
+	for path := range r.byConn[w] {
+		r.set(path, w, modes{})
 	}
-	delete(r.byConn, w)
 }
 
 // Trigger finds the watchers an event reaches, calls deliver once for each
-// (never twice for one event, as ZooKeeper de-duplicates a watcher that
-// holds several matching watches), and consumes the one-shot watches that
-// fired. Which watches match:
-//
-//	NodeCreated, NodeDataChanged: data and persistent watches on path
-//	NodeDeleted: data, child and persistent watches on path
-//	NodeChildrenChanged (path is the parent): child and persistent watches
-//	every event but NodeChildrenChanged: persistent-recursive watches on
-//	path and on each of its ancestors
+// (never twice for one event: ZooKeeper de-duplicates a watcher that holds
+// several matching watches), and consumes the one-shot watches that fired.
+// NodeCreated and NodeDataChanged fire the data table, NodeChildrenChanged
+// (path is the parent) the child table, NodeDeleted both. In a table, a
+// watch on path itself fires, and so does a recursive watch on an ancestor
+// of path; recursive watches never see NodeChildrenChanged.
 func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(WatcherID)) {
-	var match, consume watchKind
+	var data, child bool
 	switch ev {
 	case zkproto.EventNodeCreated, zkproto.EventNodeDataChanged:
-		match, consume = kindData|kindPersistent|kindPersistentRecursive, kindData
+		data = true
 	case zkproto.EventNodeDeleted:
-		match, consume = kindData|kindChild|kindPersistent|kindPersistentRecursive, kindData|kindChild
+		data, child = true, true
 	case zkproto.EventNodeChildrenChanged:
-		match, consume = kindChild|kindPersistent, kindChild
+		child = true
 	default:
 		return
 	}
 	clear(r.fired)
-	for w, k := range r.byPath[path] {
-		if k&match == 0 {
-			continue
+	for w, m := range r.byPath[path] {
+		fire := false
+		if data && m.data != modeNone {
+			fire = true
+			if m.data == modeOneShot {
+				m.data = modeNone
+			}
 		}
-		r.fired[w] = struct{}{}
-		if k&consume != 0 {
-			r.remove(path, w, k&consume)
+		if child && m.child != modeNone {
+			fire = true
+			if m.child == modeOneShot {
+				m.child = modeNone
+			}
+		}
+		if fire {
+			r.fired[w] = struct{}{}
+			r.set(path, w, m)
 		}
 	}
-	if match&kindPersistentRecursive != 0 && r.recursive > 0 {
+	if data && r.recursive > 0 {
 		for p := parentOf(path); p != ""; p = parentOf(p) {
-			for w, k := range r.byPath[p] {
-				if k&kindPersistentRecursive != 0 {
+			for w, m := range r.byPath[p] {
+				if m.data == modeRecursive {
 					r.fired[w] = struct{}{}
 				}
 			}
@@ -234,11 +258,9 @@ func parentOf(path string) string {
 	return path[:i]
 }
 
-// dataTable is the kinds ZooKeeper keeps in its data-watch table. Its
-// watch reports (wchs, wchc, wchp) list only that table, so a connection
-// holding nothing but child watches does not appear in them (observed on
-// ZooKeeper 3.8).
-const dataTable = kindData | kindPersistent | kindPersistentRecursive
+// The watch reports (wchs, wchc, wchp) list only the data table, as
+// ZooKeeper 3.8's do: a connection holding nothing but child watches does
+// not appear in them (observed on the reference server).
 
 // WatchSummary counts watches as the wchs word reports them.
 type WatchSummary struct {
@@ -252,8 +274,8 @@ func (r *Registry) Summary() WatchSummary {
 	var s WatchSummary
 	for _, watchers := range r.byPath {
 		counted := false
-		for _, k := range watchers {
-			if k&dataTable != 0 {
+		for _, m := range watchers {
+			if m.data != modeNone {
 				s.Total++
 				counted = true
 			}
@@ -262,9 +284,9 @@ func (r *Registry) Summary() WatchSummary {
 			s.Paths++
 		}
 	}
-	for _, paths := range r.byConn {
-		for _, k := range paths {
-			if k&dataTable != 0 {
+	for w, paths := range r.byConn {
+		for p := range paths {
+			if r.byPath[p][w].data != modeNone {
 				s.Connections++
 				break
 			}
@@ -277,8 +299,8 @@ func (r *Registry) Summary() WatchSummary {
 // (wchc).
 func (r *Registry) PathsOf(w WatcherID) []string {
 	var paths []string
-	for p, k := range r.byConn[w] {
-		if k&dataTable != 0 {
+	for p := range r.byConn[w] {
+		if r.byPath[p][w].data != modeNone {
 			paths = append(paths, p)
 		}
 	}
@@ -291,8 +313,8 @@ func (r *Registry) PathsOf(w WatcherID) []string {
 func (r *Registry) Watchers() map[string][]WatcherID {
 	out := make(map[string][]WatcherID, len(r.byPath))
 	for p, ws := range r.byPath {
-		for w, k := range ws {
-			if k&dataTable != 0 {
+		for w, m := range ws {
+			if m.data != modeNone {
 				out[p] = append(out[p], w)
 			}
 		}
@@ -305,8 +327,8 @@ func (r *Registry) Watchers() map[string][]WatcherID {
 func (r *Registry) WatcherIDs() []WatcherID {
 	var ids []WatcherID
 	for w, paths := range r.byConn {
-		for _, k := range paths {
-			if k&dataTable != 0 {
+		for p := range paths {
+			if r.byPath[p][w].data != modeNone {
 				ids = append(ids, w)
 				break
 			}

@@ -88,6 +88,26 @@ func TestOneShotConsumed(t *testing.T) {
 	}
 }
 
+// TestOneShotOverPersistent: a getData watch on a path the connection
+// watches persistently makes the data side one-shot (ZooKeeper keeps one
+// mode per table), while child events keep coming.
+func TestOneShotOverPersistent(t *testing.T) {
+	r := NewRegistry()
+	r.AddPersistent("/n", 1, false)
+	r.AddData("/n", 1)
+	if got := fire(r, "/n", zk.EventNodeDataChanged); !reflect.DeepEqual(got, []WatcherID{1}) {
+		t.Fatalf("first change reached %v", got)
+	}
+	if got := fire(r, "/n", zk.EventNodeDataChanged); got != nil {
+		t.Fatalf("second change reached %v", got)
+	}
+	for range 2 {
+		if got := fire(r, "/n", zk.EventNodeChildrenChanged); !reflect.DeepEqual(got, []WatcherID{1}) {
+			t.Fatalf("child change reached %v", got)
+		}
+	}
+}
+
 // TestDeleteDeduplicates: a connection with data, child and persistent
 // watches on a deleted node gets one NodeDeleted, and all its one-shot
 // watches are gone.
@@ -120,10 +140,16 @@ func TestRemoveAndHas(t *testing.T) {
 			r.AddChild("/p", 1)
 			r.AddPersistent("/p", 1, true)
 		}, zk.WatcherAny, true, nil},
-		{"data leaves persistent", func(r *Registry) {
+		// A later watch replaces an earlier one in its table, as in
+		// ZooKeeper: the persistent watch took over the data side.
+		{"persistent replaced the data watch", func(r *Registry) {
 			r.AddData("/p", 1)
 			r.AddPersistent("/p", 1, false)
-		}, zk.WatcherData, true, []zk.WatcherType{zk.WatcherPersistent, zk.WatcherAny}},
+		}, zk.WatcherData, false, []zk.WatcherType{zk.WatcherPersistent, zk.WatcherAny}},
+		{"data watch over persistent", func(r *Registry) {
+			r.AddPersistent("/p", 1, false)
+			r.AddData("/p", 1)
+		}, zk.WatcherData, true, []zk.WatcherType{zk.WatcherAny}},
 		{"persistent is not recursive", func(r *Registry) { r.AddPersistent("/p", 1, true) }, zk.WatcherPersistent, false, []zk.WatcherType{zk.WatcherPersistentRecursive, zk.WatcherAny}},
 		{"recursive", func(r *Registry) { r.AddPersistent("/p", 1, true) }, zk.WatcherPersistentRecursive, true, nil},
 		{"nothing", func(r *Registry) {}, zk.WatcherAny, false, nil},
