@@ -179,8 +179,11 @@ type indexUpdate struct {
 
 // Recovered is what OpenWAL found on disk.
 type Recovered struct {
-	// Entries is the durable live log, in op order with consecutive ops.
-	// Data slices point into buffers owned by the caller from now on.
+	// Entries is the durable live log, in op order with consecutive ops
+	// (entries in segments that TruncatePrefix could not delete yet may
+	// come before the truncation point). Data slices point into buffers
+	// owned by the caller from now on; empty command bytes read back as
+	// nil.
 	Entries []Entry
 	// NextOp is the op the next Append must carry; 0 if the log never had
 	// a position (then any op >= 1 may come first).
