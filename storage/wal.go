@@ -256,8 +256,9 @@ func (w *WAL) Durable() Mark {
 	return w.durable
 }
 
-// Notify returns a channel that receives a token whenever Durable advances.
-// Tokens coalesce: after a receive, read Durable for the current mark.
+// Notify returns a channel that receives a token whenever Durable advances,
+// and when the log stops (then Err is set). Tokens coalesce: after a
+// receive, read Durable (and Err) for the current state.
 func (w *WAL) Notify() <-chan struct{} { return w.notify }
 
 // FirstOp returns the op of the first durable entry still readable, and

@@ -55,11 +55,11 @@ func (w *WAL) runSyncer() {
 			w.spare = make([]byte, 0, 64<<10)
 		}
 		w.mu.Unlock()
-		if err == nil {
-			select {
-			case w.notify <- struct{}{}:
-			default:
-			}
+		// A token also on failure, so a driver waiting on Notify wakes and
+		// finds Err set.
+		select {
+		case w.notify <- struct{}{}:
+		default:
 		}
 	}
 }
