@@ -43,6 +43,10 @@ func Example_driver() {
 		_, err := io.Copy(io.Discard, r) // tree.Restore(r)
 		return err
 	})
+	if err := storage.CheckContinuity(st.WAL.Dir(), snap, found, boot.Log); err != nil {
+		fmt.Println(err) // a gap between snapshot and log: rebuild from peers
+		return
+	}
 	fmt.Println("snapshot:", found, snap.Op, "state:", boot.HasState, "log:", len(boot.Log.Entries))
 
 	persist := func(rd ready) error {
