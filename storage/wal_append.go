@@ -43,6 +43,10 @@ func (w *WAL) mutate(cut bool, cutOp uint64, entries []Entry) (uint64, error) {
 				entries[i].Op, len(entries[i].Data), w.opts.MaxEntrySize, ErrTooLarge)
 		}
 		size += entryFrameLen(len(entries[i].Data))
+		if size > maxMutation {
+			return 0, fmt.Errorf("wal: %d entries of more than %d bytes in one call: %w",
+				len(entries), maxMutation, ErrTooLarge)
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

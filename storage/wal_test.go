@@ -403,3 +403,20 @@ func TestWALLockedDirectory(t *testing.T) {
 	w, _ = mustOpen(t, "log", memOptions(fs))
 	w.Close()
 }
+
+func TestWALRejectsOversizedMutation(t *testing.T) {
+	fs := faultfs.New()
+	w, _ := mustOpen(t, "log", memOptions(fs))
+	defer w.Close()
+	data := make([]byte, 16<<20) // the default MaxEntrySize
+	var es []Entry
+	for op := uint64(1); len(es)*len(data) <= maxMutation; op++ {
+		es = append(es, Entry{Op: op, Data: data})
+	}
+	if _, err := w.Append(es); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d MiB in one Append: %v, want ErrTooLarge", len(es)*16, err)
+	}
+	if _, err := w.Append(es[:1]); err != nil {
+		t.Fatalf("one entry of the maximum size: %v", err)
+	}
+}
