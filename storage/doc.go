@@ -126,7 +126,8 @@
 //
 // # Replica state file
 //
-//	magic "vrk-stat", version uint32 (1), zero uint32, epoch uint64,
+//	magic "vrk-stat", version uint32 (1), flags uint32 (bit 0:
+//	Recovering; the others zero), epoch uint64,
 //	view uint64, lastNormalView uint64, config length uint32, extra
 //	length uint32, config bytes, extra bytes, CRC32C of all before (uint32)
 //

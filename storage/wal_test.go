@@ -69,6 +69,7 @@ func TestWALReplaceFrom(t *testing.T) {
 		{"cut middle, nothing appended", 15, nil, mkEntries(1, 15, 1), 15},
 		{"cut everything", 1, mkEntries(1, 3, 2), mkEntries(1, 3, 2), 3},
 		{"replace at the end is an append", 21, mkEntries(21, 23, 2), append(mkEntries(1, 21, 1), mkEntries(21, 23, 2)...), 23},
+		{"replace at the end with nothing changes nothing", 21, nil, mkEntries(1, 21, 1), 21},
 		{"beyond the end empties the log", 40, nil, nil, 40},
 		{"beyond the end, then entries", 40, mkEntries(40, 42, 5), mkEntries(40, 42, 5), 42},
 	}
@@ -78,8 +79,12 @@ func TestWALReplaceFrom(t *testing.T) {
 			w, _ := mustOpen(t, "log", memOptions(fs))
 			seq, err := w.Append(mkEntries(1, 21, 1))
 			mustDurable(t, w, seq, err)
+			before := w.batchNo
 			seq, err = w.ReplaceFrom(tc.from, tc.entries)
 			mustDurable(t, w, seq, err)
+			if tc.from == 21 && tc.entries == nil && (seq != 1 || w.batchNo != before) {
+				t.Errorf("a no-op ReplaceFrom was a mutation %d and wrote %d batches", seq, w.batchNo-before)
+			}
 			if m := w.Durable(); m.LastOp != tc.wantNext-1 {
 				t.Errorf("Durable().LastOp = %d, want %d", m.LastOp, tc.wantNext-1)
 			}
