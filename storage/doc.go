@@ -15,6 +15,7 @@
 //	<dataDir>/snap-<op:016x>.snap          snapshots, newest few kept
 //	<logDir>/<seq:016x>-<firstOp:016x>.wal log segments
 //	<logDir>/<segment>.<off:016x>.torn     a torn tail cut off at start
+//	<logDir>/next.wal.tmp                  the next segment, prepared ahead
 //	*.tmp                                  unfinished writes, removed at start
 //
 // # Durability contract (what the driver may rely on)
@@ -25,9 +26,11 @@
 //   - Durable().Seq >= n means mutation n and every earlier one are on
 //     disk: they survive kill -9 and power loss. The log's syncer writes
 //     each group with one write call and one fdatasync, then advances the
-//     mark, closes the waiters of that group (WaitDurable) and sends a
-//     token on Notify(). So: send PrepareOk for an entry, or count the
-//     primary's own vote for it, only once its mutation number is durable.
+//     mark, wakes the waiters of that group (WaitDurable) and sends a token
+//     on Notify(). So: send PrepareOk for an entry, or count the primary's
+//     own vote for it, only once its mutation number is durable. Compare
+//     mutation numbers, not ops: after a ReplaceFrom, Durable().LastOp can
+//     go down.
 //   - A mutation that never became durable may or may not survive a crash,
 //     but a restart always finds the log as it was after some prefix of the
 //     accepted mutations that includes every durable one: never a mix,
@@ -41,13 +44,15 @@
 //     state, make the log durable first, then save the state, then send.
 //     LastNormalView is a claim about the log; written in this order, a
 //     crash in between leaves a state that claims less than the log holds,
-//     never more.
+//     never more. (A view alone, before StartViewChange or DoViewChange,
+//     is just StateFile.Save before the send.)
 //   - Fail-stop: after any write, sync, rename or remove failure, the
 //     failing part (WAL, StateFile or SnapshotStore) returns that first
 //     error (matching ErrStopped) from every later call, and the WAL never
 //     reports anything durable again. Nothing is retried: after a failed
 //     fsync the kernel may have dropped the dirty pages, so a retry could
-//     "succeed" over lost data. The replica must stop.
+//     "succeed" over lost data. The replica must stop. A Notify token is
+//     also sent when the WAL stops, so a driver waiting on it sees Err.
 //
 // # Log format
 //
@@ -77,24 +82,27 @@
 //	commit bound (8):    op uint64: every entry up to op is committed
 //	seal (8):            batch number uint64; the last frame of every batch
 //
-// The CRCs of entry, replace, commit and seal frames are chained: each is seeded
-// with the CRC of the previous such frame, across batches and segments, so
-// a lost, repeated or reordered frame breaks the chain. A segment header
-// and a batch marker carry standalone CRCs (seed 0); the header's prevCRC
-// field holds the chain value at the end of the previous segment, which
-// seeds the segment's first frame and lets a segment be checked alone once
-// the segments before it were deleted.
+// The CRCs of entry, replace, commit and seal frames are chained: each is
+// seeded with the CRC of the previous such frame, across batches and
+// segments, so a lost, repeated or reordered frame breaks the chain. A
+// segment header and a batch marker carry standalone CRCs (seed 0); the
+// header's prevCRC field holds the chain value at the end of the previous
+// segment, which seeds the segment's first frame and lets a segment be
+// checked alone once the segments before it were deleted.
 //
 // Each segment starts with its header; the rest is batches, one per group
 // write: a marker, the frames, and a seal, written with one write call and
 // synced before the next batch is written. After the last batch the
-// segment holds zeros (an all-zero length word ends it). A segment is created as a temporary
-// file holding the header and preallocated (WALOptions.Preallocate; by
-// default zeros are written over its whole size, so appends overwrite
-// allocated blocks and fdatasync flushes data only), synced, renamed into
-// place, and the directory synced, before any batch goes into it. The
-// segment's firstOp is the op the durable log expected next when it was
-// made (0 if none), so every live entry of earlier segments is below it.
+// segment holds zeros (an all-zero length word ends it). The segment's
+// firstOp is the op the durable log expected next when it was made (0 if
+// none), so every live entry of earlier segments is below it.
+//
+// Segments are made ahead of need: next.wal.tmp is created, preallocated
+// (WALOptions.Preallocate; by default zeros are written over its whole
+// size, so appends overwrite allocated blocks and an fdatasync flushes data
+// only) and synced in the background; at a roll it gets its header, is
+// synced, renamed to the segment's name, and the directory synced, before
+// any batch goes into it.
 //
 // # Recovery
 //
@@ -118,7 +126,8 @@
 //
 // # Replica state file
 //
-//	magic "vrk-stat", version uint32 (1), zero uint32, epoch uint64,
+//	magic "vrk-stat", version uint32 (1), flags uint32 (bit 0:
+//	Recovering; the others zero), epoch uint64,
 //	view uint64, lastNormalView uint64, config length uint32, extra
 //	length uint32, config bytes, extra bytes, CRC32C of all before (uint32)
 //

@@ -220,3 +220,24 @@ func TestWALBackgroundSpareFailureStops(t *testing.T) {
 		t.Fatalf("err %v, want the spare's sync failure as a stop", err)
 	}
 }
+
+func TestWALFailStopNotifies(t *testing.T) {
+	fs := faultfs.New()
+	w, _ := mustOpen(t, "log", memOptions(fs))
+	defer w.Close()
+	fs.SetHook(func(op faultfs.Op) error {
+		if op.Kind == faultfs.OpSync {
+			return syscall.EIO
+		}
+		return nil
+	})
+	if _, err := w.Append(mkEntries(1, 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	for w.Err() == nil {
+		<-w.Notify() // must not hang: the failure sends a token
+	}
+	if w.Durable().Seq != 0 {
+		t.Fatalf("failed batch reported durable: %+v", w.Durable())
+	}
+}

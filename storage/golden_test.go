@@ -114,7 +114,7 @@ func TestGoldenSegment(t *testing.T) {
 }
 
 func TestGoldenStateFile(t *testing.T) {
-	st := HardState{Epoch: 2, View: 9, LastNormalView: 8, Config: []byte("1@a,2@b,3@c"), Extra: []byte{1}}
+	st := HardState{Epoch: 2, View: 9, LastNormalView: 8, Recovering: true, Config: []byte("1@a,2@b,3@c"), Extra: []byte{1}}
 	golden := checkGolden(t, "replica-state", encodeState(st))
 	got, err := decodeState("replica-state", golden)
 	if err != nil || !reflect.DeepEqual(got, st) {

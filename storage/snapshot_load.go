@@ -46,7 +46,8 @@ func (s *SnapshotStore) Load(op uint64, read func(SnapshotMeta, io.Reader) error
 // whether the log still reaches back to an older snapshot is the caller's
 // check). found is false if no intact snapshot exists. An error other than
 // corruption (I/O, or read's own) stops the search and is returned.
-func (s *SnapshotStore) LoadNewest(read func(SnapshotMeta, io.Reader) error) (meta SnapshotMeta, found bool, skipped []error, err error) {
+func (s *SnapshotStore) LoadNewest(read func(SnapshotMeta, io.Reader) error) (
+	meta SnapshotMeta, found bool, skipped []error, err error) {
 	ops, err := s.Ops()
 	if err != nil {
 		return SnapshotMeta{}, false, nil, err

@@ -192,3 +192,32 @@ func TestSnapshotCrashAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckContinuity(t *testing.T) {
+	tests := []struct {
+		name  string
+		snap  uint64 // 0: no snapshot
+		first uint64 // first entry; 0: empty log
+		next  uint64
+		ok    bool
+	}{
+		{"new replica", 0, 0, 0, true},
+		{"log from op 1, no snapshot", 0, 1, 10, true},
+		{"log from op 5, no snapshot", 0, 5, 10, false},
+		{"log right after the snapshot", 100, 101, 150, true},
+		{"log overlaps the snapshot", 100, 40, 150, true},
+		{"gap after the snapshot", 100, 120, 150, false},
+		{"empty log positioned after the snapshot", 100, 0, 101, true},
+		{"empty log positioned past a gap", 100, 0, 130, false},
+	}
+	for _, tc := range tests {
+		rec := &Recovered{NextOp: tc.next}
+		if tc.first != 0 {
+			rec.Entries = mkEntries(tc.first, tc.next, 1)
+		}
+		err := CheckContinuity("log", SnapshotMeta{Op: tc.snap}, tc.snap != 0, rec)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrCorrupt)) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type HardState struct {
 	// normal; it is a claim about the log, so the log is made durable
 	// before it (see the package documentation).
 	LastNormalView uint64
+	// Recovering is set while the replica rebuilds after losing its disk:
+	// it must not vote, even after a restart, until it has caught up.
+	Recovering bool
 	// Config is the encoded configuration (opaque here).
 	Config []byte
 	// Extra is any further state the consensus core needs durable (opaque
@@ -45,6 +48,9 @@ var stateMagic = [8]byte{'v', 'r', 'k', '-', 's', 't', 'a', 't'}
 const (
 	stateVersion   = 1
 	stateHeaderLen = 48
+	// stateRecovering is the flags bit of HardState.Recovering; the other
+	// bits are zero.
+	stateRecovering = 1
 )
 
 // StateFile keeps the HardState in one file, replaced atomically. It is
@@ -98,6 +104,9 @@ func encodeState(st HardState) []byte {
 	b := make([]byte, stateHeaderLen, stateHeaderLen+len(st.Config)+len(st.Extra)+4)
 	copy(b, stateMagic[:])
 	binary.LittleEndian.PutUint32(b[8:], stateVersion)
+	if st.Recovering {
+		binary.LittleEndian.PutUint32(b[12:], stateRecovering)
+	}
 	binary.LittleEndian.PutUint64(b[16:], st.Epoch)
 	binary.LittleEndian.PutUint64(b[24:], st.View)
 	binary.LittleEndian.PutUint64(b[32:], st.LastNormalView)
@@ -123,6 +132,10 @@ func decodeState(path string, b []byte) (HardState, error) {
 	if v := binary.LittleEndian.Uint32(b[8:]); v != stateVersion {
 		return HardState{}, corrupt(path, 8, "unknown format version %d", v)
 	}
+	flags := binary.LittleEndian.Uint32(b[12:])
+	if flags&^stateRecovering != 0 {
+		return HardState{}, corrupt(path, 12, "unknown flags %#x", flags)
+	}
 	nc, ne := int(binary.LittleEndian.Uint32(b[40:])), int(binary.LittleEndian.Uint32(b[44:]))
 	if nc > MaxStateBlob || ne > MaxStateBlob || stateHeaderLen+nc+ne != len(body) {
 		return HardState{}, corrupt(path, 40, "lengths %d and %d do not match the file", nc, ne)
@@ -131,6 +144,7 @@ func decodeState(path string, b []byte) (HardState, error) {
 		Epoch:          binary.LittleEndian.Uint64(b[16:]),
 		View:           binary.LittleEndian.Uint64(b[24:]),
 		LastNormalView: binary.LittleEndian.Uint64(b[32:]),
+		Recovering:     flags&stateRecovering != 0,
 	}
 	if nc > 0 {
 		st.Config = append([]byte(nil), body[stateHeaderLen:stateHeaderLen+nc]...)

@@ -16,6 +16,7 @@ func TestStateRoundTrip(t *testing.T) {
 		{Epoch: 1, View: 7, LastNormalView: 6},
 		{Epoch: 2, View: 1 << 62, LastNormalView: 3, Config: []byte("1,2,3")},
 		{View: 9, Extra: []byte{0, 1, 2}},
+		{Recovering: true},
 		{Config: bytes.Repeat([]byte{7}, MaxStateBlob), Extra: bytes.Repeat([]byte{8}, MaxStateBlob)},
 	}
 	for _, st := range tests {

@@ -143,3 +143,27 @@ func (s *Store) Close() error {
 	s.lock.Close()
 	return err
 }
+
+// CheckContinuity checks that the recovered log continues the loaded
+// snapshot (snap, if found) without a gap: the first retained entry, or the
+// position of an empty log, must be at most snap.Op+1 (op 1 without a
+// snapshot). A gap means lost data, typically a corrupt newest snapshot
+// whose log prefix was already truncated; the error is a
+// *CorruptionError naming logDir and saying how to rebuild the replica.
+func CheckContinuity(logDir string, snap SnapshotMeta, found bool, log *Recovered) error {
+	start := log.NextOp
+	if len(log.Entries) > 0 {
+		start = log.Entries[0].Op
+	}
+	base := uint64(0)
+	if found {
+		base = snap.Op
+	}
+	if start == 0 || start <= base+1 {
+		return nil
+	}
+	if !found {
+		return corrupt(logDir, 0, "the log starts at op %d and there is no intact snapshot of the ops before it", start)
+	}
+	return corrupt(logDir, 0, "the log starts at op %d but the newest intact snapshot ends at op %d", start, snap.Op)
+}

@@ -41,10 +41,12 @@ type WALOptions struct {
 	// closed once the next write would pass it (a single large batch may
 	// still overflow it). Default 64 MiB, minimum 4 KiB.
 	SegmentSize int64
-	// MaxEntrySize bounds an entry's command bytes. Default 16 MiB.
+	// MaxEntrySize bounds an entry's command bytes. Default 16 MiB, at
+	// most 256 MiB.
 	MaxEntrySize int
 	// MaxBatchBytes bounds the bytes waiting for the next group write;
-	// appenders block while it is full. Default 8 MiB.
+	// appenders block while it is full (a single larger mutation is still
+	// taken alone, up to maxMutation). Default 8 MiB, at most 256 MiB.
 	MaxBatchBytes int
 	// Preallocate says how segment space is reserved; default PreallocZeros.
 	Preallocate Prealloc
@@ -70,7 +72,14 @@ func (o *WALOptions) setDefaults() {
 	if o.MaxBatchBytes == 0 {
 		o.MaxBatchBytes = 8 << 20
 	}
+	// Keep every batch well below the largest length replay accepts.
+	o.MaxEntrySize = min(o.MaxEntrySize, maxMutation/2)
+	o.MaxBatchBytes = min(o.MaxBatchBytes, maxMutation/2)
 }
+
+// maxMutation bounds the encoded size of one Append or ReplaceFrom, so that
+// a batch (at most MaxBatchBytes plus one mutation) stays below maxPayload.
+const maxMutation = maxPayload / 2
 
 // WAL is the write-ahead log: a sequence of entries with consecutive op
 // numbers, durable through group commit. It is safe for concurrent use.
@@ -80,9 +89,11 @@ func (o *WALOptions) setDefaults() {
 // the new Mark; appenders meanwhile fill the next batch. See the package
 // documentation for the durability contract.
 type WAL struct {
+	// fs, dir and opts are what the log was opened with.
 	fs   vfs.FS
 	dir  string
 	opts WALOptions
+	// lock holds the log directory.
 	lock io.Closer
 
 	// mu guards every field below up to the syncer's private state.
@@ -179,8 +190,11 @@ type indexUpdate struct {
 
 // Recovered is what OpenWAL found on disk.
 type Recovered struct {
-	// Entries is the durable live log, in op order with consecutive ops.
-	// Data slices point into buffers owned by the caller from now on.
+	// Entries is the durable live log, in op order with consecutive ops
+	// (entries in segments that TruncatePrefix could not delete yet may
+	// come before the truncation point). Data slices point into buffers
+	// owned by the caller from now on; empty command bytes read back as
+	// nil.
 	Entries []Entry
 	// NextOp is the op the next Append must carry; 0 if the log never had
 	// a position (then any op >= 1 may come first).
@@ -253,8 +267,9 @@ func (w *WAL) Durable() Mark {
 	return w.durable
 }
 
-// Notify returns a channel that receives a token whenever Durable advances.
-// Tokens coalesce: after a receive, read Durable for the current mark.
+// Notify returns a channel that receives a token whenever Durable advances,
+// and when the log stops (then Err is set). Tokens coalesce: after a
+// receive, read Durable (and Err) for the current state.
 func (w *WAL) Notify() <-chan struct{} { return w.notify }
 
 // FirstOp returns the op of the first durable entry still readable, and

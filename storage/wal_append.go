@@ -9,8 +9,8 @@ import (
 // entries survive any crash. entries[0].Op must be the log's next op (any
 // op >= 1 for a log without a position) and ops must be consecutive. The
 // entries are copied before Append returns; it blocks only while the
-// pending batch is full. An empty call changes nothing and returns the
-// number of the last accepted mutation.
+// pending batch is full. A call that changes nothing (no entries) returns
+// the number of the last accepted mutation.
 func (w *WAL) Append(entries []Entry) (uint64, error) {
 	return w.mutate(false, 0, entries)
 }
@@ -20,9 +20,11 @@ func (w *WAL) Append(entries []Entry) (uint64, error) {
 // it returns the mutation's number like Append. Once that number is
 // durable, the dropped entries never come back, on any restart.
 //
-// If op is beyond the log's next op, the log is left empty, positioned at
-// op: the entries before op must then be covered by a durable snapshot
-// (state transfer). Op must be >= 1.
+// If op is the log's next op, ReplaceFrom is exactly Append (no cut is
+// written), so a driver may map every log change of a Ready to one
+// ReplaceFrom(LogFrom, Entries). If op is beyond the log's next op, the log
+// is left empty, positioned at op: the entries before op must then be
+// covered by a durable snapshot (state transfer). Op must be >= 1.
 func (w *WAL) ReplaceFrom(op uint64, entries []Entry) (uint64, error) {
 	if op == 0 {
 		return 0, fmt.Errorf("wal: replace from op 0: %w", ErrOutOfOrder)
@@ -35,7 +37,7 @@ func (w *WAL) ReplaceFrom(op uint64, entries []Entry) (uint64, error) {
 func (w *WAL) mutate(cut bool, cutOp uint64, entries []Entry) (uint64, error) {
 	size := 0
 	if cut {
-		size += frameLen(replacePayloadLen)
+		size += frameLen(replacePayloadLen) // may turn out unneeded: a bound
 	}
 	for i := range entries {
 		if len(entries[i].Data) > w.opts.MaxEntrySize {
@@ -43,6 +45,10 @@ func (w *WAL) mutate(cut bool, cutOp uint64, entries []Entry) (uint64, error) {
 				entries[i].Op, len(entries[i].Data), w.opts.MaxEntrySize, ErrTooLarge)
 		}
 		size += entryFrameLen(len(entries[i].Data))
+		if size > maxMutation {
+			return 0, fmt.Errorf("wal: %d entries of more than %d bytes in one call: %w",
+				len(entries), maxMutation, ErrTooLarge)
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -59,6 +65,12 @@ func (w *WAL) mutate(cut bool, cutOp uint64, entries []Entry) (uint64, error) {
 		}
 	}
 	next := w.nextOp
+	if cut && cutOp == next {
+		cut = false // nothing to cut: an append
+		if len(entries) == 0 {
+			return w.accepted, nil // nothing at all
+		}
+	}
 	if cut {
 		next = cutOp
 	}

@@ -6,11 +6,15 @@ import (
 )
 
 // ReadEntries returns the durable entries with ops in [lo, hi), read back
-// from the segment files and checked against their CRCs. Their Data share
-// one freshly allocated buffer. It fails with ErrCompacted if lo is below
-// the first retained entry, and with ErrNotDurable if hi-1 is beyond the
-// last durable one. It may run concurrently with appends and truncation.
-func (w *WAL) ReadEntries(lo, hi uint64) ([]Entry, error) {
+// from the segment files and checked against their CRCs. If maxBytes > 0 it
+// stops before the entries' size on disk (command bytes plus 28 to 35 bytes
+// of framing each) would exceed maxBytes, but always returns at least one
+// entry; page through a long range by calling again
+// from the last op returned plus one. The entries' Data share freshly
+// allocated buffers. It fails with ErrCompacted if lo is below the first
+// retained entry, and with ErrNotDurable if hi-1 is beyond the last durable
+// one. It may run concurrently with appends and truncation.
+func (w *WAL) ReadEntries(lo, hi uint64, maxBytes int) ([]Entry, error) {
 	if hi <= lo {
 		return nil, nil
 	}
@@ -30,31 +34,64 @@ func (w *WAL) ReadEntries(lo, hi uint64) ([]Entry, error) {
 		w.mu.Unlock()
 		return nil, fmt.Errorf("wal: read [%d,%d): durable entries are [%d,%d): %w", lo, hi, first, first+n, ErrNotDurable)
 	}
-	locs := append([]indexEntry(nil), w.index[lo-first:hi-first]...)
+	locs := w.index[lo-first : hi-first]
+	if maxBytes > 0 {
+		size, k := 0, 0
+		for k < len(locs) && (k == 0 || size+int(locs[k].size) <= maxBytes) {
+			size += int(locs[k].size)
+			k++
+		}
+		locs = locs[:k]
+	}
+	locs = append([]indexEntry(nil), locs...)
 	segs := w.segs
 	w.mu.Unlock()
 
-	total := 0
-	for i := range locs {
-		total += int(locs[i].size)
-	}
-	buf := make([]byte, total)
 	out := make([]Entry, len(locs))
-	for i := range locs {
-		l := &locs[i]
-		frame := buf[:l.size]
-		buf = buf[l.size:]
-		seg := segs[l.seg-segs[0].seq]
-		if _, err := seg.f.ReadAt(frame, l.off); err != nil {
-			return nil, fmt.Errorf("wal: read entry %d from %s at %d: %w", lo+uint64(i), seg.path, l.off, err)
+	for _, r := range readRuns(locs) {
+		seg := segs[r.seg-segs[0].seq]
+		buf := make([]byte, r.end-r.off)
+		if _, err := seg.f.ReadAt(buf, r.off); err != nil {
+			return nil, fmt.Errorf("wal: read entries from %s at %d: %w", seg.path, r.off, err)
 		}
-		e, err := decodeEntryFrame(frame, l.seed)
-		if err != nil || e.Op != lo+uint64(i) || e.View != l.view {
-			return nil, corrupt(seg.path, l.off, "entry %d does not read back as written (%v)", lo+uint64(i), err)
+		for i := r.from; i < r.to; i++ {
+			l := &locs[i]
+			op := lo + uint64(i)
+			e, err := decodeEntryFrame(buf[l.off-r.off:l.off-r.off+int64(l.size)], l.seed)
+			if err != nil || e.Op != op || e.View != l.view {
+				return nil, corrupt(seg.path, l.off, "entry %d does not read back as written (%v)", op, err)
+			}
+			out[i] = e
 		}
-		out[i] = e
 	}
 	return out, nil
+}
+
+// readRun is one read covering the frames of locs[from:to], all in one
+// segment, at [off, end).
+type readRun struct {
+	seg      uint64
+	off, end int64
+	from, to int
+}
+
+// maxReadGap is the most bytes between two frames (batch seals, markers,
+// commit bounds) that one read spans rather than splitting in two.
+const maxReadGap = 4 << 10
+
+// readRuns groups the frames of locs into reads.
+func readRuns(locs []indexEntry) []readRun {
+	var runs []readRun
+	for i := range locs {
+		l := &locs[i]
+		end := l.off + int64(l.size)
+		if k := len(runs) - 1; k >= 0 && runs[k].seg == l.seg && l.off >= runs[k].end && l.off-runs[k].end <= maxReadGap {
+			runs[k].end, runs[k].to = end, i+1
+			continue
+		}
+		runs = append(runs, readRun{seg: l.seg, off: l.off, end: end, from: i, to: i + 1})
+	}
+	return runs
 }
 
 // decodeEntryFrame checks and decodes one entry frame whose chain seed is

@@ -265,3 +265,24 @@ func TestStructuralDamageIsCorruption(t *testing.T) {
 		})
 	}
 }
+
+func TestReadEntriesDetectsLaterCorruption(t *testing.T) {
+	fs := faultfs.New()
+	w, _ := mustOpen(t, "log", memOptions(fs))
+	defer w.Close()
+	seq, err := w.Append(mkEntries(1, 4, 1))
+	mustDurable(t, w, seq, err)
+	seg := path.Join("log", segmentName(1, 0))
+	data, _ := fs.ReadFile(seg)
+	i := bytes.Index(data, entryData(2, 1))
+	data[i] ^= 1
+	fs.WriteFile(seg, data) // the disk rots under the running log
+	if _, err := w.ReadEntries(1, 2, 0); err != nil {
+		t.Fatalf("intact entry: %v", err)
+	}
+	_, err = w.ReadEntries(1, 4, 0)
+	var ce *CorruptionError
+	if !errors.As(err, &ce) || ce.Path != seg {
+		t.Fatalf("err %v, want corruption of %s", err, seg)
+	}
+}

@@ -48,13 +48,18 @@ func (w *WAL) runSyncer() {
 		}
 		w.done[w.taken%2].Broadcast()
 		w.inflightSeq = 0
-		w.spare = batch[:0]
+		if cap(batch) <= 2*w.opts.MaxBatchBytes {
+			w.spare = batch[:0]
+		} else {
+			// One oversized mutation grew it; do not keep that memory.
+			w.spare = make([]byte, 0, 64<<10)
+		}
 		w.mu.Unlock()
-		if err == nil {
-			select {
-			case w.notify <- struct{}{}:
-			default:
-			}
+		// A token also on failure, so a driver waiting on Notify wakes and
+		// finds Err set.
+		select {
+		case w.notify <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -186,8 +191,12 @@ func (w *WAL) applyUpdatesLocked() {
 			continue
 		}
 		if len(w.index) == 0 {
-			w.index = w.index[:0]
 			w.indexFirst = u.op
+		}
+		if len(w.index) == cap(w.index) {
+			// Double (append grows large slices by a quarter, which
+			// copies the index too often).
+			w.index = append(make([]indexEntry, 0, max(2*cap(w.index), 1024)), w.index...)
 		}
 		w.index = append(w.index, u.entry)
 	}

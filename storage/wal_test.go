@@ -69,6 +69,7 @@ func TestWALReplaceFrom(t *testing.T) {
 		{"cut middle, nothing appended", 15, nil, mkEntries(1, 15, 1), 15},
 		{"cut everything", 1, mkEntries(1, 3, 2), mkEntries(1, 3, 2), 3},
 		{"replace at the end is an append", 21, mkEntries(21, 23, 2), append(mkEntries(1, 21, 1), mkEntries(21, 23, 2)...), 23},
+		{"replace at the end with nothing changes nothing", 21, nil, mkEntries(1, 21, 1), 21},
 		{"beyond the end empties the log", 40, nil, nil, 40},
 		{"beyond the end, then entries", 40, mkEntries(40, 42, 5), mkEntries(40, 42, 5), 42},
 	}
@@ -78,8 +79,12 @@ func TestWALReplaceFrom(t *testing.T) {
 			w, _ := mustOpen(t, "log", memOptions(fs))
 			seq, err := w.Append(mkEntries(1, 21, 1))
 			mustDurable(t, w, seq, err)
+			before := w.batchNo
 			seq, err = w.ReplaceFrom(tc.from, tc.entries)
 			mustDurable(t, w, seq, err)
+			if tc.from == 21 && tc.entries == nil && (seq != 1 || w.batchNo != before) {
+				t.Errorf("a no-op ReplaceFrom was a mutation %d and wrote %d batches", seq, w.batchNo-before)
+			}
 			if m := w.Durable(); m.LastOp != tc.wantNext-1 {
 				t.Errorf("Durable().LastOp = %d, want %d", m.LastOp, tc.wantNext-1)
 			}
@@ -88,7 +93,7 @@ func TestWALReplaceFrom(t *testing.T) {
 				t.Errorf("append after a gap: err %v, want ErrOutOfOrder", err)
 			}
 			if len(tc.want) > 0 {
-				got, err := w.ReadEntries(tc.want[0].Op, tc.wantNext)
+				got, err := w.ReadEntries(tc.want[0].Op, tc.wantNext, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -166,28 +171,48 @@ func TestWALReadEntries(t *testing.T) {
 	fs := faultfs.New()
 	w, _ := mustOpen(t, "log", memOptions(fs))
 	defer w.Close()
-	seq, err := w.Append(mkEntries(10, 110, 1))
-	mustDurable(t, w, seq, err)
+	for op := uint64(10); op < 110; op += 7 { // many batches, several segments
+		seq, err := w.Append(mkEntries(op, min(op+7, 110), 1))
+		mustDurable(t, w, seq, err)
+	}
+	one := entryFrameLen(len(entryData(50, 1)))
 	tests := []struct {
-		lo, hi  uint64
-		want    []Entry
-		wantErr error
+		lo, hi   uint64
+		maxBytes int
+		want     []Entry
+		wantErr  error
 	}{
-		{10, 110, mkEntries(10, 110, 1), nil},
-		{50, 51, mkEntries(50, 51, 1), nil},
-		{60, 60, nil, nil},
-		{9, 20, nil, ErrCompacted},
-		{100, 111, nil, ErrNotDurable},
+		{10, 110, 0, mkEntries(10, 110, 1), nil},
+		{50, 51, 0, mkEntries(50, 51, 1), nil},
+		{60, 60, 0, nil, nil},
+		{50, 60, 1, mkEntries(50, 51, 1), nil},   // at least one entry
+		{50, 60, one, mkEntries(50, 51, 1), nil}, // exactly one fits
+		{10, 110, 1 << 20, mkEntries(10, 110, 1), nil},
+		{9, 20, 0, nil, ErrCompacted},
+		{100, 111, 0, nil, ErrNotDurable},
 	}
 	for _, tc := range tests {
-		got, err := w.ReadEntries(tc.lo, tc.hi)
+		got, err := w.ReadEntries(tc.lo, tc.hi, tc.maxBytes)
 		if !errors.Is(err, tc.wantErr) {
-			t.Errorf("ReadEntries(%d,%d): err %v, want %v", tc.lo, tc.hi, err, tc.wantErr)
+			t.Errorf("ReadEntries(%d,%d,%d): err %v, want %v", tc.lo, tc.hi, tc.maxBytes, err, tc.wantErr)
 			continue
 		}
 		if d := sameEntries(got, tc.want); d != "" {
-			t.Errorf("ReadEntries(%d,%d): %s", tc.lo, tc.hi, d)
+			t.Errorf("ReadEntries(%d,%d,%d): %s", tc.lo, tc.hi, tc.maxBytes, d)
 		}
+	}
+	// Paging through the log with a small limit returns every entry once.
+	var paged []Entry
+	for lo := uint64(10); lo < 110; {
+		page, err := w.ReadEntries(lo, 110, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, page...)
+		lo = page[len(page)-1].Op + 1
+	}
+	if d := sameEntries(paged, mkEntries(10, 110, 1)); d != "" {
+		t.Fatal(d)
 	}
 }
 
@@ -209,10 +234,10 @@ func TestWALTruncatePrefix(t *testing.T) {
 	if len(w.segs) >= segsBefore {
 		t.Fatalf("no segment removed (%d before, %d after)", segsBefore, len(w.segs))
 	}
-	if _, err := w.ReadEntries(first-1, first); !errors.Is(err, ErrCompacted) {
+	if _, err := w.ReadEntries(first-1, first, 0); !errors.Is(err, ErrCompacted) {
 		t.Errorf("reading below the first op: %v, want ErrCompacted", err)
 	}
-	got, err := w.ReadEntries(first, 301)
+	got, err := w.ReadEntries(first, 301, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +387,7 @@ func TestWALCloseSyncsAndRefuses(t *testing.T) {
 	if _, err := w.Append(mkEntries(50, 51, 1)); !errors.Is(err, ErrClosed) {
 		t.Errorf("Append after Close: %v, want ErrClosed", err)
 	}
-	if _, err := w.ReadEntries(1, 2); !errors.Is(err, ErrClosed) {
+	if _, err := w.ReadEntries(1, 2, 0); !errors.Is(err, ErrClosed) {
 		t.Errorf("ReadEntries after Close: %v, want ErrClosed", err)
 	}
 	// Close synced what was appended: a crash now loses nothing.
@@ -382,4 +407,21 @@ func TestWALLockedDirectory(t *testing.T) {
 	w.Close()
 	w, _ = mustOpen(t, "log", memOptions(fs))
 	w.Close()
+}
+
+func TestWALRejectsOversizedMutation(t *testing.T) {
+	fs := faultfs.New()
+	w, _ := mustOpen(t, "log", memOptions(fs))
+	defer w.Close()
+	data := make([]byte, 16<<20) // the default MaxEntrySize
+	var es []Entry
+	for op := uint64(1); len(es)*len(data) <= maxMutation; op++ {
+		es = append(es, Entry{Op: op, Data: data})
+	}
+	if _, err := w.Append(es); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("%d MiB in one Append: %v, want ErrTooLarge", len(es)*16, err)
+	}
+	if _, err := w.Append(es[:1]); err != nil {
+		t.Fatalf("one entry of the maximum size: %v", err)
+	}
 }
