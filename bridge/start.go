@@ -101,10 +101,18 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("bridge: load snapshot: %w", err)
 	}
+	if err := storage.CheckContinuity(opts.LogDir, meta, found, boot.Log); err != nil {
+		store.Close()
+		return nil, err
+	}
+	lastOp := boot.Log.NextOp - min(boot.Log.NextOp, 1)
+	if found {
+		lastOp = max(lastOp, meta.Op)
+	}
 	cboot := consensus.Boot{
 		Hard: consensus.HardState{
 			Epoch: boot.State.Epoch, View: boot.State.View, LastNormalView: boot.State.LastNormalView,
-			Commit: boot.Log.Committed, Recovering: len(boot.State.Extra) > 0 && boot.State.Extra[0] == 1,
+			Commit: min(boot.Log.Committed, lastOp), Recovering: boot.State.Recovering,
 		},
 		DiskLost: opts.Rejoin,
 	}

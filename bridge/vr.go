@@ -39,6 +39,9 @@ type vrReplicator struct {
 	props      [][]byte
 	reads      []func(int64, bool)
 	snaps      []uint64 // ops of snapshots the apply goroutine made durable
+	compactTo  uint64   // log compaction requested up to this op
+	compacted  uint64   // log compaction done up to this op
+	compacting bool     // a compaction goroutine runs
 	wake       chan struct{}
 	out        chan applyBatch
 	roleCh     chan Role
@@ -255,10 +258,7 @@ func (v *vrReplicator) handle(rd *consensus.Ready) error {
 	}
 	if hs := rd.HardState; hs != nil {
 		v.store.WAL.SetCommitted(hs.Commit)
-		st := storage.HardState{Epoch: hs.Epoch, View: hs.View, LastNormalView: hs.LastNormalView}
-		if hs.Recovering {
-			st.Extra = []byte{1}
-		}
+		st := storage.HardState{Epoch: hs.Epoch, View: hs.View, LastNormalView: hs.LastNormalView, Recovering: hs.Recovering}
 		if !sameState(st, v.saved) {
 			if err := v.store.State.Save(st); err != nil {
 				return fmt.Errorf("bridge: save replica state: %w", err)
@@ -288,16 +288,48 @@ func (v *vrReplicator) handle(rd *consensus.Ready) error {
 		}
 	}
 	if rd.CompactTo > 0 {
-		if err := v.store.WAL.TruncatePrefix(rd.CompactTo); err != nil {
-			return fmt.Errorf("bridge: truncate log below %d: %w", rd.CompactTo, err)
-		}
+		v.compact(rd.CompactTo)
 	}
 	return nil
 }
 
+// compact drops the log's entries up to op, which a durable snapshot
+// covers, on a goroutine of its own: removing a segment takes milliseconds
+// the replica loop should not wait for. Only one runs at a time; a later
+// request supersedes one that has not started.
+func (v *vrReplicator) compact(op uint64) {
+	v.mu.Lock()
+	v.compactTo = max(v.compactTo, op)
+	busy := v.compacting
+	v.compacting = true
+	v.mu.Unlock()
+	if busy {
+		return
+	}
+	go func() {
+		for {
+			v.mu.Lock()
+			to := v.compactTo
+			if to <= v.compacted {
+				v.compacting = false
+				v.mu.Unlock()
+				return
+			}
+			v.mu.Unlock()
+			// TruncatePrefix(op) drops the entries below op.
+			if err := v.store.WAL.TruncatePrefix(to + 1); err != nil {
+				v.log.Error("truncating the log failed", "below", to+1, "error", err)
+			}
+			v.mu.Lock()
+			v.compacted = to
+			v.mu.Unlock()
+		}
+	}()
+}
+
 func sameState(a, b storage.HardState) bool {
 	return a.Epoch == b.Epoch && a.View == b.View && a.LastNormalView == b.LastNormalView &&
-		bytes.Equal(a.Extra, b.Extra)
+		a.Recovering == b.Recovering
 }
 
 // writeLog stores entries from op from on, replacing what the log held

@@ -64,6 +64,7 @@ type server struct {
 type cluster struct {
 	t       *testing.T
 	servers []*server
+	extra   []string // more zoo.cfg lines
 }
 
 // freePort returns a port free on host.
@@ -79,10 +80,10 @@ func freePort(t *testing.T, host string) string {
 }
 
 // startCluster starts n servers, server i on 127.0.0.i, and waits until
-// every one of them serves clients.
-func startCluster(t *testing.T, n int) *cluster {
+// every one of them serves clients. extra lines go into every zoo.cfg.
+func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t}
+	c := &cluster{t: t, extra: extra}
 	base := t.TempDir()
 	for i := 1; i <= n; i++ {
 		host := fmt.Sprintf("127.0.0.%d", i)
@@ -126,6 +127,9 @@ func (c *cluster) zooCfg(s *server) string {
 	fmt.Fprintf(&b, "clientPort=%s\nclientPortAddress=%s\n", port, host)
 	fmt.Fprintf(&b, "maxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n")
 	fmt.Fprintf(&b, "minSessionTimeout=1000\nmaxSessionTimeout=60000\n")
+	for _, l := range c.extra {
+		fmt.Fprintln(&b, l)
+	}
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {
 			ph, pp, _ := net.SplitHostPort(o.peerAddr)
@@ -135,14 +139,14 @@ func (c *cluster) zooCfg(s *server) string {
 	return b.String()
 }
 
-// start launches s's process.
-func (c *cluster) start(s *server) {
+// start launches s's process; args go to vrkeeper only.
+func (c *cluster) start(s *server, args ...string) {
 	c.t.Helper()
 	cfg := filepath.Join(s.dir, "zoo.cfg")
 	var cmd *exec.Cmd
 	switch target {
 	case "vrkeeper":
-		cmd = exec.Command(vrkeeperBin, "serve", "--config", cfg)
+		cmd = exec.Command(vrkeeperBin, append([]string{"serve", "--config", cfg}, args...)...)
 	case "zookeeper":
 		cmd = exec.Command("java", "-Xmx512m", "-Dzookeeper.extendedTypesEnabled=true",
 			"-cp", zookeeperClasspath(), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg)

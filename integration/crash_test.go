@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -177,4 +179,102 @@ func srvrField(addr, prefix string) string {
 		}
 	}
 	return ""
+}
+
+// TestSnapshotsAndStateTransfer: with a snapshot every 200 commands, a
+// server that was down while the others wrote catches up, and a
+// whole-cluster restart boots from snapshots and log tails.
+func TestSnapshotsAndStateTransfer(t *testing.T) {
+	c := startCluster(t, 3, "snapCount=200")
+	down := -1
+	for i, s := range c.servers {
+		if mode(s.clientAddr) == "follower" {
+			down = i
+			break
+		}
+	}
+	if down < 0 {
+		t.Fatal("no follower")
+	}
+	c.kill(down)
+	var up []string
+	for i, s := range c.servers {
+		if i != down {
+			up = append(up, s.clientAddr)
+		}
+	}
+	w := connect(t, 10*time.Second, up...)
+	w.Create("/snap", nil, 0, openACL)
+	for i := range 1500 {
+		if _, err := w.Create(fmt.Sprintf("/snap/n%d", i), []byte(fmt.Sprint(i)), 0, openACL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.restart(down)
+	r := connect(t, 10*time.Second, c.servers[down].clientAddr)
+	if kids, _, err := r.Children("/snap"); err != nil || len(kids) != 1500 {
+		t.Fatalf("restarted server sees %d children (%v)", len(kids), err)
+	}
+	c.killAll()
+	c.restartAll()
+	s := connect(t, 10*time.Second, c.addrs()...)
+	for _, i := range []int{0, 777, 1499} {
+		d, _, err := s.Get(fmt.Sprintf("/snap/n%d", i))
+		if err != nil || string(d) != fmt.Sprint(i) {
+			t.Fatalf("node %d after a restart from snapshots: %q %v", i, d, err)
+		}
+	}
+	if target == "vrkeeper" {
+		for _, srv := range c.servers {
+			snaps, _ := filepath.Glob(filepath.Join(srv.dir, "data", "snap-*.snap"))
+			if len(snaps) == 0 {
+				t.Errorf("server %d wrote no snapshot", srv.id)
+			}
+		}
+	}
+}
+
+// TestDiskLossRejoin: a server whose data directory is wiped rejoins with
+// --rejoin and rebuilds its state from the others: a snapshot and the log
+// after it, since the others have compacted their logs.
+func TestDiskLossRejoin(t *testing.T) {
+	if target != "vrkeeper" {
+		t.Log("ZooKeeper rebuilds a wiped server by itself; this checks vrkeeper's --rejoin")
+	}
+	c := startCluster(t, 3, "snapCount=200")
+	w := connect(t, 10*time.Second, c.addrs()...)
+	w.Create("/rejoin", nil, 0, openACL)
+	for i := range 1000 {
+		if _, err := w.Create(fmt.Sprintf("/rejoin/n%d", i), []byte(fmt.Sprint(i)), 0, openACL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lost := -1
+	for i, s := range c.servers {
+		if mode(s.clientAddr) == "follower" {
+			lost = i
+			break
+		}
+	}
+	c.kill(lost)
+	data := filepath.Join(c.servers[lost].dir, "data")
+	if err := os.RemoveAll(data); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(data, 0o755)
+	os.WriteFile(filepath.Join(data, "myid"), []byte(fmt.Sprint(c.servers[lost].id)), 0o644)
+	for i := 1000; i < 1100; i++ {
+		if _, err := w.Create(fmt.Sprintf("/rejoin/n%d", i), []byte(fmt.Sprint(i)), 0, openACL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.start(c.servers[lost], "--rejoin")
+	c.waitServing(c.servers[lost])
+	r := connect(t, 10*time.Second, c.servers[lost].clientAddr)
+	if kids, _, err := r.Children("/rejoin"); err != nil || len(kids) != 1100 {
+		t.Fatalf("rejoined server sees %d children (%v)", len(kids), err)
+	}
+	if snaps, _ := filepath.Glob(filepath.Join(data, "snap-*.snap")); len(snaps) == 0 {
+		t.Fatal("the rejoined server received no snapshot: its peers' logs were not compacted")
+	}
 }

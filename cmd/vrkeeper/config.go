@@ -30,6 +30,7 @@ type Config struct {
 	ExtendedTypes     bool     // TTL nodes (zookeeper.extendedTypesEnabled)
 	AdminAddr         string   // host:port of the admin HTTP server; "" disables it
 	Rejoin            bool     // the data was lost: recover it from the peers first
+	SnapCount         int64    // commands between snapshots (snapCount)
 	Unknown           []string // keys read but not understood, for a warning
 }
 
@@ -123,6 +124,10 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 				err = fmt.Errorf("must be %q or %q", readModeLinearizable, readModeSequential)
 			}
 			cfg.ReadMode = value
+		case "snapCount":
+			var n int
+			n, err = positiveInt(value)
+			cfg.SnapCount = int64(n)
 		case "jute.maxbuffer":
 			cfg.MaxPacketSize, err = positiveInt(value)
 		case "superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
@@ -134,7 +139,7 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 		case "standaloneEnabled", "reconfigEnabled", "autopurge.snapRetainCount",
 			"autopurge.purgeInterval", "quorumListenOnAllIPs", "electionAlg",
 			"leaderServes", "cnxTimeout", "globalOutstandingLimit", "preAllocSize",
-			"snapCount", "syncEnabled", "forceSync", "metricsProvider.className":
+			"syncEnabled", "forceSync", "metricsProvider.className":
 			// Understood and without effect here.
 		default:
 			if strings.HasPrefix(key, "server.") {

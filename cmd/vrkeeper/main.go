@@ -156,13 +156,14 @@ func serve(cfg Config, stderr io.Writer) error {
 		peers[uint64(s.ID)] = s.PeerAddr
 	}
 	node, err := bridge.NewNode(bridge.Options{
-		ID:      uint64(cfg.ID),
-		Peers:   peers,
-		DataDir: cfg.DataDir,
-		LogDir:  cfg.DataLogDir,
-		Tick:    min(cfg.TickTime/4, 100*time.Millisecond),
-		Tree:    tree.Config{ExtendedTypes: cfg.ExtendedTypes},
-		Rejoin:  cfg.Rejoin,
+		ID:        uint64(cfg.ID),
+		Peers:     peers,
+		DataDir:   cfg.DataDir,
+		LogDir:    cfg.DataLogDir,
+		Tick:      min(cfg.TickTime/4, 100*time.Millisecond),
+		Tree:      tree.Config{ExtendedTypes: cfg.ExtendedTypes},
+		Rejoin:    cfg.Rejoin,
+		SnapCount: cfg.SnapCount,
 	}, srv.Handler(), log.Named("bridge"))
 	if err != nil {
 		return err
