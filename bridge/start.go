@@ -150,6 +150,11 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		log: log, tree: t, handler: handler, repl: v, vr: v, tick: opts.Tick,
 		wake: make(chan struct{}, 1), opts: opts, serving: make(chan struct{}),
 	}
+	// A replica that restarts as a backup of its durable view is normal at
+	// once and reports no soft-state change, so publish its role now.
+	info := r.Info()
+	v.setRole(&consensus.SoftState{View: info.View, Status: info.Status,
+		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.lastSnap = t.LastZxid()
