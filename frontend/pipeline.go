@@ -184,7 +184,9 @@ func (k *core) execute(a *bridge.Apply, c *conn, r *request) {
 		}
 	case zkproto.OpWhoAmI:
 		resp := zkproto.WhoAmIResponse{}
-		for _, id := range c.auth {
+		ids := append([]zkproto.Id(nil), c.auth...)
+		tree.OrderIdentities(ids) // ZooKeeper lists them in its hash set's order
+		for _, id := range ids {
 			user := id.ID
 			if id.Scheme == "digest" {
 				user, _, _ = strings.Cut(user, ":")

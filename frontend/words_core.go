@@ -48,16 +48,19 @@ func (k *core) serverStats(a *bridge.Apply, conns []ConnStats) *ServerStats {
 	for _, c := range conns {
 		outstanding += c.Queued
 	}
+	ts := a.Tree().Stats()
 	st := &ServerStats{
 		Mode:         a.Role().String(),
 		Zxid:         a.Applied(),
-		NodeCount:    int(a.Tree().NodeCount()),
+		NodeCount:    int(ts.Znodes),
+		Ephemerals:   int(ts.Ephemerals),
+		ApproxData:   ts.ApproximateDataSize,
 		Connections:  len(conns),
 		Outstanding:  outstanding,
 		MinLatencyMs: k.stats.minLat,
 		MaxLatencyMs: k.stats.maxLat,
 		Watches:      k.registry.Summary(),
-		Sessions:     a.Tree().SessionCount(),
+		Sessions:     ts.Sessions,
 		Uptime:       time.Since(k.s.start),
 	}
 	if k.stats.count > 0 {
