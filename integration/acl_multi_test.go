@@ -10,8 +10,9 @@ import (
 
 // TestDigestACL: a node readable only with digest credentials refuses
 // others with NOAUTH and serves the authenticated session.
-func TestDigestACL(t *testing.T) {
-	c := startCluster(t, 1)
+func TestDigestACL(t *testing.T) { forSizes(t, testDigestACL) }
+
+func testDigestACL(t *testing.T, c *cluster) {
 	alice := connect(t, 10*time.Second, c.addrs()...)
 	if err := alice.AddAuth("digest", []byte("alice:secret")); err != nil {
 		t.Fatal(err)
@@ -56,8 +57,9 @@ func TestDigestACL(t *testing.T) {
 
 // TestMulti: a multi applies all its ops or none, and reports the failing
 // op's error.
-func TestMulti(t *testing.T) {
-	c := startCluster(t, 1)
+func TestMulti(t *testing.T) { forSizes(t, testMulti) }
+
+func testMulti(t *testing.T, c *cluster) {
 	s := connect(t, 10*time.Second, c.addrs()...)
 	res, err := s.Multi(
 		&zk.CreateRequest{Path: "/m", Data: []byte("1"), Acl: openACL},

@@ -10,8 +10,9 @@ import (
 
 // TestCRUD covers create, get, set, delete with versions and their errors
 // on a single server.
-func TestCRUD(t *testing.T) {
-	c := startCluster(t, 1)
+func TestCRUD(t *testing.T) { forSizes(t, testCRUD) }
+
+func testCRUD(t *testing.T, c *cluster) {
 	s := connect(t, 10*time.Second, c.addrs()...)
 
 	p, err := s.Create("/crud", []byte("v0"), 0, openACL)
@@ -84,8 +85,9 @@ func contains(list []string, s string) bool {
 
 // TestSequentialAndEphemeral covers sequence numbering (which counts every
 // child ever created) and ephemerals dying with their session.
-func TestSequentialAndEphemeral(t *testing.T) {
-	c := startCluster(t, 1)
+func TestSequentialAndEphemeral(t *testing.T) { forSizes(t, testSequentialAndEphemeral) }
+
+func testSequentialAndEphemeral(t *testing.T, c *cluster) {
 	s := connect(t, 10*time.Second, c.addrs()...)
 	if _, err := s.Create("/q", nil, 0, openACL); err != nil {
 		t.Fatal(err)
@@ -138,8 +140,9 @@ func TestSequentialAndEphemeral(t *testing.T) {
 // TestWatchesBeforeReplies: every kind of one-shot watch fires, once, and
 // its event is delivered before the reply of a later read that sees the
 // change.
-func TestWatchesBeforeReplies(t *testing.T) {
-	c := startCluster(t, 1)
+func TestWatchesBeforeReplies(t *testing.T) { forSizes(t, testWatchesBeforeReplies) }
+
+func testWatchesBeforeReplies(t *testing.T, c *cluster) {
 	w := connect(t, 10*time.Second, c.addrs()...)
 	other := connect(t, 10*time.Second, c.addrs()...)
 

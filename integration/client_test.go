@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"testing"
@@ -76,3 +77,11 @@ func mustHaveEvent(t *testing.T, ch <-chan zk.Event, want zk.EventType, path str
 
 // quiet discards go-zookeeper's log.
 var quiet = log.New(io.Discard, "", 0)
+
+// forSizes runs a test on a single server and on a three-server cluster
+// (its clients spread over the servers).
+func forSizes(t *testing.T, test func(t *testing.T, c *cluster)) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d servers", n), func(t *testing.T) { test(t, startCluster(t, n)) })
+	}
+}
