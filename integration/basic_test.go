@@ -117,6 +117,7 @@ func testSequentialAndEphemeral(t *testing.T, c *cluster) {
 	if _, err := owner.Create("/q/eph", []byte("e"), zk.FlagEphemeral, openACL); err != nil {
 		t.Fatal(err)
 	}
+	syncForZooKeeper(s, "/q/eph")
 	_, st, err := s.Get("/q/eph")
 	if err != nil || st.EphemeralOwner != owner.SessionID() {
 		t.Fatalf("ephemeral owner %x, session %x (%v)", st.EphemeralOwner, owner.SessionID(), err)

@@ -85,3 +85,12 @@ func forSizes(t *testing.T, test func(t *testing.T, c *cluster)) {
 		t.Run(fmt.Sprintf("%d servers", n), func(t *testing.T) { test(t, startCluster(t, n)) })
 	}
 }
+
+// syncForZooKeeper makes a read through another session see the latest
+// writes on ZooKeeper, whose reads are only sequentially consistent; on
+// vrkeeper reads are linearizable and the test must pass without it.
+func syncForZooKeeper(s *session, path string) {
+	if target == "zookeeper" {
+		s.Sync(path)
+	}
+}
