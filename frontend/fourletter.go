@@ -17,8 +17,10 @@ import (
 // name. It must match [A-Za-z0-9.-]+ for go-zookeeper's parser.
 const ZooKeeperVersion = "3.8.0-vrkeeper"
 
-// BuildDate is the "built on" date of srvr, in the 3.7+ format.
-const BuildDate = "2026-11-25 00:00 UTC"
+// BuildDate is the "built on" date of srvr. It is in the format ZooKeeper
+// used up to 3.6, which every version of go-zookeeper's srvr parser reads
+// (its released version rejects the 3.7+ "2006-01-02" form).
+const BuildDate = "11/25/2026 00:00 GMT"
 
 // ServerStats is what srvr, stat and mntr report about the server.
 type ServerStats struct {

@@ -14,7 +14,7 @@ func TestSrvrAndStat(t *testing.T) {
 		Connections: 2, MinLatencyMs: 0, AvgLatencyMs: 1.3, MaxLatencyMs: 5}
 	var b strings.Builder
 	WriteSrvr(&b, s)
-	want := "Zookeeper version: 3.8.0-vrkeeper, built on 2026-11-25 00:00 UTC\n" +
+	want := "Zookeeper version: 3.8.0-vrkeeper, built on 11/25/2026 00:00 GMT\n" +
 		"Latency min/avg/max: 0/1.3/5\nReceived: 23\nSent: 24\nConnections: 2\nOutstanding: 0\n" +
 		"Zxid: 0x4\nMode: standalone\nNode count: 8\n"
 	if b.String() != want {
@@ -22,7 +22,7 @@ func TestSrvrAndStat(t *testing.T) {
 	}
 	b.Reset()
 	WriteStat(&b, s, []ConnStats{{Remote: "127.0.0.1:45070", Interest: 0, Received: 1}})
-	wantStat := "Zookeeper version: 3.8.0-vrkeeper, built on 2026-11-25 00:00 UTC\nClients:\n" +
+	wantStat := "Zookeeper version: 3.8.0-vrkeeper, built on 11/25/2026 00:00 GMT\nClients:\n" +
 		" /127.0.0.1:45070[0](queued=0,recved=1,sent=0)\n\n" + strings.SplitN(want, "\n", 2)[1]
 	if b.String() != wantStat {
 		t.Fatalf("stat:\n%s\nwant:\n%s", b.String(), wantStat)
