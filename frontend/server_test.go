@@ -438,3 +438,14 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestHandshakeTimeout: a connection that never completes its handshake
+// (half-open, or a client that says nothing) is closed.
+func TestHandshakeTimeout(t *testing.T) {
+	addr := startServer(t, func(c *Config) { c.HandshakeTimeout = 200 * time.Millisecond })
+	silent := dialRaw(t, addr)
+	silent.expectClosed()
+	partial := dialRaw(t, addr)
+	partial.write([]byte{0, 0, 0, 44, 0, 0}) // a connect request cut short
+	partial.expectClosed()
+}
