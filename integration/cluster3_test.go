@@ -134,21 +134,8 @@ func TestSessionExpiryRemovesEphemerals(t *testing.T) {
 // write; every acknowledged write survives, and writes resume.
 func TestFailoverNoLostWrites(t *testing.T) {
 	c := startCluster(t, 3)
-	leader := -1
-	for i, s := range c.servers {
-		if mode(s.clientAddr) == "leader" {
-			leader = i
-		}
-	}
-	if leader < 0 {
-		t.Fatal("no server reports Mode: leader")
-	}
-	var others []string
-	for i, s := range c.servers {
-		if i != leader {
-			others = append(others, s.clientAddr)
-		}
-	}
+	leader := c.withMode("leader")
+	others := c.addrsExcept(leader)
 	setup := connect(t, 10*time.Second, others...)
 	if _, err := setup.Create("/fo", nil, 0, openACL); err != nil {
 		t.Fatal(err)

@@ -216,6 +216,29 @@ func (c *cluster) index(addr string) int {
 	return -1
 }
 
+// withMode returns the index of a server whose srvr reports mode.
+func (c *cluster) withMode(m string) int {
+	c.t.Helper()
+	for i, s := range c.servers {
+		if mode(s.clientAddr) == m {
+			return i
+		}
+	}
+	c.t.Fatalf("no server reports Mode: %s", m)
+	return -1
+}
+
+// addrsExcept returns the client addresses of every server but server i.
+func (c *cluster) addrsExcept(i int) []string {
+	var out []string
+	for j, s := range c.servers {
+		if j != i {
+			out = append(out, s.clientAddr)
+		}
+	}
+	return out
+}
+
 // addrs returns every server's client address.
 func (c *cluster) addrs() []string {
 	var out []string

@@ -114,23 +114,9 @@ func TestWholeClusterCrash(t *testing.T) {
 // catches up on restart, and every server ends with the same state digest.
 func TestRestartCatchesUp(t *testing.T) {
 	c := startCluster(t, 3)
-	down := -1
-	for i, s := range c.servers {
-		if mode(s.clientAddr) == "follower" {
-			down = i
-			break
-		}
-	}
-	if down < 0 {
-		t.Fatal("no follower")
-	}
+	down := c.withMode("follower")
 	c.kill(down)
-	var up []string
-	for i, s := range c.servers {
-		if i != down {
-			up = append(up, s.clientAddr)
-		}
-	}
+	up := c.addrsExcept(down)
 	w := connect(t, 10*time.Second, up...)
 	w.Create("/catch", nil, 0, openACL)
 	for i := range 500 {
@@ -186,23 +172,9 @@ func srvrField(addr, prefix string) string {
 // whole-cluster restart boots from snapshots and log tails.
 func TestSnapshotsAndStateTransfer(t *testing.T) {
 	c := startCluster(t, 3, "snapCount=200")
-	down := -1
-	for i, s := range c.servers {
-		if mode(s.clientAddr) == "follower" {
-			down = i
-			break
-		}
-	}
-	if down < 0 {
-		t.Fatal("no follower")
-	}
+	down := c.withMode("follower")
 	c.kill(down)
-	var up []string
-	for i, s := range c.servers {
-		if i != down {
-			up = append(up, s.clientAddr)
-		}
-	}
+	up := c.addrsExcept(down)
 	w := connect(t, 10*time.Second, up...)
 	w.Create("/snap", nil, 0, openACL)
 	for i := range 1500 {
@@ -249,13 +221,7 @@ func TestDiskLossRejoin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	lost := -1
-	for i, s := range c.servers {
-		if mode(s.clientAddr) == "follower" {
-			lost = i
-			break
-		}
-	}
+	lost := c.withMode("follower")
 	c.kill(lost)
 	data := filepath.Join(c.servers[lost].dir, "data")
 	if err := os.RemoveAll(data); err != nil {
