@@ -51,6 +51,14 @@ func (k *core) Applied(a *bridge.Apply, zxid int64, out *tree.Output) {
 		}
 	case tree.KindClientWrite:
 		k.answerWrite(a, out)
+	case tree.KindAttachSession:
+		// A newer connection of the session (here or on another server) took
+		// it over: the older one is closed, as ZooKeeper does.
+		if sess := k.sessions[out.Attached.ID]; sess != nil && sess.conn != nil && sess.conn.token != out.Attached.Owner {
+			c := sess.conn
+			k.detach(c)
+			c.close()
+		}
 	}
 	for _, id := range out.Closed {
 		// Sessions ended by expiry (or by a close from another server's

@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -23,6 +25,7 @@ type conn struct {
 	id     uint64
 	ip     string
 	remote string
+	token  int64 // names this connection in attach-session commands
 	out    *outbox
 	// slots bounds the requests read but not yet answered: the reader takes
 	// one per request, the core gives it back with the reply.
@@ -61,7 +64,10 @@ type connStatsLive struct {
 }
 
 func newConn(s *Server, nc net.Conn, id uint64, ip string) *conn {
+	var tok [8]byte
+	rand.Read(tok[:])
 	c := &conn{
+		token:       int64(binary.BigEndian.Uint64(tok[:])),
 		srv:         s,
 		nc:          nc,
 		id:          id,

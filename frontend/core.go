@@ -113,9 +113,10 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 			return
 		}
 		k.attach(a, c, req.SessionID, timeout, info.Passwd)
-		// Mark the session alive at once: it may have been silent while the
-		// client looked for a server.
-		a.Propose(tree.AppendRenewSessions(nil, a.Now(), []int64{req.SessionID}))
+		// Tell every server: the session is alive (it may have been silent
+		// while the client looked for a server), and this connection owns it
+		// now, so an older one elsewhere is closed.
+		a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.token))
 	})
 }
 

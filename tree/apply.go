@@ -50,6 +50,8 @@ func (t *Tree) Apply(zxid int64, cmd []byte, out *Output) error {
 		t.applyRenewSessions(&h)
 	case KindCleanup:
 		t.applyCleanup(zxid, out)
+	case KindAttachSession:
+		t.applyAttachSession(&h, out)
 	}
 	out.finish(zxid)
 	return nil

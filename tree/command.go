@@ -26,6 +26,7 @@ import (
 //	expire sessions: int64 time, int32 n, n × int64 session
 //	renew sessions:  int64 time, int32 n, n × int64 session
 //	clean-up:        int64 time
+//	attach session:  int64 time, int64 session, int64 owner
 //
 // Time is the proposing primary's wall clock in ms since the epoch; it is the
 // only clock the tree knows.
@@ -53,6 +54,10 @@ const (
 	// KindCleanup removes the containers and TTL nodes that qualify at the
 	// command's time.
 	KindCleanup CommandKind = 5
+	// KindAttachSession records that a connection (named by an opaque owner
+	// token) resumed the session: the session is renewed, and every server
+	// closes its older connection of the session when it applies it.
+	KindAttachSession CommandKind = 6
 )
 
 func (k CommandKind) String() string {
@@ -67,6 +72,8 @@ func (k CommandKind) String() string {
 		return "renew-sessions"
 	case KindCleanup:
 		return "cleanup"
+	case KindAttachSession:
+		return "attach-session"
 	}
 	return fmt.Sprintf("kind%d", uint8(k))
 }
@@ -135,6 +142,15 @@ func appendSessionList(dst []byte, k CommandKind, time int64, ids []int64) []byt
 	return dst
 }
 
+// AppendAttachSession appends the command that records that the
+// connection named owner resumed session id (see KindAttachSession).
+func AppendAttachSession(dst []byte, time, id, owner int64) []byte {
+	dst = append(dst, commandFormat, byte(KindAttachSession))
+	dst = zkproto.AppendInt64(dst, time)
+	dst = zkproto.AppendInt64(dst, id)
+	return zkproto.AppendInt64(dst, owner)
+}
+
 // AppendCleanup appends the command that removes the containers and TTL
 // nodes that qualify at time.
 func AppendCleanup(dst []byte, time int64) []byte {
@@ -194,6 +210,7 @@ type cmdHeader struct {
 	passwd  []byte // open session
 	nIDs    int    // expire, renew
 	ids     []byte // expire, renew: nIDs big-endian int64s
+	owner   int64  // attach
 }
 
 // maxPasswordSize bounds the password an open-session command may carry.
@@ -246,6 +263,10 @@ func (h *cmdHeader) parse(b []byte) error {
 		h.ids = b[2+d.Offset():]
 	case KindCleanup:
 		h.time = d.Int64()
+	case KindAttachSession:
+		h.time = d.Int64()
+		h.session = d.Int64()
+		h.owner = d.Int64()
 	default:
 		return fmt.Errorf("%w: kind %d", ErrBadCommand, uint8(h.kind))
 	}

@@ -37,12 +37,21 @@ type Output struct {
 	// Opened is set by an open-session command.
 	Opened OpenedSession
 
+	// Attached is set by an attach-session command for an open session.
+	Attached AttachedSession
+
 	// Closed lists the sessions this command ended (closeSession, expiry),
 	// whose connections should now be closed.
 	Closed []int64
 
 	arena []byte      // backing store of the event paths
 	evs   []eventSpan // events, with paths as spans of arena
+}
+
+// AttachedSession names the connection that now owns a session.
+type AttachedSession struct {
+	ID    int64 // 0: nothing attached
+	Owner int64 // the attaching connection's token
 }
 
 // DupStatus says how a client write met the duplicate table.
@@ -111,6 +120,7 @@ func (o *Output) reset(kind CommandKind) {
 	o.Events = o.Events[:0]
 	o.Opened = OpenedSession{Passwd: o.Opened.Passwd[:0]}
 	o.Closed = o.Closed[:0]
+	o.Attached = AttachedSession{}
 	o.arena = o.arena[:0]
 	o.evs = o.evs[:0]
 }

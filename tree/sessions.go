@@ -106,6 +106,20 @@ func (t *Tree) applyRenewSessions(h *cmdHeader) {
 	}
 }
 
+// applyAttachSession renews a resumed session and reports its new owner;
+// the owner is not state: only the order of attach commands in the log
+// matters, which every server sees alike.
+func (t *Tree) applyAttachSession(h *cmdHeader, out *Output) {
+	s := t.sessions[h.session]
+	if s == nil {
+		return
+	}
+	if s.lastSeen < t.now {
+		t.updateSession(s, func(s *session) { s.lastSeen = t.now })
+	}
+	out.Attached = AttachedSession{ID: h.session, Owner: h.owner}
+}
+
 // applyExpireSessions ends the listed sessions that have expired by now;
 // the others (renewed meanwhile, or already gone) are left alone.
 func (t *Tree) applyExpireSessions(zxid int64, h *cmdHeader, out *Output) {
