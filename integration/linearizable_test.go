@@ -61,8 +61,8 @@ var registerModel = porcupine.Model{
 }
 
 // TestLinearizableUnderFaults: clients read and write a few znodes through
-// every server while a backup is killed and restarted and the primary is
-// paused; the history of reads (plain getData, no sync) and writes must be
+// every server while a backup is killed and restarted, the primary is
+// paused, and then the primary is killed and restarted; the history of reads (plain getData, no sync) and writes must be
 // linearizable.
 func TestLinearizableUnderFaults(t *testing.T) {
 	if target != "vrkeeper" {
@@ -137,6 +137,11 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	syscall.Kill(-pid, syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
+	leader = c.withMode("leader")
+	c.kill(leader)
+	time.Sleep(500 * time.Millisecond)
+	c.restart(leader)
+	time.Sleep(300 * time.Millisecond)
 	close(stop)
 	wg.Wait()
 	mu.Lock()
