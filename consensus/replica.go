@@ -164,7 +164,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 func (r *Replica) loadLog(b Boot) error {
 	if b.Snapshot != nil {
 		r.snap = b.Snapshot
-		r.entries.reset(b.Snapshot.Op, 0)
+		r.entries.reset(b.Snapshot.Op, b.Snapshot.View)
 		r.applied = b.Snapshot.Op
 	}
 	es := b.Entries
@@ -267,7 +267,7 @@ func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 func (r *Replica) installSnapshot(s *Snapshot) {
 	r.pendingSnap = s
 	r.snap = s
-	r.entries.reset(s.Op, 0)
+	r.entries.reset(s.Op, s.View)
 	r.applied = s.Op
 	r.commit = max(r.commit, s.Op)
 	r.markDirty(s.Op + 1)
@@ -308,6 +308,9 @@ func (r *Replica) SnapshotTaken(s Snapshot) {
 	r.guard("SnapshotTaken")
 	if s.Op > r.applied || (r.snap != nil && s.Op <= r.snap.Op) {
 		return
+	}
+	if v, ok := r.entries.viewAt(s.Op); ok && s.View == 0 {
+		s.View = v
 	}
 	r.snap = &s
 	r.maybeCompact()

@@ -31,6 +31,7 @@ type Entry struct {
 // NewState and RecoveryResponse and never reads it.
 type Snapshot struct {
 	Op   uint64 // last op reflected in the snapshot
+	View uint64 // view of the entry at Op (Entry.View of the last applied entry)
 	Data any    // driver's handle to the snapshot bytes
 }
 
