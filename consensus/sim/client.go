@@ -35,9 +35,10 @@ func (c *client) wake() {
 		return
 	}
 	if w.now >= c.cur.deadline {
-		c.cur.deadline = w.now + clientTimeout
-		c.send()
-		w.schedule(event{at: c.cur.deadline, kind: evClient, client: c.id})
+		deadline := w.now + clientTimeout
+		c.cur.deadline = deadline
+		w.schedule(event{at: deadline, kind: evClient, client: c.id})
+		c.send() // may complete the operation at once
 	}
 }
 
@@ -60,8 +61,8 @@ func (c *client) issue() {
 		op.cmd = command{client: uint32(c.id), seq: c.seq, kind: in.kind, key: in.key, value: in.value}.encode()
 	}
 	c.cur = op
-	c.send()
 	w.schedule(event{at: op.deadline, kind: evClient, client: c.id})
+	c.send() // may complete the operation at once
 }
 
 // send submits the current operation to a random live replica.

@@ -12,6 +12,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -129,7 +130,7 @@ func Run(opts Options) *Result {
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				w.fail("panic: %v", p)
+				w.fail("panic: %v\n%s", p, debug.Stack())
 			}
 		}()
 		w.run()
