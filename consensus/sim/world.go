@@ -67,9 +67,9 @@ func FaultsFor(rng *rand.Rand) Faults {
 // Options configures a run.
 type Options struct {
 	Seed         uint64
-	Clients      int   // concurrent clients (default 4)
-	OpsPerClient int   // operations each client completes (default 12)
-	FaultTicks   int64 // ticks with faults injected (default 150)
+	Clients      int   // concurrent clients (default: 3 to 8, drawn from the seed)
+	OpsPerClient int   // operations each client completes (default 20)
+	FaultTicks   int64 // ticks with faults injected (default 250)
 	LiveTicks    int64 // ticks allowed to converge after healing (default 400)
 	KeepTrace    bool  // keep the whole trace, not only its tail
 }
@@ -111,19 +111,19 @@ type World struct {
 
 // Run executes one seed and reports the first violation in Result.Err.
 func Run(opts Options) *Result {
+	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
 	if opts.Clients == 0 {
-		opts.Clients = 4
+		opts.Clients = 3 + rng.IntN(6)
 	}
 	if opts.OpsPerClient == 0 {
-		opts.OpsPerClient = 12
+		opts.OpsPerClient = 20
 	}
 	if opts.FaultTicks == 0 {
-		opts.FaultTicks = 150
+		opts.FaultTicks = 250
 	}
 	if opts.LiveTicks == 0 {
 		opts.LiveTicks = 400
 	}
-	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
 	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace)}
 	w.check.init(w)
 	res := &Result{Seed: opts.Seed, Faults: w.faults, world: w}
