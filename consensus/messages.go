@@ -151,7 +151,8 @@ type Forward struct {
 // backup registered up to Seq.
 type ReadIndexRequest struct {
 	Header
-	Seq uint64
+	Session uint64 // random per incarnation of the requester; echoed
+	Seq     uint64
 }
 
 // ReadIndexResponse gives the read op-number for the backup's reads up to
@@ -159,8 +160,9 @@ type ReadIndexRequest struct {
 // arrived, confirmed by a quorum.
 type ReadIndexResponse struct {
 	Header
-	Seq uint64
-	Op  uint64
+	Session uint64 // the request's Session: answers to an earlier incarnation are ignored
+	Seq     uint64
+	Op      uint64
 }
 
 func checkRun(after uint64, es []Entry) error {

@@ -65,6 +65,7 @@ type Replica struct {
 
 	// Backup reads.
 	breads      []backupRead
+	readSession uint64 // random per incarnation, so answers meant for a previous one never match
 	readSeq     uint64
 	readWaiting int // ticks since the last ReadIndexRequest
 
@@ -124,6 +125,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.dvc = make([]*DoViewChange, r.n)
 	r.recResp = make([]*RecoveryResponse, r.n)
 	r.resetElectionTimeout()
+	r.readSession = r.rand.Uint64()
 	if b.Hard.Epoch > c.Epoch {
 		return nil, fmt.Errorf("consensus: boot: durable epoch %d is newer than configured epoch %d", b.Hard.Epoch, c.Epoch)
 	}

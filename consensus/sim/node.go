@@ -146,6 +146,7 @@ func (n *node) tick() {
 
 func (n *node) propose(client uint32, seq uint32, cmd []byte) {
 	n.writes[client] = waitingWrite{seq: seq, cmd: cmd}
+	n.w.note(n.id, "client %d proposes seq %d", client, seq)
 	if n.busy {
 		n.qProps = append(n.qProps, cmd)
 		return
@@ -158,6 +159,7 @@ func (n *node) read(client int, seq uint32, key uint8) {
 	n.w.readID++
 	id := n.w.readID
 	n.reads[id] = readReq{client: client, seq: seq, key: key}
+	n.w.note(n.id, "client %d read %d: get k%d", client, id, key)
 	if n.busy {
 		n.qReads = append(n.qReads, id)
 		return
@@ -273,6 +275,7 @@ func (n *node) apply(e consensus.Entry) {
 		return
 	}
 	n.kv.apply(e.Op, c)
+	n.w.note(n.id, "apply op %d: client %d seq %d %s k%d %q", e.Op, c.client, c.seq, c.kind, c.key, c.value)
 	n.lastView = e.View
 	n.w.check.applied(n, e, n.kv.digest)
 	if ww, ok := n.writes[c.client]; ok && ww.seq == c.seq {
@@ -291,6 +294,7 @@ func (n *node) serveRead(rs consensus.ReadState) {
 		n.w.fail("n%d: read %d released at op %d but applied only %d", n.id, rs.ID, rs.Op, n.kv.op)
 		return
 	}
+	n.w.note(n.id, "serve read %d of client %d at op %d (applied %d): k%d = %q", rs.ID, q.client, rs.Op, n.kv.op, q.key, n.kv.data[q.key])
 	n.w.clients[q.client].respond(q.seq, n.kv.data[q.key])
 }
 

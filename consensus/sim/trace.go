@@ -11,7 +11,8 @@ import (
 type traceLine struct {
 	at   int64
 	node int
-	what string             // fixed description, or "" for a message
+	what string             // description, or "" for a message
+	args []any              // arguments of what, formatted when printed
 	env  consensus.Envelope // message delivered, dropped or sent
 }
 
@@ -46,7 +47,7 @@ func (t *tracer) print(w io.Writer) {
 		l := t.lines[(t.next+i)%n]
 		tick, frac := l.at/tickUnits, l.at%tickUnits
 		if l.what != "" {
-			fmt.Fprintf(w, "  t=%d.%d n%d %s\n", tick, frac, l.node, l.what)
+			fmt.Fprintf(w, "  t=%d.%d n%d %s\n", tick, frac, l.node, fmt.Sprintf(l.what, l.args...))
 		} else {
 			fmt.Fprintf(w, "  t=%d.%d n%d <- %s\n", tick, frac, l.node, l.env)
 		}

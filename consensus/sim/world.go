@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"github.com/anishathalye/porcupine"
@@ -149,7 +150,7 @@ func (w *World) fail(format string, args ...any) {
 }
 
 func (w *World) note(node int, format string, args ...any) {
-	w.trace.add(traceLine{at: w.now, node: node, what: fmt.Sprintf(format, args...)})
+	w.trace.add(traceLine{at: w.now, node: node, what: format, args: args})
 }
 
 func (w *World) run() {
@@ -365,12 +366,21 @@ func (w *World) describe() string {
 }
 
 func (w *World) checkLinearizable() {
-	res, _ := porcupine.CheckOperationsVerbose(kvModel, w.history, 0)
-	if res != porcupine.Ok {
-		var b strings.Builder
-		for _, op := range w.history {
-			fmt.Fprintf(&b, "\n  client %d [%d,%d] %s", op.ClientId, op.Call, op.Return, kvModel.DescribeOperation(op.Input, op.Output))
+	if porcupine.CheckOperations(kvModel, w.history) {
+		return
+	}
+	// Name the failing key and print its operations in call order.
+	for _, part := range kvModel.Partition(w.history) {
+		if porcupine.CheckOperations(kvModel, part) {
+			continue
 		}
-		w.fail("history not linearizable (%s):%s", res, b.String())
+		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		var b strings.Builder
+		for _, op := range part {
+			fmt.Fprintf(&b, "\n  client %d [%d.%d, %d.%d] %s", op.ClientId, op.Call/tickUnits, op.Call%tickUnits,
+				op.Return/tickUnits, op.Return%tickUnits, kvModel.DescribeOperation(op.Input, op.Output))
+		}
+		w.fail("history of key k%d not linearizable:%s", part[0].Input.(kvInput).key, b.String())
+		return
 	}
 }
