@@ -52,15 +52,18 @@ func (f Faults) String() string {
 // FaultsFor draws the fault mix of a seed.
 func FaultsFor(rng *rand.Rand) Faults {
 	f := Faults{Replicas: 3, MaxDelay: 1 + rng.Int64N(30), MaxDisk: 1 + rng.Int64N(20)}
-	if rng.IntN(4) == 0 {
+	switch rng.IntN(16) {
+	case 0, 1, 2, 3:
 		f.Replicas = 5
+	case 4:
+		f.Replicas = 1
 	}
 	f.Drop = []float64{0, 0, 0.02, 0.1, 0.25}[rng.IntN(5)]
 	f.Dup = []float64{0, 0.02, 0.1}[rng.IntN(3)]
 	f.Partitions = rng.IntN(2) == 0
 	f.OneWay = rng.IntN(3) == 0
 	f.Crashes = rng.IntN(2) == 0
-	f.DiskLoss = rng.IntN(3) == 0
+	f.DiskLoss = rng.IntN(3) == 0 && f.Replicas > 1 // one replica has nobody to recover from
 	f.SnapEvery = []uint64{5, 20, 1000}[rng.IntN(3)]
 	return f
 }
