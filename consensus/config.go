@@ -37,6 +37,7 @@ type Config struct {
 	MaxQueuedBytes       int // bytes of those proposals (default 64 MiB)
 	MaxPendingReads      int // reads waiting for confirmation, per replica (default 8192)
 	MaxCommittedPerReady int // committed entries handed out per Ready (default 8192)
+	MaxStateOps          int // entries per StartView or NewState; the rest follows in Prepares (default 4096)
 	MaxCommandBytes      int // size of one command (default 1 MiB)
 }
 
@@ -69,6 +70,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&d.MaxPendingReads, 8192)
 	def(&d.MaxCommittedPerReady, 8192)
 	def(&d.MaxCommandBytes, 1<<20)
+	def(&d.MaxStateOps, 4096)
 	if d.ViewChangeTicks <= d.HeartbeatTicks {
 		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
 	}

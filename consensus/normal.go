@@ -52,7 +52,7 @@ func (r *Replica) learnView(v uint64) {
 		return // a GetState is outstanding; the heartbeat repeats it
 	}
 	r.awaitingState = true
-	r.sendAfterPersist(r.primaryOf(v), &GetState{Header: r.hdr(), Op: r.commit})
+	r.sendAfterPersist(r.primaryOf(v), &GetState{Header: r.hdr(), Op: r.commit, LastNormalView: r.lastNormalView})
 }
 
 // appendFromPrimary appends the entries after the local last op. Within one
@@ -138,10 +138,7 @@ func (r *Replica) becomePrimary() {
 	}
 	r.hbTicks, r.qcTicks = 0, 0
 	r.log.Info("became primary", "view", r.view, "op", last, "commit", r.commit)
-	after := min(max(r.gma, r.entries.start), last)
-	av, _ := r.entries.viewAt(after)
-	r.broadcast(&StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+	r.broadcast(r.startViewMessage())
 	r.adoptBackupReads()
 	r.maybeCommit()
 }
@@ -204,7 +201,7 @@ func (r *Replica) sendEntries(to ReplicaID) bool {
 	last := r.entries.lastOp()
 	if p.next <= r.entries.start {
 		// The backup needs ops that were garbage collected: ship the snapshot.
-		r.sendNewState(to, p.next-1)
+		r.sendNewState(to, p.next-1, true)
 		p.next = last + 1
 		p.probing = true
 		p.sent = true

@@ -237,13 +237,10 @@ func (r *Replica) appendEntries(es []Entry) {
 }
 
 // replaceSuffix makes the log equal to the current log up to after followed
-// by es. Entries equal to the ones already held (same op and view, hence the
+// by es (and by local committed entries beyond es, if any). Entries equal to the ones already held (same op and view, hence the
 // same command) are kept so storage rewrites only what changed.
 func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 	newLast := after + uint64(len(es))
-	if newLast < r.entries.start {
-		panic(fmt.Sprintf("consensus: invariant snapshot-committed: new log ends at %d below snapshot %d", newLast, r.entries.start))
-	}
 	for i := range es {
 		op := es[i].Op
 		if op <= r.entries.start {
@@ -259,9 +256,12 @@ func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 		r.appendEntries(es[i:])
 		break
 	}
-	if newLast < r.entries.lastOp() {
-		r.entries.truncateFrom(newLast + 1)
-		r.markDirty(newLast + 1)
+	// Beyond the suffix, keep what is committed (it belongs to every later
+	// view's log; a suffix may be a bounded prefix of the sender's log) and
+	// drop the rest (it may belong to an abandoned view).
+	if keep := max(newLast, r.commit); keep < r.entries.lastOp() {
+		r.entries.truncateFrom(keep + 1)
+		r.markDirty(keep + 1)
 	}
 }
 

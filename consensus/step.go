@@ -155,7 +155,7 @@ func (r *Replica) tickViewChange() {
 	}
 	r.hbTicks = 0
 	if r.awaitingState {
-		r.sendAfterPersist(r.primaryOf(r.view), &GetState{Header: r.hdr(), Op: r.commit})
+		r.sendAfterPersist(r.primaryOf(r.view), &GetState{Header: r.hdr(), Op: r.commit, LastNormalView: r.lastNormalView})
 		return
 	}
 	r.broadcast(&StartViewChange{Header: r.hdr()})

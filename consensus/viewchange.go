@@ -147,11 +147,19 @@ func (r *Replica) maybeBecomePrimary() {
 
 // sendStartView resends the view's StartView to one replica.
 func (r *Replica) sendStartView(to ReplicaID) {
+	r.sendAfterPersist(to, r.startViewMessage())
+}
+
+// startViewMessage is the view's StartView: the whole log after
+// global_min_accept. It cannot be cut short: a replica that installs it
+// claims last-normal-view = this view, and VR's view change relies on such a
+// replica holding every op committed before the view started.
+func (r *Replica) startViewMessage() *StartView {
 	last := r.entries.lastOp()
 	after := min(max(r.gma, r.entries.start), last)
 	av, _ := r.entries.viewAt(after)
-	r.sendAfterPersist(to, &StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+	return &StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)}
 }
 
 func (r *Replica) onStartView(from ReplicaID, m *StartView) {
