@@ -277,7 +277,7 @@ func (w *World) injectFault() {
 		}
 	case 2:
 		if f.Crashes {
-			nd := w.nodes[w.rng.IntN(n)]
+			nd := w.pickCrashVictim()
 			if nd.up {
 				nd.crash(false)
 				w.schedule(event{at: w.now + tickUnits*(1+w.rng.Int64N(40)), kind: evRestart, node: nd.id})
@@ -285,13 +285,30 @@ func (w *World) injectFault() {
 		}
 	case 3:
 		if f.DiskLoss && w.canLoseDisk() {
-			nd := w.nodes[w.rng.IntN(n)]
+			nd := w.pickCrashVictim()
 			if nd.up {
 				nd.crash(true)
 				w.schedule(event{at: w.now + tickUnits*(1+w.rng.Int64N(40)), kind: evRestart, node: nd.id})
 			}
 		}
 	}
+}
+
+// pickCrashVictim picks a node to crash, half of the time one in the middle
+// of persisting (the interesting moment: unsynced writes get lost or torn).
+func (w *World) pickCrashVictim() *node {
+	if w.rng.IntN(2) == 0 {
+		var busy []*node
+		for _, nd := range w.nodes {
+			if nd.up && nd.busy {
+				busy = append(busy, nd)
+			}
+		}
+		if len(busy) > 0 {
+			return busy[w.rng.IntN(len(busy))]
+		}
+	}
+	return w.nodes[w.rng.IntN(len(w.nodes))]
 }
 
 // canLoseDisk keeps disk losses within the fault model: at most one replica
