@@ -26,6 +26,17 @@ type harness struct {
 	cut   map[[2]consensus.ReplicaID]bool
 }
 
+// testLogger fails the test on a reported invariant violation.
+type testLogger struct{ t *testing.T }
+
+func (testLogger) Debug(string, ...any) {}
+func (testLogger) Info(string, ...any)  {}
+func (l testLogger) Warn(msg string, args ...any) {
+	if strings.HasPrefix(msg, consensus.InvariantViolated) {
+		l.t.Errorf("%s %v", msg, args)
+	}
+}
+
 // hnode is one replica with an in-memory disk and a string state machine.
 type hnode struct {
 	id      consensus.ReplicaID
@@ -60,7 +71,7 @@ func (h *harness) boot(nd *hnode, b consensus.Boot) {
 	r, err := consensus.New(consensus.Config{
 		ID: nd.id, Replicas: len(h.nodes), Epoch: 1,
 		Rand:           rand.New(rand.NewPCG(uint64(nd.id)+1, 7)),
-		HeartbeatTicks: 1, ViewChangeTicks: 5,
+		HeartbeatTicks: 1, ViewChangeTicks: 5, Logger: testLogger{h.t},
 	}, b)
 	if err != nil {
 		h.t.Fatalf("n%d: new: %v", nd.id, err)

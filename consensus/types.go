@@ -85,6 +85,11 @@ type ReadState struct {
 	Op uint64
 }
 
+// InvariantViolated starts every Warn message about a peer's message that
+// breaks a protocol invariant (the message is ignored). Tests treat it as a
+// failure; a server should alert on it.
+const InvariantViolated = "invariant violated"
+
 // Errors returned to the driver.
 var (
 	// ErrProposalDropped: the proposal queue is full; the driver retries later.

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/vrkeeper/vrkeeper/consensus"
 )
@@ -55,6 +56,9 @@ func (l simLogger) Info(msg string, args ...any) {
 }
 func (l simLogger) Warn(msg string, args ...any) {
 	l.n.w.note(l.n.id, "WARN %s %v", msg, args)
+	if strings.HasPrefix(msg, consensus.InvariantViolated) {
+		l.n.w.fail("n%d: %s %v", l.n.id, msg, args)
+	}
 }
 
 func (n *node) start(b consensus.Boot) {
