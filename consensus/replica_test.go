@@ -233,3 +233,37 @@ func TestDurabilityOrdering(t *testing.T) {
 	}
 	r.Advance(rd)
 }
+
+// TestDoViewChangeAfterViewIsDurable: a replica joining a view change because
+// of a peer's StartViewChange votes (DoViewChange) only after the new view is
+// durable, in the same Ready that persists it.
+func TestDoViewChangeAfterViewIsDurable(t *testing.T) {
+	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(r)
+	if err := r.Step(consensus.Envelope{From: 1, To: 0, Msg: &consensus.StartViewChange{Header: consensus.Header{Epoch: 1, View: 5}}}); err != nil {
+		t.Fatal(err)
+	}
+	rd := r.Ready()
+	if rd.HardState == nil || rd.HardState.View != 5 || !rd.MustSync {
+		t.Fatalf("hard state %+v", rd.HardState)
+	}
+	for _, e := range rd.Messages {
+		switch e.Msg.(type) {
+		case *consensus.StartViewChange, *consensus.DoViewChange:
+			t.Fatalf("%s may not leave before view 5 is durable", e)
+		}
+	}
+	var dvc *consensus.DoViewChange
+	for _, e := range rd.MessagesAfterPersist {
+		if m, ok := e.Msg.(*consensus.DoViewChange); ok && e.To == 2 {
+			dvc = m
+		}
+	}
+	if dvc == nil || dvc.View != 5 || dvc.LastNormalView != 1 {
+		t.Fatalf("DoViewChange to the primary of view 5: %v", dvc)
+	}
+	r.Advance(rd)
+}
