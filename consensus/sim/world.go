@@ -294,19 +294,27 @@ func (w *World) injectFault() {
 	}
 }
 
-// pickCrashVictim picks a node to crash, half of the time one in the middle
-// of persisting (the interesting moment: unsynced writes get lost or torn).
+// pickCrashVictim picks a node to crash, often one at an interesting moment:
+// in the middle of persisting (unsynced writes get lost or torn) or of a view
+// change.
 func (w *World) pickCrashVictim() *node {
-	if w.rng.IntN(2) == 0 {
-		var busy []*node
+	var pick []*node
+	switch w.rng.IntN(3) {
+	case 0:
 		for _, nd := range w.nodes {
 			if nd.up && nd.busy {
-				busy = append(busy, nd)
+				pick = append(pick, nd)
 			}
 		}
-		if len(busy) > 0 {
-			return busy[w.rng.IntN(len(busy))]
+	case 1:
+		for _, nd := range w.nodes {
+			if nd.up && nd.r.Info().Status == consensus.StatusViewChange {
+				pick = append(pick, nd)
+			}
 		}
+	}
+	if len(pick) > 0 {
+		return pick[w.rng.IntN(len(pick))]
 	}
 	return w.nodes[w.rng.IntN(len(w.nodes))]
 }
