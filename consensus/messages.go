@@ -216,6 +216,9 @@ func (m *RecoveryResponse) validate() error {
 	if m.Snapshot != nil && m.Snapshot.Op != m.After {
 		return fmt.Errorf("%w: recovery-response snapshot op %d != after %d", ErrBadMessage, m.Snapshot.Op, m.After)
 	}
+	if m.Snapshot == nil && m.After != 0 {
+		return fmt.Errorf("%w: recovery-response without snapshot starts after op %d", ErrBadMessage, m.After)
+	}
 	if m.Op != m.After+uint64(len(m.Entries)) {
 		return fmt.Errorf("%w: recovery-response op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
 	}

@@ -54,6 +54,8 @@ func TestStepRejectsBadInput(t *testing.T) {
 			Entries: []consensus.Entry{{Op: 1, View: 1}, {Op: 3, View: 1}}}}},
 		{"do-view-change op mismatch", consensus.Envelope{From: 1, To: 0, Msg: &consensus.DoViewChange{Header: hdr, Op: 5, After: 0}}},
 		{"start-view op mismatch", consensus.Envelope{From: 1, To: 0, Msg: &consensus.StartView{Header: hdr, Op: 1, After: 3}}},
+		{"recovery-response without its start", consensus.Envelope{From: 1, To: 0, Msg: &consensus.RecoveryResponse{Header: hdr,
+			Primary: true, After: 3, Op: 3}}},
 		{"new-state snapshot mismatch", consensus.Envelope{From: 1, To: 0, Msg: &consensus.NewState{Header: hdr,
 			Snapshot: &consensus.Snapshot{Op: 4}, After: 2}}},
 	} {
