@@ -104,8 +104,9 @@ type Boot struct {
 }
 
 // New creates a replica from its durable state. A zero Boot starts a member of
-// a fresh cluster. A replica that was the primary of its last view restarts by
-// starting a view change, so it never reuses an op-number it may have lost.
+// a fresh cluster. A replica that is the primary of its durable view (or was
+// about to become it) restarts by starting a view change to the next view, so
+// it never leads a view in which it may have prepared ops it lost.
 func New(cfg Config, b Boot) (*Replica, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -148,13 +149,16 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.hard = r.hardState()
 	r.prevSoft = r.softState()
 	switch {
+	case r.primaryOf(r.view) == r.id:
+		// Whether or not it had finished becoming primary, the previous
+		// incarnation may have prepared ops it lost: it never leads this
+		// view again.
+		r.status = StatusViewChange
+		r.startViewChange(r.view + 1)
 	case r.view > r.lastNormalView:
 		// Crashed during a view change: the view is durable, keep voting in it.
 		r.status = StatusViewChange
 		r.broadcast(&StartViewChange{Header: r.hdr()})
-	case r.primaryOf(r.view) == r.id:
-		r.status = StatusNormal
-		r.startViewChange(r.view + 1)
 	default:
 		// A backup's durable log is a prefix of its view's log: resume and
 		// let the primary's retransmissions catch it up.

@@ -9,15 +9,15 @@ import (
 // checker holds the cluster-wide invariants, checked after every event.
 type checker struct {
 	w            *World
-	cmds         [][]byte // cmds[op-1]: the command committed at op
-	digests      []uint64 // digests[op-1]: state digest after applying op
-	primaries    map[uint64]int
+	cmds         [][]byte          // cmds[op-1]: the command committed at op
+	digests      []uint64          // digests[op-1]: state digest after applying op
+	primaries    map[uint64][2]int // view → (node, incarnation)
 	maxCommitted uint64
 }
 
 func (c *checker) init(w *World) {
 	c.w = w
-	c.primaries = map[uint64]int{}
+	c.primaries = map[uint64][2]int{}
 }
 
 // applied checks that op's command and resulting state equal what every other
@@ -60,10 +60,13 @@ func (c *checker) node(n *node) {
 	}
 	n.maxCommit = in.Commit
 	if in.IsPrimary {
-		if p, ok := c.primaries[in.View]; ok && p != n.id {
-			c.w.fail("two primaries in view %d: n%d and n%d", in.View, p, n.id)
+		// One primary per view, and one incarnation of it: a restarted
+		// replica may have lost what it prepared in that view.
+		me := [2]int{n.id, n.inc}
+		if p, ok := c.primaries[in.View]; ok && p != me {
+			c.w.fail("two primaries in view %d: n%d (incarnation %d) and n%d (incarnation %d)", in.View, p[0], p[1], n.id, n.inc)
 		}
-		c.primaries[in.View] = n.id
+		c.primaries[in.View] = me
 	}
 }
 
