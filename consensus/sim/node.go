@@ -136,6 +136,7 @@ func (n *node) deliver(env consensus.Envelope) {
 	if err := n.r.Step(env); err != nil {
 		n.w.fail("n%d: step %s: %v", n.id, env, err)
 	}
+	n.w.check.node(n)
 	n.pump()
 }
 
@@ -145,6 +146,7 @@ func (n *node) tick() {
 		return
 	}
 	n.r.Tick()
+	n.w.check.node(n)
 	n.pump()
 }
 
