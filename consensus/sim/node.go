@@ -20,7 +20,8 @@ type node struct {
 	r        *consensus.Replica
 	disk     *disk
 	kv       *kvState
-	busy     bool // between Ready and Advance, waiting for a sync
+	busy     bool  // between Ready and Advance, waiting for a sync
+	tickLen  int64 // units between this node's ticks (clock rate)
 	rd       consensus.Ready
 
 	// Input that arrived while busy, handled after Advance.

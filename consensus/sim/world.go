@@ -163,7 +163,8 @@ func (w *World) run() {
 		w.cut[i] = make([]bool, n)
 	}
 	for i := 0; i < n; i++ {
-		nd := &node{w: w, id: i, disk: &disk{}}
+		// Clocks run at slightly different rates (a tick of 8 to 12 units).
+		nd := &node{w: w, id: i, disk: &disk{}, tickLen: tickUnits - 2 + w.rng.Int64N(5)}
 		w.nodes = append(w.nodes, nd)
 		nd.start(consensus.Boot{})
 	}
@@ -211,7 +212,7 @@ func (w *World) dispatch(e event) {
 	case evTick:
 		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
 			nd.tick()
-			w.schedule(event{at: w.now + tickUnits, kind: evTick, node: e.node, inc: e.inc})
+			w.schedule(event{at: w.now + nd.tickLen, kind: evTick, node: e.node, inc: e.inc})
 			w.check.tick()
 		}
 	case evDiskDone:
