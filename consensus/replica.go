@@ -295,12 +295,18 @@ func (r *Replica) advanceCommit(commit, gma uint64) {
 }
 
 // maybeCompact drops log entries below min(snapshot, global_min_accept,
-// commit): every replica has them and a snapshot covers them.
+// commit): every replica has them and a snapshot covers them. A replica that
+// lags by more than MaxRetainedOps no longer holds the point back; it will
+// need the snapshot.
 func (r *Replica) maybeCompact() {
 	if r.snap == nil {
 		return
 	}
-	to := min(r.snap.Op, r.gma, r.commit)
+	floor := r.gma
+	if keep := uint64(r.cfg.MaxRetainedOps); r.commit > keep {
+		floor = max(floor, r.commit-keep)
+	}
+	to := min(r.snap.Op, floor, r.commit)
 	if to > r.entries.start && to <= r.stableOp {
 		r.entries.compact(to)
 		r.compactTo = to

@@ -75,7 +75,7 @@ func (n *node) start(b consensus.Boot) {
 		Rand:           rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())),
 		Logger:         simLogger{n},
 		HeartbeatTicks: 1, ViewChangeTicks: 10,
-		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8,
+		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40,
 	}
 	n.kv = newKV()
 	n.lastSnap = 0
