@@ -61,9 +61,18 @@
 //
 // The primary tracks each replica's highest durable op and sends
 // global_min_accept; the log is compacted below min(snapshot, global_min_accept,
-// commit) whenever one of them advances. DoViewChange and StartView carry the
-// log after global_min_accept. A replica that needs ops that were compacted
-// receives the snapshot handle (Snapshot.Data, owned by the driver) plus the
-// log suffix in NewState. Entries and snapshots travel by reference: messages
-// share the immutable entries of the log and never copy a snapshot.
+// commit) whenever one of them advances, and, so that one lagging replica
+// cannot make the log grow without bound, never keeps more than
+// Config.MaxRetainedOps ops below the commit-number. DoViewChange and
+// StartView carry the log after max(global_min_accept, log start), so their
+// size is bounded by MaxRetainedOps plus the uncommitted ops. A replica that
+// needs ops that were compacted receives the snapshot handle (Snapshot.Data,
+// owned by the driver) plus the log suffix in NewState. Entries and snapshots
+// travel by reference: messages share the immutable entries of the log and
+// never copy a snapshot.
+//
+// Every log splice is checked with log matching: a suffix is appended after
+// op n only if n is committed locally or the local entry at n has the
+// sender's view (entries with equal op and view are equal, with equal
+// prefixes). A replica that cannot prove it fetches state instead.
 package consensus
