@@ -46,7 +46,7 @@ func (d *disk) applyRecord(rec record) {
 		for k < len(d.log) && d.log[k].Op < rec.logFrom {
 			k++
 		}
-		d.log = append(d.log[:k:k], rec.entries...)
+		d.log = append(d.log[:k], rec.entries...) // d.log is never shared (boot copies it)
 	}
 	if rec.hard != nil {
 		d.hard = *rec.hard
