@@ -11,9 +11,11 @@ import (
 	"github.com/vrkeeper/vrkeeper/tree"
 )
 
-// Entry is one committed command with its op-number, which is its zxid.
+// Entry is one committed command with its op-number, which is its zxid,
+// and the view in which it was prepared.
 type Entry struct {
 	Zxid int64
+	View uint64
 	Cmd  []byte
 }
 
@@ -54,13 +56,14 @@ type Node struct {
 	serving chan struct{} // closed once the node first has a serving role
 
 	// Owned by the apply goroutine.
-	apply      Apply
-	lastSnap   int64 // op of the last snapshot taken
-	wasServing bool  // serving has been closed
-	snapping   bool  // a snapshot is being written
-	out        tree.Output
-	waiters    readWaiters
-	role       Role
+	apply       Apply
+	lastSnap    int64  // op of the last snapshot taken
+	appliedView uint64 // view of the last applied entry (a snapshot's view)
+	wasServing  bool   // serving has been closed
+	snapping    bool   // a snapshot is being written
+	out         tree.Output
+	waiters     readWaiters
+	role        Role
 }
 
 // Apply is the handle the apply goroutine gives to handlers and tasks. It is
@@ -201,6 +204,7 @@ func (n *Node) applyEntry(e Entry) error {
 		return fmt.Errorf("bridge: apply zxid %#x: %w", e.Zxid, err)
 	}
 	n.apply.applied = e.Zxid
+	n.appliedView = e.View
 	n.handler.Applied(&n.apply, e.Zxid, &n.out)
 	return nil
 }

@@ -117,7 +117,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		DiskLost: opts.Rejoin,
 	}
 	if found {
-		cboot.Snapshot = &consensus.Snapshot{Op: meta.Op, Data: localSnapshot{meta.Op}}
+		cboot.Snapshot = &consensus.Snapshot{Op: meta.Op, View: meta.View, Data: localSnapshot{meta.Op}}
 	}
 	for _, e := range boot.Log.Entries {
 		cboot.Entries = append(cboot.Entries, consensus.Entry{Op: e.Op, View: e.View, Cmd: e.Data})
@@ -157,6 +157,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
+	n.appliedView = meta.View
 	n.lastSnap = t.LastZxid()
 	log.Info("booted", "id", opts.ID, "replicas", len(ids), "snapshot_op", meta.Op,
 		"log_entries", len(boot.Log.Entries), "committed", boot.Log.Committed, "view", boot.State.View)
@@ -174,6 +175,7 @@ func (n *Node) installSnapshot(b applyBatch) error {
 	}
 	n.tree = t
 	n.apply.applied = b.snapOp
+	n.appliedView = b.snapView
 	n.lastSnap = b.snapOp
 	n.handler.Restored(&n.apply)
 	return nil
@@ -192,19 +194,19 @@ func (n *Node) maybeSnapshot() {
 		n.log.Error("snapshot failed", "error", err)
 		return
 	}
-	op := uint64(n.apply.applied)
+	meta := storage.SnapshotMeta{Op: uint64(n.apply.applied), View: n.appliedView}
 	n.snapping = true
 	n.lastSnap = n.apply.applied
 	go func() {
-		err := n.vr.store.Snapshots.Save(storage.SnapshotMeta{Op: op}, func(w io.Writer) error {
+		err := n.vr.store.Snapshots.Save(meta, func(w io.Writer) error {
 			_, err := w.Write(buf.Bytes())
 			return err
 		})
 		n.Submit(func(a *Apply) { a.n.snapping = false })
 		if err != nil {
-			n.log.Error("saving a snapshot failed", "op", op, "error", err)
+			n.log.Error("saving a snapshot failed", "op", meta.Op, "error", err)
 			return
 		}
-		n.vr.snapshotTaken(op)
+		n.vr.snapshotTaken(meta)
 	}()
 }

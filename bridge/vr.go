@@ -38,10 +38,10 @@ type vrReplicator struct {
 	mu         sync.Mutex // guards props, reads and snaps, filled by other goroutines
 	props      [][]byte
 	reads      []func(int64, bool)
-	snaps      []uint64 // ops of snapshots the apply goroutine made durable
-	compactTo  uint64   // log compaction requested up to this op
-	compacted  uint64   // log compaction done up to this op
-	compacting bool     // a compaction goroutine runs
+	snaps      []storage.SnapshotMeta // snapshots the apply goroutine made durable
+	compactTo  uint64                 // log compaction requested up to this op
+	compacted  uint64                 // log compaction done up to this op
+	compacting bool                   // a compaction goroutine runs
 	wake       chan struct{}
 	out        chan applyBatch
 	roleCh     chan Role
@@ -69,6 +69,7 @@ type pendingRead struct {
 type applyBatch struct {
 	snapshot []byte // restore the tree from these bytes first (state transfer)
 	snapOp   int64
+	snapView uint64
 	entries  []Entry
 }
 
@@ -92,10 +93,10 @@ func (v *vrReplicator) readIndex(done func(int64, bool)) {
 	v.signal()
 }
 
-// snapshotTaken tells the replica that a durable snapshot at op exists.
-func (v *vrReplicator) snapshotTaken(op uint64) {
+// snapshotTaken tells the replica that a durable snapshot exists.
+func (v *vrReplicator) snapshotTaken(meta storage.SnapshotMeta) {
 	v.mu.Lock()
-	v.snaps = append(v.snaps, op)
+	v.snaps = append(v.snaps, meta)
 	v.mu.Unlock()
 	v.signal()
 }
@@ -203,8 +204,8 @@ func (v *vrReplicator) takeQueued() {
 		}
 		v.pending[v.nextRead] = pendingRead{done: done, since: time.Now()}
 	}
-	for _, op := range snaps {
-		v.r.SnapshotTaken(consensus.Snapshot{Op: op, Data: localSnapshot{op}})
+	for _, s := range snaps {
+		v.r.SnapshotTaken(consensus.Snapshot{Op: s.Op, View: s.View, Data: localSnapshot{s.Op}})
 	}
 }
 
@@ -270,10 +271,10 @@ func (v *vrReplicator) handle(rd *consensus.Ready) error {
 	if len(rd.Committed) > 0 || install != nil {
 		b := applyBatch{snapshot: install, entries: make([]Entry, len(rd.Committed))}
 		if rd.Snapshot != nil {
-			b.snapOp = int64(rd.Snapshot.Op)
+			b.snapOp, b.snapView = int64(rd.Snapshot.Op), rd.Snapshot.View
 		}
 		for i, e := range rd.Committed {
-			b.entries[i] = Entry{Zxid: int64(e.Op), Cmd: e.Cmd}
+			b.entries[i] = Entry{Zxid: int64(e.Op), View: e.View, Cmd: e.Cmd}
 		}
 		select {
 		case v.out <- b:
@@ -360,7 +361,7 @@ func (v *vrReplicator) installSnapshot(s *consensus.Snapshot) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("bridge: snapshot to install has handle %T", s.Data)
 	}
-	err := v.store.Snapshots.Save(storage.SnapshotMeta{Op: s.Op}, func(w io.Writer) error {
+	err := v.store.Snapshots.Save(storage.SnapshotMeta{Op: s.Op, View: s.View}, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

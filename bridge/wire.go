@@ -73,6 +73,7 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 		}
 		dst = append(dst, 1)
 		u64(s.Op)
+		u64(s.View)
 		u64(uint64(len(b)))
 		dst = append(dst, b...)
 		return nil
@@ -129,6 +130,7 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 	case *consensus.GetState:
 		hdr(msgGetState, &m.Header)
 		u64(m.Op)
+		u64(m.LastNormalView)
 	case *consensus.NewState:
 		hdr(msgNewState, &m.Header)
 		if err := snap(m.Snapshot); err != nil {
@@ -164,9 +166,11 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 		}
 	case *consensus.ReadIndexRequest:
 		hdr(msgReadIndexRequest, &m.Header)
+		u64(m.Session)
 		u64(m.Seq)
 	case *consensus.ReadIndexResponse:
 		hdr(msgReadIndexResponse, &m.Header)
+		u64(m.Session)
 		u64(m.Seq)
 		u64(m.Op)
 	default:
@@ -232,13 +236,13 @@ func (r *wireReader) snapshot() *consensus.Snapshot {
 	if !r.boolean() {
 		return nil
 	}
-	op := r.u64()
+	op, view := r.u64(), r.u64()
 	n := r.u64()
 	if n > uint64(len(r.b)) {
 		r.err = errBadWire
 		return nil
 	}
-	return &consensus.Snapshot{Op: op, Data: snapshotBytes(r.take(int(n)))}
+	return &consensus.Snapshot{Op: op, View: view, Data: snapshotBytes(r.take(int(n)))}
 }
 
 // decodeMessage decodes one frame. The message may alias frame, which the
@@ -284,7 +288,9 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p.Entries = r.entries()
 		m = p
 	case msgGetState:
-		m = &consensus.GetState{Header: h, Op: r.u64()}
+		p := &consensus.GetState{Header: h}
+		p.Op, p.LastNormalView = r.u64(), r.u64()
+		m = p
 	case msgNewState:
 		p := &consensus.NewState{Header: h}
 		p.Snapshot = r.snapshot()
@@ -314,9 +320,13 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		}
 		m = p
 	case msgReadIndexRequest:
-		m = &consensus.ReadIndexRequest{Header: h, Seq: r.u64()}
+		p := &consensus.ReadIndexRequest{Header: h}
+		p.Session, p.Seq = r.u64(), r.u64()
+		m = p
 	case msgReadIndexResponse:
-		m = &consensus.ReadIndexResponse{Header: h, Seq: r.u64(), Op: r.u64()}
+		p := &consensus.ReadIndexResponse{Header: h}
+		p.Session, p.Seq, p.Op = r.u64(), r.u64(), r.u64()
+		m = p
 	default:
 		return nil, fmt.Errorf("%w: type %d", errBadWire, typ[0])
 	}

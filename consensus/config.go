@@ -37,7 +37,13 @@ type Config struct {
 	MaxQueuedBytes       int // bytes of those proposals (default 64 MiB)
 	MaxPendingReads      int // reads waiting for confirmation, per replica (default 8192)
 	MaxCommittedPerReady int // committed entries handed out per Ready (default 8192)
-	MaxCommandBytes      int // size of one command (default 1 MiB)
+	MaxStateOps          int // entries per NewState to a replica normal in the view (default 4096)
+	// MaxRetainedOps bounds the log kept below the commit-number when a
+	// lagging replica holds global_min_accept back: beyond it the log is
+	// compacted to the snapshot anyway and that replica catches up by
+	// snapshot transfer (default 100000).
+	MaxRetainedOps  int
+	MaxCommandBytes int // size of one command (default 1 MiB)
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -69,6 +75,8 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&d.MaxPendingReads, 8192)
 	def(&d.MaxCommittedPerReady, 8192)
 	def(&d.MaxCommandBytes, 1<<20)
+	def(&d.MaxStateOps, 4096)
+	def(&d.MaxRetainedOps, 100000)
 	if d.ViewChangeTicks <= d.HeartbeatTicks {
 		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
 	}

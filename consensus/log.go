@@ -20,6 +20,7 @@ func (l *memLog) viewAt(op uint64) (uint64, bool) {
 	if op == l.start {
 		return l.startView, l.startView != 0 || op == 0
 	}
+	// (an unknown view at start is reported as not known)
 	if op < l.start || op > l.lastOp() {
 		return 0, false
 	}

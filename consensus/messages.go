@@ -93,7 +93,7 @@ type DoViewChange struct {
 // primary's global_min_accept).
 type StartView struct {
 	Header
-	Op              uint64
+	Op              uint64 // the primary's last op
 	Commit          uint64
 	GlobalMinAccept uint64
 	After           uint64
@@ -105,16 +105,19 @@ type StartView struct {
 // commit-number).
 type GetState struct {
 	Header
-	Op uint64
+	Op             uint64
+	LastNormalView uint64 // requester's; below View, the answer must hold the whole log
 }
 
 // NewState answers GetState (or is sent unsolicited to a backup whose next op
 // was garbage collected): an optional snapshot, then the primary's entries
-// after After.
+// after After. For a replica already normal in View it may stop short of Op
+// (at most Config.MaxStateOps entries; Prepares bring the rest); for one that
+// joins View it holds the whole log up to Op.
 type NewState struct {
 	Header
 	Snapshot        *Snapshot // non-nil: After == Snapshot.Op and the receiver installs it
-	Op              uint64
+	Op              uint64    // the primary's last op; Entries may stop short of it
 	Commit          uint64
 	GlobalMinAccept uint64
 	After           uint64
@@ -151,7 +154,8 @@ type Forward struct {
 // backup registered up to Seq.
 type ReadIndexRequest struct {
 	Header
-	Seq uint64
+	Session uint64 // random per incarnation of the requester; echoed
+	Seq     uint64
 }
 
 // ReadIndexResponse gives the read op-number for the backup's reads up to
@@ -159,8 +163,9 @@ type ReadIndexRequest struct {
 // arrived, confirmed by a quorum.
 type ReadIndexResponse struct {
 	Header
-	Seq uint64
-	Op  uint64
+	Session uint64 // the request's Session: answers to an earlier incarnation are ignored
+	Seq     uint64
+	Op      uint64
 }
 
 func checkRun(after uint64, es []Entry) error {
@@ -211,6 +216,9 @@ func (m *RecoveryResponse) validate() error {
 	if m.Snapshot != nil && m.Snapshot.Op != m.After {
 		return fmt.Errorf("%w: recovery-response snapshot op %d != after %d", ErrBadMessage, m.Snapshot.Op, m.After)
 	}
+	if m.Snapshot == nil && m.After != 0 {
+		return fmt.Errorf("%w: recovery-response without snapshot starts after op %d", ErrBadMessage, m.After)
+	}
 	if m.Op != m.After+uint64(len(m.Entries)) {
 		return fmt.Errorf("%w: recovery-response op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
 	}
@@ -254,7 +262,9 @@ func (m *DoViewChange) String() string {
 func (m *StartView) String() string {
 	return fmt.Sprintf("StartView{v=%d op=%d commit=%d gma=%d %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, opsString(m.After, m.Entries))
 }
-func (m *GetState) String() string { return fmt.Sprintf("GetState{v=%d op=%d}", m.View, m.Op) }
+func (m *GetState) String() string {
+	return fmt.Sprintf("GetState{v=%d lnv=%d op=%d}", m.View, m.LastNormalView, m.Op)
+}
 func (m *NewState) String() string {
 	return fmt.Sprintf("NewState{v=%d op=%d commit=%d gma=%d%s %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
 }

@@ -1,9 +1,6 @@
 package consensus
 
-import (
-	"fmt"
-	"slices"
-)
+import "slices"
 
 // onPrepare: a backup appends the primary's batch if it holds every earlier op.
 func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
@@ -52,12 +49,12 @@ func (r *Replica) learnView(v uint64) {
 		return // a GetState is outstanding; the heartbeat repeats it
 	}
 	r.awaitingState = true
-	r.sendAfterPersist(r.primaryOf(v), &GetState{Header: r.hdr(), Op: r.commit})
+	r.sendAfterPersist(r.primaryOf(v), &GetState{Header: r.hdr(), Op: r.commit, LastNormalView: r.lastNormalView})
 }
 
 // appendFromPrimary appends the entries after the local last op. Within one
 // view the local log is a prefix of the primary's, so overlapping entries are
-// identical.
+// identical; a peer violating that is reported and ignored.
 func (r *Replica) appendFromPrimary(after uint64, es []Entry) {
 	last := r.entries.lastOp()
 	if after > last {
@@ -71,7 +68,8 @@ func (r *Replica) appendFromPrimary(after uint64, es []Entry) {
 			return
 		}
 		if v, ok := r.entries.viewAt(op); ok && op > r.entries.start && v != es[i].View {
-			panic(fmt.Sprintf("consensus: invariant log-prefix: replica %d view %d op %d has view %d, primary sent %d", r.id, r.view, op, v, es[i].View))
+			r.log.Warn(InvariantViolated+": log-prefix: primary sent an entry that differs from ours", "view", r.view, "op", op, "ours", v, "theirs", es[i].View)
+			return
 		}
 	}
 }
@@ -83,7 +81,8 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 	}
 	last := r.entries.lastOp()
 	if op > last {
-		panic(fmt.Sprintf("consensus: invariant log-prefix: replica %d acked op %d beyond primary %d last op %d in view %d", from, op, r.id, last, v))
+		r.log.Warn(InvariantViolated+": log-prefix: backup acknowledged an op beyond our log", "from", from, "op", op, "last", last, "view", v)
+		return
 	}
 	p := &r.prog[from]
 	p.heard = true
@@ -138,10 +137,7 @@ func (r *Replica) becomePrimary() {
 	}
 	r.hbTicks, r.qcTicks = 0, 0
 	r.log.Info("became primary", "view", r.view, "op", last, "commit", r.commit)
-	after := min(max(r.gma, r.entries.start), last)
-	av, _ := r.entries.viewAt(after)
-	r.broadcast(&StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+	r.broadcast(r.startViewMessage())
 	r.adoptBackupReads()
 	r.maybeCommit()
 }
@@ -204,7 +200,7 @@ func (r *Replica) sendEntries(to ReplicaID) bool {
 	last := r.entries.lastOp()
 	if p.next <= r.entries.start {
 		// The backup needs ops that were garbage collected: ship the snapshot.
-		r.sendNewState(to, p.next-1)
+		r.sendNewState(to, p.next-1, true)
 		p.next = last + 1
 		p.probing = true
 		p.sent = true

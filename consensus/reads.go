@@ -18,6 +18,7 @@ type primaryRead struct {
 	from  ReplicaID // requester; the primary itself for a local read
 	id    ReadID    // local read
 	seq   uint64    // backup's request sequence number
+	sess  uint64    // backup's read session
 	op    uint64    // primary's op-number when the read arrived
 	round uint64    // read round that confirms it
 }
@@ -52,11 +53,14 @@ func (r *Replica) onReadIndexRequest(from ReplicaID, m *ReadIndexRequest) {
 	if r.status != StatusNormal || !r.isPrimary() || len(r.preads)+len(r.breads) >= r.cfg.MaxPendingReads {
 		return
 	}
-	r.preads = append(r.preads, primaryRead{from: from, seq: m.Seq, op: r.entries.lastOp(), round: r.readRound + 1})
+	r.preads = append(r.preads, primaryRead{from: from, seq: m.Seq, sess: m.Session, op: r.entries.lastOp(), round: r.readRound + 1})
 	r.roundDue = true
 }
 
 func (r *Replica) onReadIndexResponse(m *ReadIndexResponse) {
+	if m.Session != r.readSession {
+		return
+	}
 	for i := range r.breads {
 		b := &r.breads[i]
 		if b.seq != 0 && b.seq <= m.Seq && !b.hasOp {
@@ -101,8 +105,8 @@ func (r *Replica) releaseReads() {
 			p := r.preads[k]
 			if p.from == r.id {
 				r.readStates = append(r.readStates, ReadState{ID: p.id, Op: p.op})
-			} else if k+1 == len(r.preads) || r.preads[k+1].from != p.from {
-				r.send(p.from, &ReadIndexResponse{Header: r.hdr(), Seq: p.seq, Op: p.op})
+			} else if k+1 == len(r.preads) || r.preads[k+1].from != p.from || r.preads[k+1].sess != p.sess {
+				r.send(p.from, &ReadIndexResponse{Header: r.hdr(), Session: p.sess, Seq: p.seq, Op: p.op})
 			}
 			k++
 		}
@@ -146,7 +150,7 @@ func (r *Replica) requestReadIndex() {
 		}
 	}
 	r.readWaiting = 0
-	r.send(r.primaryOf(r.view), &ReadIndexRequest{Header: r.hdr(), Seq: r.readSeq})
+	r.send(r.primaryOf(r.view), &ReadIndexRequest{Header: r.hdr(), Session: r.readSession, Seq: r.readSeq})
 }
 
 // tickReads re-requests read op-numbers whose answer was lost.

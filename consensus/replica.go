@@ -65,6 +65,7 @@ type Replica struct {
 
 	// Backup reads.
 	breads      []backupRead
+	readSession uint64 // random per incarnation, so answers meant for a previous one never match
 	readSeq     uint64
 	readWaiting int // ticks since the last ReadIndexRequest
 
@@ -103,8 +104,9 @@ type Boot struct {
 }
 
 // New creates a replica from its durable state. A zero Boot starts a member of
-// a fresh cluster. A replica that was the primary of its last view restarts by
-// starting a view change, so it never reuses an op-number it may have lost.
+// a fresh cluster. A replica that is the primary of its durable view (or was
+// about to become it) restarts by starting a view change to the next view, so
+// it never leads a view in which it may have prepared ops it lost.
 func New(cfg Config, b Boot) (*Replica, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -124,6 +126,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.dvc = make([]*DoViewChange, r.n)
 	r.recResp = make([]*RecoveryResponse, r.n)
 	r.resetElectionTimeout()
+	r.readSession = r.rand.Uint64()
 	if b.Hard.Epoch > c.Epoch {
 		return nil, fmt.Errorf("consensus: boot: durable epoch %d is newer than configured epoch %d", b.Hard.Epoch, c.Epoch)
 	}
@@ -146,13 +149,16 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.hard = r.hardState()
 	r.prevSoft = r.softState()
 	switch {
+	case r.primaryOf(r.view) == r.id:
+		// Whether or not it had finished becoming primary, the previous
+		// incarnation may have prepared ops it lost: it never leads this
+		// view again.
+		r.status = StatusViewChange
+		r.startViewChange(r.view + 1)
 	case r.view > r.lastNormalView:
 		// Crashed during a view change: the view is durable, keep voting in it.
 		r.status = StatusViewChange
 		r.broadcast(&StartViewChange{Header: r.hdr()})
-	case r.primaryOf(r.view) == r.id:
-		r.status = StatusNormal
-		r.startViewChange(r.view + 1)
 	default:
 		// A backup's durable log is a prefix of its view's log: resume and
 		// let the primary's retransmissions catch it up.
@@ -164,7 +170,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 func (r *Replica) loadLog(b Boot) error {
 	if b.Snapshot != nil {
 		r.snap = b.Snapshot
-		r.entries.reset(b.Snapshot.Op, 0)
+		r.entries.reset(b.Snapshot.Op, b.Snapshot.View)
 		r.applied = b.Snapshot.Op
 	}
 	es := b.Entries
@@ -235,13 +241,10 @@ func (r *Replica) appendEntries(es []Entry) {
 }
 
 // replaceSuffix makes the log equal to the current log up to after followed
-// by es. Entries equal to the ones already held (same op and view, hence the
+// by es (and by local committed entries beyond es, if any). Entries equal to the ones already held (same op and view, hence the
 // same command) are kept so storage rewrites only what changed.
 func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 	newLast := after + uint64(len(es))
-	if newLast < r.entries.start {
-		panic(fmt.Sprintf("consensus: invariant snapshot-committed: new log ends at %d below snapshot %d", newLast, r.entries.start))
-	}
 	for i := range es {
 		op := es[i].Op
 		if op <= r.entries.start {
@@ -257,9 +260,12 @@ func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 		r.appendEntries(es[i:])
 		break
 	}
-	if newLast < r.entries.lastOp() {
-		r.entries.truncateFrom(newLast + 1)
-		r.markDirty(newLast + 1)
+	// Beyond the suffix, keep what is committed (it belongs to every later
+	// view's log; a suffix may be a bounded prefix of the sender's log) and
+	// drop the rest (it may belong to an abandoned view).
+	if keep := max(newLast, r.commit); keep < r.entries.lastOp() {
+		r.entries.truncateFrom(keep + 1)
+		r.markDirty(keep + 1)
 	}
 }
 
@@ -267,7 +273,7 @@ func (r *Replica) replaceSuffix(after uint64, es []Entry) {
 func (r *Replica) installSnapshot(s *Snapshot) {
 	r.pendingSnap = s
 	r.snap = s
-	r.entries.reset(s.Op, 0)
+	r.entries.reset(s.Op, s.View)
 	r.applied = s.Op
 	r.commit = max(r.commit, s.Op)
 	r.markDirty(s.Op + 1)
@@ -289,12 +295,18 @@ func (r *Replica) advanceCommit(commit, gma uint64) {
 }
 
 // maybeCompact drops log entries below min(snapshot, global_min_accept,
-// commit): every replica has them and a snapshot covers them.
+// commit): every replica has them and a snapshot covers them. A replica that
+// lags by more than MaxRetainedOps no longer holds the point back; it will
+// need the snapshot.
 func (r *Replica) maybeCompact() {
 	if r.snap == nil {
 		return
 	}
-	to := min(r.snap.Op, r.gma, r.commit)
+	floor := r.gma
+	if keep := uint64(r.cfg.MaxRetainedOps); r.commit > keep {
+		floor = max(floor, r.commit-keep)
+	}
+	to := min(r.snap.Op, floor, r.commit)
 	if to > r.entries.start && to <= r.stableOp {
 		r.entries.compact(to)
 		r.compactTo = to
@@ -308,6 +320,9 @@ func (r *Replica) SnapshotTaken(s Snapshot) {
 	r.guard("SnapshotTaken")
 	if s.Op > r.applied || (r.snap != nil && s.Op <= r.snap.Op) {
 		return
+	}
+	if v, ok := r.entries.viewAt(s.Op); ok && s.View == 0 {
+		s.View = v
 	}
 	r.snap = &s
 	r.maybeCompact()

@@ -6,10 +6,13 @@ func (r *Replica) onGetState(from ReplicaID, m *GetState) {
 	if r.status != StatusNormal || !r.isPrimary() || m.View > r.view {
 		return
 	}
-	r.sendNewState(from, m.Op)
+	r.sendNewState(from, m.Op, m.View == r.view && m.LastNormalView == r.view)
 }
 
-func (r *Replica) sendNewState(to ReplicaID, after uint64) {
+// sendNewState sends the log after op after (or the snapshot and the log
+// after it). bounded: the receiver is normal in this view, so a prefix of
+// what it lacks will do.
+func (r *Replica) sendNewState(to ReplicaID, after uint64, bounded bool) {
 	last := r.entries.lastOp()
 	after = min(after, last)
 	var snap *Snapshot
@@ -20,8 +23,12 @@ func (r *Replica) sendNewState(to ReplicaID, after uint64) {
 		snap, after = r.snap, r.snap.Op
 	}
 	av, _ := r.entries.viewAt(after)
+	end := last
+	if bounded {
+		end = min(last, after+uint64(r.cfg.MaxStateOps))
+	}
 	r.send(to, &NewState{Header: r.hdr(), Snapshot: snap, Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, end)})
 }
 
 // onNewState installs the primary's state. In the view the replica is
@@ -42,10 +49,18 @@ func (r *Replica) onNewState(from ReplicaID, m *NewState) {
 		}
 		r.advanceCommit(m.Commit, m.GlobalMinAccept)
 		r.ackPending = true
+		r.ackGap = r.ackGap || m.Op > r.entries.lastOp()
 		return
 	}
 	if m.View > r.view {
 		r.enterView(m.View)
+	}
+	if m.After+uint64(len(m.Entries)) < m.Op {
+		// A bounded answer cannot make us a member of the view (we would
+		// claim last-normal-view = View without the whole log): ask again.
+		r.awaitingState = false
+		r.learnView(m.View)
+		return
 	}
 	switch {
 	case m.Snapshot != nil && m.Snapshot.Op > r.commit:

@@ -2,6 +2,9 @@ package consensus
 
 import "fmt"
 
+// maxView bounds views so that view+1 never overflows.
+const maxView = 1 << 62
+
 // Step processes one message from a peer. Malformed or misaddressed messages
 // return an error and change nothing; stale messages are ignored silently.
 func (r *Replica) Step(e Envelope) error {
@@ -14,6 +17,9 @@ func (r *Replica) Step(e Envelope) error {
 	}
 	if err := e.Msg.validate(); err != nil {
 		return err
+	}
+	if e.Msg.header().View > maxView {
+		return fmt.Errorf("%w: view %d out of range", ErrBadMessage, e.Msg.header().View)
 	}
 	if e.Msg.header().Epoch != r.epoch {
 		r.log.Debug("ignoring message of another epoch", "from", e.From, "epoch", e.Msg.header().Epoch)
@@ -155,7 +161,7 @@ func (r *Replica) tickViewChange() {
 	}
 	r.hbTicks = 0
 	if r.awaitingState {
-		r.sendAfterPersist(r.primaryOf(r.view), &GetState{Header: r.hdr(), Op: r.commit})
+		r.sendAfterPersist(r.primaryOf(r.view), &GetState{Header: r.hdr(), Op: r.commit, LastNormalView: r.lastNormalView})
 		return
 	}
 	r.broadcast(&StartViewChange{Header: r.hdr()})

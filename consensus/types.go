@@ -31,6 +31,7 @@ type Entry struct {
 // NewState and RecoveryResponse and never reads it.
 type Snapshot struct {
 	Op   uint64 // last op reflected in the snapshot
+	View uint64 // view of the entry at Op (Entry.View of the last applied entry)
 	Data any    // driver's handle to the snapshot bytes
 }
 
@@ -83,6 +84,11 @@ type ReadState struct {
 	ID ReadID
 	Op uint64
 }
+
+// InvariantViolated starts every Warn message about a peer's message that
+// breaks a protocol invariant (the message is ignored). Tests treat it as a
+// failure; a server should alert on it.
+const InvariantViolated = "invariant violated"
 
 // Errors returned to the driver.
 var (

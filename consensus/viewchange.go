@@ -130,14 +130,13 @@ func (r *Replica) maybeBecomePrimary() {
 		return
 	}
 	if best != nil {
-		if best.After > r.entries.lastOp() {
-			// The chosen log starts beyond ours: we cannot assemble it. Let
-			// the view change time out so another replica leads.
+		if !r.canSplice(best.After, best.AfterView) {
+			// The chosen log starts beyond what we can prove we share with
+			// it (its sender's snapshot is ahead of our log): we cannot
+			// assemble it. Let the view change time out so another replica
+			// leads.
 			r.log.Warn("cannot assemble view-change log", "view", r.view, "after", best.After, "op", r.entries.lastOp())
 			return
-		}
-		if v, ok := r.entries.viewAt(best.After); ok && best.After > r.entries.start && best.AfterView != 0 && v != best.AfterView {
-			panic("consensus: invariant global-min-accept: entries at or below global_min_accept differ between replicas")
 		}
 		r.replaceSuffix(best.After, best.Entries)
 	}
@@ -148,11 +147,19 @@ func (r *Replica) maybeBecomePrimary() {
 
 // sendStartView resends the view's StartView to one replica.
 func (r *Replica) sendStartView(to ReplicaID) {
+	r.sendAfterPersist(to, r.startViewMessage())
+}
+
+// startViewMessage is the view's StartView: the whole log after
+// global_min_accept. It cannot be cut short: a replica that installs it
+// claims last-normal-view = this view, and VR's view change relies on such a
+// replica holding every op committed before the view started.
+func (r *Replica) startViewMessage() *StartView {
 	last := r.entries.lastOp()
 	after := min(max(r.gma, r.entries.start), last)
 	av, _ := r.entries.viewAt(after)
-	r.sendAfterPersist(to, &StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)})
+	return &StartView{Header: r.hdr(), Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)}
 }
 
 func (r *Replica) onStartView(from ReplicaID, m *StartView) {
@@ -173,17 +180,20 @@ func (r *Replica) onStartView(from ReplicaID, m *StartView) {
 	r.becomeBackup(m.Commit, m.GlobalMinAccept)
 }
 
-// canSplice reports whether the local log can take a suffix after op after:
-// the op is held (or compacted) and, where both know it, has the same view.
+// canSplice reports whether the local log can take a suffix that follows the
+// sender's op after: the local log holds op after, and either it is
+// committed locally (committed prefixes are equal everywhere) or the entry at
+// after has the sender's view there (log matching: equal (op, view) means
+// equal prefixes).
 func (r *Replica) canSplice(after, afterView uint64) bool {
 	if after > r.entries.lastOp() {
 		return false
 	}
-	if after <= r.entries.start || afterView == 0 {
+	if after <= r.commit {
 		return true
 	}
-	v, _ := r.entries.viewAt(after)
-	return v == afterView
+	v, ok := r.entries.viewAt(after)
+	return ok && afterView != 0 && v == afterView
 }
 
 // becomeBackup starts normal operation as a backup of the current view once

@@ -1,0 +1,415 @@
+// Package sim is a deterministic simulator for the consensus core: one seed
+// fixes the network (delay, drop, duplication, reordering, symmetric and
+// one-way partitions), the disks (latency, crashes that lose unsynced writes
+// and tear the last one, disk loss), crashes and restarts, and a set of
+// concurrent clients running a key-value workload whose reads take the quorum
+// read path. Checkers run after every event; the client history is checked
+// for linearizability with porcupine; after the faults heal the group must
+// converge and finish every client operation within a bounded number of ticks.
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/vrkeeper/vrkeeper/consensus"
+)
+
+// Faults is the fault mix of one run; FaultsFor derives it from the seed.
+type Faults struct {
+	Replicas   int     // group size
+	Drop       float64 // probability a message is lost
+	Dup        float64 // probability a message is delivered twice
+	MaxDelay   int64   // message delay is uniform in [1, MaxDelay] units (reordering)
+	MaxDisk    int64   // sync latency is uniform in [1, MaxDisk] units
+	Partitions bool    // symmetric partitions
+	OneWay     bool    // one-way link cuts
+	Crashes    bool    // crash and restart from durable state
+	DiskLoss   bool    // crash and restart with an empty disk
+	SnapEvery  uint64  // applied ops between snapshots (log GC)
+}
+
+func (f Faults) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "n=%d drop=%.2f dup=%.2f delay<=%d disk<=%d", f.Replicas, f.Drop, f.Dup, f.MaxDelay, f.MaxDisk)
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{f.Partitions, "partitions"}, {f.OneWay, "one-way"}, {f.Crashes, "crashes"}, {f.DiskLoss, "disk-loss"}} {
+		if x.on {
+			b.WriteString(" " + x.name)
+		}
+	}
+	fmt.Fprintf(&b, " snap/%d", f.SnapEvery)
+	return b.String()
+}
+
+// FaultsFor draws the fault mix of a seed.
+func FaultsFor(rng *rand.Rand) Faults {
+	f := Faults{Replicas: 3, MaxDelay: 1 + rng.Int64N(30), MaxDisk: 1 + rng.Int64N(20)}
+	switch rng.IntN(16) {
+	case 0, 1, 2, 3:
+		f.Replicas = 5
+	case 4:
+		f.Replicas = 1
+	}
+	f.Drop = []float64{0, 0, 0.02, 0.1, 0.25}[rng.IntN(5)]
+	f.Dup = []float64{0, 0.02, 0.1}[rng.IntN(3)]
+	f.Partitions = rng.IntN(2) == 0
+	f.OneWay = rng.IntN(3) == 0
+	f.Crashes = rng.IntN(2) == 0
+	f.DiskLoss = rng.IntN(3) == 0 && f.Replicas > 1 // one replica has nobody to recover from
+	f.SnapEvery = []uint64{5, 20, 1000}[rng.IntN(3)]
+	return f
+}
+
+// Options configures a run.
+type Options struct {
+	Seed         uint64
+	Clients      int   // concurrent clients (default: 3 to 8, drawn from the seed)
+	OpsPerClient int   // operations each client completes (default 20)
+	FaultTicks   int64 // ticks with faults injected (default 250)
+	LiveTicks    int64 // ticks allowed to converge after healing (default 400)
+	KeepTrace    bool  // keep the whole trace, not only its tail
+}
+
+// Result summarizes a run.
+type Result struct {
+	Seed      uint64
+	Faults    Faults
+	Ops       int // completed client operations
+	Committed uint64
+	Ticks     int64
+	Err       error
+	world     *World
+}
+
+// PrintTrace writes the run's trace.
+func (r *Result) PrintTrace(w interface{ Write([]byte) (int, error) }) {
+	r.world.trace.print(w)
+}
+
+// World is one simulated run.
+type World struct {
+	opts    Options
+	faults  Faults
+	rng     *rand.Rand
+	now     int64
+	evSeq   uint64
+	events  eventQueue
+	nodes   []*node
+	clients []*client
+	cut     [][]bool // cut[a][b]: messages a→b are lost
+	healed  bool     // liveness phase: faults off
+	trace   *tracer
+	check   checker
+	history []porcupine.Operation
+	readID  consensus.ReadID
+	err     error
+}
+
+// Run executes one seed and reports the first violation in Result.Err.
+func Run(opts Options) *Result {
+	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	if opts.Clients == 0 {
+		opts.Clients = 3 + rng.IntN(6)
+	}
+	if opts.OpsPerClient == 0 {
+		opts.OpsPerClient = 20
+	}
+	if opts.FaultTicks == 0 {
+		opts.FaultTicks = 250
+	}
+	if opts.LiveTicks == 0 {
+		opts.LiveTicks = 400
+	}
+	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace)}
+	w.check.init(w)
+	res := &Result{Seed: opts.Seed, Faults: w.faults, world: w}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				w.fail("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		w.run()
+	}()
+	if w.err == nil {
+		w.checkLinearizable()
+	}
+	res.Err, res.Ops, res.Ticks, res.Committed = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted
+	return res
+}
+
+func (w *World) fail(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf("t=%d: %s", w.now/tickUnits, fmt.Sprintf(format, args...))
+	}
+}
+
+func (w *World) note(node int, format string, args ...any) {
+	w.trace.add(traceLine{at: w.now, node: node, what: format, args: args})
+}
+
+func (w *World) run() {
+	n := w.faults.Replicas
+	w.cut = make([][]bool, n)
+	for i := range w.cut {
+		w.cut[i] = make([]bool, n)
+	}
+	for i := 0; i < n; i++ {
+		// Clocks run at slightly different rates (a tick of 8 to 12 units).
+		nd := &node{w: w, id: i, disk: &disk{}, tickLen: tickUnits - 2 + w.rng.Int64N(5)}
+		w.nodes = append(w.nodes, nd)
+		nd.start(consensus.Boot{})
+	}
+	for i := 0; i < w.opts.Clients; i++ {
+		c := &client{w: w, id: i}
+		w.clients = append(w.clients, c)
+		w.schedule(event{at: w.rng.Int64N(5 * tickUnits), kind: evClient, client: i})
+	}
+	faultEnd := w.opts.FaultTicks * tickUnits
+	deadline := faultEnd + w.opts.LiveTicks*tickUnits
+	nextFault := int64(0)
+	for w.err == nil {
+		if !w.healed && w.now >= faultEnd {
+			w.heal()
+		}
+		if w.healed && w.done() {
+			return
+		}
+		if w.now > deadline {
+			w.fail("liveness: not converged %d ticks after healing: %s", w.opts.LiveTicks, w.describe())
+			return
+		}
+		if !w.healed && w.now >= nextFault {
+			w.injectFault()
+			nextFault = w.now + tickUnits*(1+w.rng.Int64N(20))
+		}
+		if w.events.Len() == 0 {
+			w.fail("no events left")
+			return
+		}
+		e := heap.Pop(&w.events).(event)
+		w.now = e.at
+		w.dispatch(e)
+	}
+}
+
+func (w *World) dispatch(e event) {
+	switch e.kind {
+	case evDeliver:
+		nd := w.nodes[e.env.To]
+		if nd.up && !w.cut[e.env.From][e.env.To] {
+			w.trace.add(traceLine{at: w.now, node: int(e.env.To), env: e.env})
+			nd.deliver(e.env)
+		}
+	case evTick:
+		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
+			nd.tick()
+			w.schedule(event{at: w.now + nd.tickLen, kind: evTick, node: e.node, inc: e.inc})
+			w.check.tick()
+		}
+	case evDiskDone:
+		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
+			nd.diskDone()
+		}
+	case evClient:
+		w.clients[e.client].wake()
+	case evRestart:
+		if nd := w.nodes[e.node]; !nd.up {
+			nd.restart()
+		}
+	case evHeal:
+		w.healPartitions()
+	}
+}
+
+// send puts a message on the network.
+func (w *World) send(env consensus.Envelope) {
+	if w.cut[env.From][env.To] {
+		return
+	}
+	if !w.healed && w.rng.Float64() < w.faults.Drop {
+		return
+	}
+	w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+	if !w.healed && w.rng.Float64() < w.faults.Dup {
+		w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+	}
+}
+
+func (w *World) injectFault() {
+	f, n := w.faults, len(w.nodes)
+	switch w.rng.IntN(4) {
+	case 0:
+		if f.Partitions {
+			w.healPartitions()
+			side := w.rng.Uint64()
+			var a, b []int
+			for i := 0; i < n; i++ {
+				if side>>i&1 == 1 {
+					a = append(a, i)
+				} else {
+					b = append(b, i)
+				}
+			}
+			for _, x := range a {
+				for _, y := range b {
+					w.cut[x][y], w.cut[y][x] = true, true
+				}
+			}
+			w.note(-1, "partition %v | %v", a, b)
+			w.schedule(event{at: w.now + tickUnits*(5+w.rng.Int64N(60)), kind: evHeal})
+		}
+	case 1:
+		if f.OneWay {
+			x, y := w.rng.IntN(n), w.rng.IntN(n)
+			if x != y {
+				w.cut[x][y] = true
+				w.note(-1, "cut one way n%d -> n%d", x, y)
+				w.schedule(event{at: w.now + tickUnits*(5+w.rng.Int64N(60)), kind: evHeal})
+			}
+		}
+	case 2:
+		if f.Crashes {
+			nd := w.pickCrashVictim()
+			if nd.up {
+				nd.crash(false)
+				w.schedule(event{at: w.now + tickUnits*(1+w.rng.Int64N(40)), kind: evRestart, node: nd.id})
+			}
+		}
+	case 3:
+		if f.DiskLoss && w.canLoseDisk() {
+			nd := w.pickCrashVictim()
+			if nd.up {
+				nd.crash(true)
+				w.schedule(event{at: w.now + tickUnits*(1+w.rng.Int64N(40)), kind: evRestart, node: nd.id})
+			}
+		}
+	}
+}
+
+// pickCrashVictim picks a node to crash, often one at an interesting moment:
+// in the middle of persisting (unsynced writes get lost or torn) or of a view
+// change.
+func (w *World) pickCrashVictim() *node {
+	var pick []*node
+	switch w.rng.IntN(3) {
+	case 0:
+		for _, nd := range w.nodes {
+			if nd.up && nd.busy {
+				pick = append(pick, nd)
+			}
+		}
+	case 1:
+		for _, nd := range w.nodes {
+			if nd.up && nd.r.Info().Status == consensus.StatusViewChange {
+				pick = append(pick, nd)
+			}
+		}
+	}
+	if len(pick) > 0 {
+		return pick[w.rng.IntN(len(pick))]
+	}
+	return w.nodes[w.rng.IntN(len(w.nodes))]
+}
+
+// canLoseDisk keeps disk losses within the fault model: at most one replica
+// is without its data (lost and not yet recovered) at a time.
+func (w *World) canLoseDisk() bool {
+	for _, nd := range w.nodes {
+		if nd.diskLost {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *World) healPartitions() {
+	for i := range w.cut {
+		clear(w.cut[i])
+	}
+	w.note(-1, "network healed")
+}
+
+// heal ends the fault phase: network whole, every node up.
+func (w *World) heal() {
+	w.healed = true
+	w.healPartitions()
+	for _, nd := range w.nodes {
+		if !nd.up {
+			nd.restart()
+		}
+	}
+	w.note(-1, "faults healed; liveness phase")
+}
+
+// done reports convergence: clients finished and every replica normal in
+// the same view with everything committed and applied.
+func (w *World) done() bool {
+	for _, c := range w.clients {
+		if c.done < w.opts.OpsPerClient {
+			return false
+		}
+	}
+	var v, op uint64
+	for i, nd := range w.nodes {
+		if !nd.up || nd.busy {
+			return false
+		}
+		in := nd.r.Info()
+		if in.Status != consensus.StatusNormal || in.Commit != in.Op || in.Applied != in.Op {
+			return false
+		}
+		if i == 0 {
+			v, op = in.View, in.Op
+		} else if in.View != v || in.Op != op {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *World) describe() string {
+	var b strings.Builder
+	for _, nd := range w.nodes {
+		if !nd.up {
+			fmt.Fprintf(&b, "[n%d down] ", nd.id)
+			continue
+		}
+		in := nd.r.Info()
+		fmt.Fprintf(&b, "[n%d %s v=%d lnv=%d op=%d commit=%d applied=%d primary=%v busy=%v] ", nd.id, in.Status, in.View, in.LastNormalView, in.Op, in.Commit, in.Applied, in.IsPrimary, nd.busy)
+	}
+	for _, c := range w.clients {
+		if c.done < w.opts.OpsPerClient {
+			fmt.Fprintf(&b, "[client %d done %d/%d] ", c.id, c.done, w.opts.OpsPerClient)
+		}
+	}
+	return b.String()
+}
+
+func (w *World) checkLinearizable() {
+	if porcupine.CheckOperations(kvModel, w.history) {
+		return
+	}
+	// Name the failing key and print its operations in call order.
+	for _, part := range kvModel.Partition(w.history) {
+		if porcupine.CheckOperations(kvModel, part) {
+			continue
+		}
+		sort.Slice(part, func(i, j int) bool { return part[i].Call < part[j].Call })
+		var b strings.Builder
+		for _, op := range part {
+			fmt.Fprintf(&b, "\n  client %d [%d.%d, %d.%d] %s", op.ClientId, op.Call/tickUnits, op.Call%tickUnits,
+				op.Return/tickUnits, op.Return%tickUnits, kvModel.DescribeOperation(op.Input, op.Output))
+		}
+		w.fail("history of key k%d not linearizable:%s", part[0].Input.(kvInput).key, b.String())
+		return
+	}
+}
