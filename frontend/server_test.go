@@ -449,3 +449,31 @@ func TestHandshakeTimeout(t *testing.T) {
 	partial.write([]byte{0, 0, 0, 44, 0, 0}) // a connect request cut short
 	partial.expectClosed()
 }
+
+// TestSequentialReadMode: with readMode=sequential reads are served from
+// the local tree without a read index, still in each session's order.
+func TestSequentialReadMode(t *testing.T) {
+	addr := startServer(t, func(c *Config) { c.SequentialReads = true })
+	r := newSession(t, addr)
+	create := r.send(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/seq", Data: []byte("a"), ACL: open})
+	get := r.send(zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/seq"})
+	set := r.send(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/seq", Data: []byte("b"), Version: -1})
+	get2 := r.send(zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/seq"})
+	want := []struct {
+		xid  int32
+		data string
+	}{{create, ""}, {get, "a"}, {set, ""}, {get2, "b"}}
+	for _, w := range want {
+		h, body := r.frame()
+		if h.Xid != w.xid || h.Err != zkproto.OK {
+			t.Fatalf("reply %+v, want xid %d", h, w.xid)
+		}
+		if w.data != "" {
+			var resp zkproto.GetDataResponse
+			zkproto.Unmarshal(body, &resp)
+			if string(resp.Data) != w.data {
+				t.Fatalf("read %q, want %q", resp.Data, w.data)
+			}
+		}
+	}
+}
