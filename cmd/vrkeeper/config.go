@@ -31,6 +31,7 @@ type Config struct {
 	AdminAddr         string   // host:port of the admin HTTP server; "" disables it
 	Rejoin            bool     // the data was lost: recover it from the peers first
 	SnapCount         int64    // commands between snapshots (snapCount)
+	PprofAddr         string   // host:port for Go's pprof handlers; "" disables them
 	Unknown           []string // keys read but not understood, for a warning
 }
 

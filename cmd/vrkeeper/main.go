@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -72,6 +74,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
 	rejoin := fs.Bool("rejoin", false, "this server lost its data: rebuild it from the others before serving")
+	pprofAddr := fs.String("pprof-addr", "", "serve Go's pprof profiles on this host:port (for diagnosis)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -119,6 +122,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 		cfg.TickTime = *tick
 	}
 	cfg.Rejoin = *rejoin
+	cfg.PprofAddr = *pprofAddr
 	if *words != "" {
 		cfg.FourLetterWords = parseWhitelist(*words)
 	}
@@ -170,6 +174,15 @@ func serve(cfg Config, stderr io.Writer) error {
 	}
 	nodeErr := make(chan error, 1)
 	go func() { nodeErr <- node.Run(ctx) }()
+	if cfg.PprofAddr != "" {
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+			log.Warn("pprof server stopped", "error", http.ListenAndServe(cfg.PprofAddr, mux))
+		}()
+	}
 	log.Info("serving", "client", cfg.ClientAddr, "data", cfg.DataDir)
 	serveErr := srv.Serve(ctx, node)
 	stop()
