@@ -32,6 +32,7 @@ type Config struct {
 	Rejoin            bool     // the data was lost: recover it from the peers first
 	SnapCount         int64    // commands between snapshots (snapCount)
 	PprofAddr         string   // host:port for Go's pprof handlers; "" disables them
+	LogLevel          string   // hclog level name
 	Unknown           []string // keys read but not understood, for a warning
 }
 
@@ -68,6 +69,7 @@ func defaultConfig() Config {
 		FourLetterWords: map[string]bool{"srvr": true},
 		ReadMode:        readModeLinearizable,
 		MaxPacketSize:   defaultMaxPacketSize,
+		LogLevel:        "info",
 	}
 }
 

@@ -75,6 +75,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
 	rejoin := fs.Bool("rejoin", false, "this server lost its data: rebuild it from the others before serving")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's pprof profiles on this host:port (for diagnosis)")
+	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -123,6 +124,10 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	}
 	cfg.Rejoin = *rejoin
 	cfg.PprofAddr = *pprofAddr
+	cfg.LogLevel = *logLevel
+	if hclog.LevelFromString(cfg.LogLevel) == hclog.NoLevel {
+		return Config{}, fmt.Errorf("--log-level %q: want trace, debug, info, warn or error", cfg.LogLevel)
+	}
 	if *words != "" {
 		cfg.FourLetterWords = parseWhitelist(*words)
 	}
@@ -140,7 +145,7 @@ func setIf(dst *string, v string) {
 
 // serve runs the server until SIGTERM or SIGINT.
 func serve(cfg Config, stderr io.Writer) error {
-	log := hclog.New(&hclog.LoggerOptions{Name: "vrkeeper", Output: stderr, Level: hclog.Info})
+	log := hclog.New(&hclog.LoggerOptions{Name: "vrkeeper", Output: stderr, Level: hclog.LevelFromString(cfg.LogLevel)})
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	srv := frontend.New(frontend.Config{
