@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -199,9 +200,13 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) applyEntry(e Entry) error {
 	n.handler.BeforeApply(&n.apply, e.Zxid, e.Cmd)
 	if err := n.tree.Apply(e.Zxid, e.Cmd, &n.out); err != nil {
-		// A command that every replica committed but this one cannot apply
-		// means the replicas disagree: stop rather than diverge.
-		return fmt.Errorf("bridge: apply zxid %#x: %w", e.Zxid, err)
+		if !errors.Is(err, tree.ErrBadCommand) {
+			// Out of order: the log and the tree disagree; stop rather than
+			// diverge.
+			return fmt.Errorf("bridge: apply zxid %#x: %w", e.Zxid, err)
+		}
+		// Every replica consumes a malformed command's zxid the same way.
+		n.log.Warn("applied a malformed command", "zxid", e.Zxid, "error", err)
 	}
 	n.apply.applied = e.Zxid
 	n.appliedView = e.View
