@@ -57,7 +57,9 @@ const (
 )
 
 // defaultConfig is the configuration of `vrkeeper` run with no arguments: a
-// single node on 127.0.0.1:2181 with its data in ./vrkeeper-data.
+// single node on 127.0.0.1:2181 with its data in ./vrkeeper-data, and no
+// limit on connections per address (a zoo.cfg gets ZooKeeper's default of
+// 60).
 func defaultConfig() Config {
 	return Config{
 		DataDir:         defaultDataDir,
@@ -65,7 +67,7 @@ func defaultConfig() Config {
 		TickTime:        defaultTickTime,
 		InitLimit:       10,
 		SyncLimit:       5,
-		MaxClientCnxns:  defaultMaxClientCnxns,
+		MaxClientCnxns:  0, // a zoo.cfg gets ZooKeeper's 60 unless it says otherwise
 		FourLetterWords: map[string]bool{"srvr": true},
 		ReadMode:        readModeLinearizable,
 		MaxPacketSize:   defaultMaxPacketSize,
@@ -87,6 +89,7 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 	if err != nil {
 		return err
 	}
+	cfg.MaxClientCnxns = defaultMaxClientCnxns
 	var clientPort, clientPortAddress string
 	minTimeout, maxTimeout := -1, -1
 	for _, key := range order {

@@ -79,6 +79,18 @@ some.future.key=1
 
 // TestServerClientAddrWins: in a cluster, the client address of this
 // server's line takes the place of clientPort.
+// TestMaxClientCnxnsDefault: a zoo.cfg without maxClientCnxns gets
+// ZooKeeper's 60; the zero-configuration server has no limit.
+func TestMaxClientCnxnsDefault(t *testing.T) {
+	cfg := defaultConfig()
+	if cfg.MaxClientCnxns != 0 {
+		t.Fatalf("default %d", cfg.MaxClientCnxns)
+	}
+	if err := parseZooCfg("dataDir=d\n", &cfg, files(nil)); err != nil || cfg.MaxClientCnxns != 60 {
+		t.Fatalf("zoo.cfg default %d (%v)", cfg.MaxClientCnxns, err)
+	}
+}
+
 func TestServerClientAddrWins(t *testing.T) {
 	cfg := defaultConfig()
 	text := "dataDir=d\nclientPort=2181\nserver.1=h1:2888:3888;127.0.0.5:3181\nserver.2=h2:2888:3888;3182\n"
