@@ -57,9 +57,9 @@ const (
 )
 
 // defaultConfig is the configuration of `vrkeeper` run with no arguments: a
-// single node on 127.0.0.1:2181 with its data in ./vrkeeper-data, and no
-// limit on connections per address (a zoo.cfg gets ZooKeeper's default of
-// 60).
+// single node on 127.0.0.1:2181 with its data in ./vrkeeper-data, every
+// four-letter word allowed and no limit on connections per address (a
+// zoo.cfg gets ZooKeeper's defaults: srvr only, and 60).
 func defaultConfig() Config {
 	return Config{
 		DataDir:         defaultDataDir,
@@ -68,7 +68,7 @@ func defaultConfig() Config {
 		InitLimit:       10,
 		SyncLimit:       5,
 		MaxClientCnxns:  0, // a zoo.cfg gets ZooKeeper's 60 unless it says otherwise
-		FourLetterWords: map[string]bool{"srvr": true},
+		FourLetterWords: parseWhitelist("*"), // a zoo.cfg gets ZooKeeper's srvr-only default
 		ReadMode:        readModeLinearizable,
 		MaxPacketSize:   defaultMaxPacketSize,
 		LogLevel:        "info",
@@ -90,6 +90,7 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 		return err
 	}
 	cfg.MaxClientCnxns = defaultMaxClientCnxns
+	cfg.FourLetterWords = map[string]bool{"srvr": true}
 	var clientPort, clientPortAddress string
 	minTimeout, maxTimeout := -1, -1
 	for _, key := range order {

@@ -89,6 +89,9 @@ func TestMaxClientCnxnsDefault(t *testing.T) {
 	if err := parseZooCfg("dataDir=d\n", &cfg, files(nil)); err != nil || cfg.MaxClientCnxns != 60 {
 		t.Fatalf("zoo.cfg default %d (%v)", cfg.MaxClientCnxns, err)
 	}
+	if len(cfg.FourLetterWords) != 1 || !cfg.FourLetterWords["srvr"] {
+		t.Fatalf("zoo.cfg whitelist default %v, want srvr only", cfg.FourLetterWords)
+	}
 }
 
 func TestServerClientAddrWins(t *testing.T) {
@@ -173,6 +176,9 @@ func TestDefaults(t *testing.T) {
 	want := defaultConfig()
 	want.DataLogDir = defaultDataDir
 	want.MinSessionTimeout, want.MaxSessionTimeout = 4*time.Second, 40*time.Second
+	if !cfg.FourLetterWords["ruok"] || !cfg.FourLetterWords["mntr"] {
+		t.Fatalf("the zero-configuration server allows only %v", cfg.FourLetterWords)
+	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults %+v\nwant     %+v", cfg, want)
 	}
