@@ -175,7 +175,6 @@ func (sn *LiveSnapshot) end() {
 	sn.stack, sn.images, sn.sessionImages, sn.collecting = nil, nil, nil, nil
 }
 
-
 // step writes one record or does one batch of gathering; it returns dst and
 // the extra work done besides the bytes appended.
 func (sn *LiveSnapshot) step(dst []byte) ([]byte, int) {
