@@ -98,10 +98,11 @@ type nodeImage struct {
 	removed []*node // children born by the start and removed since
 }
 
-// BeginSnapshot starts a snapshot of the state as it is now and returns it;
-// feed Next until it reports done, between applies. It costs O(1). Only one
-// may be in progress at a time (Abort ends one early); Snapshot may still
-// run meanwhile.
+// BeginSnapshot starts a snapshot of the state as it is now (at LastZxid)
+// and returns it: call Next between applies until it reports done, and the
+// bytes are exactly those Snapshot writes now. It costs O(1). Only one may
+// be in progress at a time; one given up on must be Aborted, or the tree
+// keeps preserving for it. Snapshot may still run meanwhile.
 func (t *Tree) BeginSnapshot() *LiveSnapshot {
 	if t.snap != nil {
 		panic("tree: invariant violated: BeginSnapshot while a live snapshot is in progress (one at a time)")

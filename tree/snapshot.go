@@ -33,7 +33,9 @@ import (
 //	           lastCxid, int32 lastCode, buffer lastBody
 //	trailer    int64 digest, then 8 bytes "VRKTREE\x00"
 //
-// Config is not part of the snapshot: Restore takes it, like New.
+// Config is not part of the snapshot: Restore takes it, like New. Restore
+// refuses a node created after lastZxid and a session above lastSessionID:
+// a live snapshot tells what is newer than itself by them.
 
 var (
 	snapMagic = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 1}
