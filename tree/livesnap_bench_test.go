@@ -155,50 +155,21 @@ func (c *cmdTemplate) setParent(p int) {
 // of the hooks when a snapshot is in progress (the first change of a node
 // the snapshot has yet to write copies it; later ones find the copy).
 func BenchmarkApplyDuringLiveSnapshot(b *testing.B) {
-	const path = "/bench/node-00000000"
-	setup := func(b *testing.B) (*Tree, int64, *int64, *LiveSnapshot) {
-		tr, sid, zxid := benchTree(b)
-		fillBench(b, tr, sid, zxid, path, 1000)
-		var whole bytes.Buffer
-		if err := tr.Snapshot(&whole); err != nil {
-			b.Fatal(err)
-		}
-		sn := tr.BeginSnapshot()
-		sn.Next(nil, whole.Len()/2)
-		return tr, sid, zxid, sn
+	for _, bench := range []struct {
+		name string
+		run  func(*testing.B, *Tree, int64, *int64)
+	}{{"setData", benchSetData}, {"createDelete", benchCreateDelete}} {
+		b.Run(bench.name, func(b *testing.B) {
+			tr, sid, zxid := benchTree(b)
+			fillBench(b, tr, sid, zxid, benchNodePath, 1000)
+			var whole bytes.Buffer
+			if err := tr.Snapshot(&whole); err != nil {
+				b.Fatal(err)
+			}
+			sn := tr.BeginSnapshot()
+			defer sn.Abort()
+			sn.Next(nil, whole.Len()/2)
+			bench.run(b, tr, sid, zxid)
+		})
 	}
-	b.Run("setData", func(b *testing.B) {
-		tr, sid, zxid, sn := setup(b)
-		defer sn.Abort()
-		var out Output
-		tpl := newCmdTemplate(sid, zkproto.OpSetData, &zkproto.SetDataRequest{Path: path, Data: value100, Version: -1}, path)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			tpl.set(i%1000, int32(1001+i))
-			*zxid++
-			if err := tr.Apply(*zxid, tpl.cmd, &out); err != nil || out.Code != zkproto.OK {
-				b.Fatalf("%v %v", err, out.Code)
-			}
-		}
-	})
-	b.Run("createDelete", func(b *testing.B) {
-		tr, sid, zxid, sn := setup(b)
-		defer sn.Abort()
-		create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
-		del := newCmdTemplate(sid, zkproto.OpDelete, &zkproto.DeleteRequest{Path: path, Version: -1}, path)
-		var out Output
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			n := 1000 + i%1000
-			for _, c := range []*cmdTemplate{&create, &del} {
-				c.set(n, -1)
-				*zxid++
-				if err := tr.Apply(*zxid, c.cmd, &out); err != nil || out.Code != zkproto.OK {
-					b.Fatalf("%v %v", err, out.Code)
-				}
-			}
-		}
-	})
 }
