@@ -156,6 +156,9 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	info := r.Info()
 	v.setRole(&consensus.SoftState{View: info.View, Status: info.Status,
 		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
+	// A peer's snapshot makes the one in progress useless, and its writer
+	// would hold up the store's write of the peer's: abandon it first.
+	v.beforeInstall = func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) }
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.lastSnap = t.LastZxid()
