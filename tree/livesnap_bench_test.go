@@ -18,8 +18,9 @@ import (
 // commands (half setData of a random existing node, a quarter creates of
 // new nodes, a quarter deletes of random nodes). It reports the longest
 // and the 99th-percentile slice (the longest applies wait), the whole
-// snapshot's time, and the time a plain Snapshot of the same tree pauses
-// applies for. The bytes are checked against a plain snapshot at the start.
+// snapshot's time, the most node pre-images kept at once, and the time a
+// plain Snapshot of the same tree pauses applies for. The bytes are
+// checked against a plain snapshot at the start.
 //
 //	go test ./tree -run XXX -bench LiveSnapshot -benchtime 1x
 func BenchmarkLiveSnapshot(b *testing.B) {
@@ -99,7 +100,7 @@ func benchLiveSnapshot(b *testing.B, total, parents int) {
 	b.ResetTimer()
 	var pauses []time.Duration
 	var whole time.Duration
-	var applied int
+	var applied, peakImages int
 	for i := 0; i < b.N; i++ {
 		want := plain.Bytes()
 		if i > 0 {
@@ -124,6 +125,7 @@ func benchLiveSnapshot(b *testing.B, total, parents int) {
 			t0 := time.Now()
 			chunk, done = sn.Next(chunk[:0], 64<<10)
 			pauses = append(pauses, time.Since(t0))
+			peakImages = max(peakImages, len(sn.images))
 			got = append(got, chunk...)
 		}
 		whole = time.Since(start)
@@ -138,6 +140,7 @@ func benchLiveSnapshot(b *testing.B, total, parents int) {
 	b.ReportMetric(float64(whole.Milliseconds()), "whole-ms")
 	b.ReportMetric(float64(plainTime.Milliseconds()), "plain-pause-ms")
 	b.ReportMetric(float64(applied)/float64(b.N), "applies/snapshot")
+	b.ReportMetric(float64(peakImages), "peak-preserved-nodes")
 }
 
 // setParent writes p as the parent's 8 digits in the template's path
