@@ -58,10 +58,11 @@ type Node struct {
 
 	// Owned by the apply goroutine.
 	apply       Apply
-	lastSnap    int64  // op of the last snapshot taken
-	appliedView uint64 // view of the last applied entry (a snapshot's view)
-	wasServing  bool   // serving has been closed
-	snapping    bool   // a snapshot is being written
+	lastSnap    int64        // op of the last snapshot taken
+	appliedView uint64       // view of the last applied entry (a snapshot's view)
+	wasServing  bool         // serving has been closed
+	snapping    bool         // a snapshot is being taken or written
+	snap        *snapshotJob // the live snapshot the loop feeds, or nil
 	out         tree.Output
 	waiters     readWaiters
 	role        Role
@@ -160,9 +161,22 @@ func (n *Node) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	var batch []func(*Apply)
 	for {
+		// While a snapshot is under way, each turn may hand its writer the
+		// next slice (when the writer has room) and make another: one slice
+		// between any two other events.
+		var snapOut chan<- snapChunk
+		var chunk snapChunk
+		if n.snap != nil {
+			snapOut, chunk = n.snap.out, n.snap.next
+		}
 		select {
 		case <-ctx.Done():
+			n.abandonSnapshot()
 			return n.repl.close()
+		case snapOut <- chunk:
+			if n.snap.handedOver() {
+				n.snap = nil
+			}
 		case b := <-n.repl.batches():
 			if b.snapshot != nil {
 				if err := n.installSnapshot(b); err != nil {

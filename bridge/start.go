@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -155,6 +156,9 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	info := r.Info()
 	v.setRole(&consensus.SoftState{View: info.View, Status: info.Status,
 		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
+	// A peer's snapshot makes the one in progress useless, and its writer
+	// would hold up the store's write of the peer's: abandon it first.
+	v.beforeInstall = func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) }
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.appliedView = meta.View
@@ -169,6 +173,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 // transfer). The handler is told, since its sessions and watches may no
 // longer match the tree.
 func (n *Node) installSnapshot(b applyBatch) error {
+	n.abandonSnapshot()
 	t, err := tree.Restore(bytes.NewReader(b.snapshot), n.opts.Tree)
 	if err != nil {
 		return fmt.Errorf("bridge: install snapshot at op %d: %w", b.snapOp, err)
@@ -181,32 +186,130 @@ func (n *Node) installSnapshot(b applyBatch) error {
 	return nil
 }
 
-// maybeSnapshot takes a snapshot every SnapCount commands. The tree is
-// serialised on the apply goroutine (applies pause meanwhile) and written
-// to disk on another goroutine; the replica learns of it once it is durable
-// and may then drop the log below it.
+// maybeSnapshot begins a snapshot every SnapCount commands. It is a live
+// one: the apply loop writes it in slices between its other work (Run) and
+// a writer goroutine streams them to disk; the replica learns of it once it
+// is durable and may then drop the log below it.
 func (n *Node) maybeSnapshot() {
 	if n.vr == nil || n.snapping || n.apply.applied-n.lastSnap < n.opts.SnapCount {
 		return
 	}
-	var buf bytes.Buffer
-	if err := n.tree.Snapshot(&buf); err != nil {
-		n.log.Error("snapshot failed", "error", err)
-		return
-	}
-	meta := storage.SnapshotMeta{Op: uint64(n.apply.applied), View: n.appliedView}
-	n.snapping = true
-	n.lastSnap = n.apply.applied
-	go func() {
-		err := n.vr.store.Snapshots.Save(meta, func(w io.Writer) error {
-			_, err := w.Write(buf.Bytes())
-			return err
-		})
-		n.Submit(func(a *Apply) { a.n.snapping = false })
-		if err != nil {
-			n.log.Error("saving a snapshot failed", "op", meta.Op, "error", err)
-			return
+	job := newSnapshotJob(n.tree.BeginSnapshot())
+	job.view = n.appliedView
+	n.snap, n.snapping, n.lastSnap = job, true, n.apply.applied
+	go n.saveSnapshot(job)
+}
+
+// saveSnapshot is the writer goroutine of a snapshot.
+func (n *Node) saveSnapshot(job *snapshotJob) {
+	meta := storage.SnapshotMeta{Op: job.op, View: job.view}
+	err := n.vr.store.Snapshots.Save(meta, job.write)
+	n.Submit(func(a *Apply) {
+		if a.n.snap == job { // the writer failed before the end: stop feeding it
+			job.abandon()
+			a.n.snap = nil
 		}
+		a.n.snapping = false
+	})
+	switch {
+	case errors.Is(err, errSnapshotAbandoned):
+		n.log.Info("abandoned a snapshot", "op", job.op)
+	case err != nil:
+		n.log.Error("saving a snapshot failed", "op", job.op, "error", err)
+	default:
 		n.vr.snapshotTaken(meta)
-	}()
+	}
+}
+
+// abandonSnapshot stops the snapshot in progress, if any (a peer's snapshot
+// replaces the tree, or the node stops); its writer discards what it wrote.
+func (n *Node) abandonSnapshot() {
+	if n.snap != nil {
+		n.snap.abandon()
+		n.snap = nil
+	}
+}
+
+// snapSliceBudget is how much of a live snapshot the apply loop writes per
+// turn: about 50 to 150 µs of work (see tree's BenchmarkLiveSnapshot).
+const snapSliceBudget = 64 << 10
+
+// snapQueue is how many slices may wait for the disk; while the queue is
+// full the apply loop makes none.
+const snapQueue = 16
+
+// errSnapshotAbandoned aborts the store's write of an abandoned snapshot.
+var errSnapshotAbandoned = errors.New("bridge: snapshot abandoned")
+
+// snapshotJob is a live snapshot being taken. The apply goroutine owns sn
+// and next: it makes a slice, hands it over through out when the writer has
+// room, and makes the next. The writer goroutine reads out in write.
+type snapshotJob struct {
+	sn   *tree.LiveSnapshot
+	op   uint64
+	view uint64         // view of the entry at op
+	out  chan snapChunk // closed after the last chunk, or when abandoned
+	free chan []byte    // buffers the writer is done with, for reuse
+	next snapChunk      // the chunk to hand over next
+}
+
+// snapChunk is a slice of a snapshot; last marks the end.
+type snapChunk struct {
+	b    []byte
+	last bool
+}
+
+// newSnapshotJob makes the job of sn and its first slice.
+func newSnapshotJob(sn *tree.LiveSnapshot) *snapshotJob {
+	j := &snapshotJob{sn: sn, op: uint64(sn.Zxid()), out: make(chan snapChunk, snapQueue),
+		free: make(chan []byte, snapQueue+2)}
+	j.produce()
+	return j
+}
+
+// produce makes the next slice.
+func (j *snapshotJob) produce() {
+	var buf []byte
+	select {
+	case buf = <-j.free:
+	default:
+		buf = make([]byte, 0, 2*snapSliceBudget)
+	}
+	buf, done := j.sn.Next(buf[:0], snapSliceBudget)
+	j.next = snapChunk{b: buf, last: done}
+}
+
+// handedOver is called once next went out: it makes the next slice, or
+// after the last closes out and reports that the job is finished.
+func (j *snapshotJob) handedOver() (finished bool) {
+	if j.next.last {
+		close(j.out)
+		return true
+	}
+	j.produce()
+	return false
+}
+
+// abandon stops the snapshot and closes out before its last chunk.
+func (j *snapshotJob) abandon() {
+	j.sn.Abort()
+	close(j.out)
+}
+
+// write streams the chunks to w (storage's Save calls it); it fails with
+// errSnapshotAbandoned if out closes before the last chunk.
+func (j *snapshotJob) write(w io.Writer) error {
+	for c := range j.out {
+		if _, err := w.Write(c.b); err != nil {
+			return err
+		}
+		select {
+		case j.free <- c.b:
+		default:
+		}
+		if c.last {
+			return nil
+		}
+	}
+	return errSnapshotAbandoned
 }

@@ -47,6 +47,10 @@ type vrReplicator struct {
 	roleCh     chan Role
 	stop, done chan struct{}
 	err        error // why the loop stopped
+	// beforeInstall is called on the replica goroutine before a peer's
+	// snapshot is stored: the store writes one snapshot at a time, so the
+	// node's own one in progress must give way.
+	beforeInstall func()
 
 	// Owned by the replica goroutine.
 	pending    map[consensus.ReadID]pendingRead
@@ -360,6 +364,9 @@ func (v *vrReplicator) installSnapshot(s *consensus.Snapshot) ([]byte, error) {
 	data, ok := s.Data.(snapshotBytes)
 	if !ok {
 		return nil, fmt.Errorf("bridge: snapshot to install has handle %T", s.Data)
+	}
+	if v.beforeInstall != nil {
+		v.beforeInstall()
 	}
 	err := v.store.Snapshots.Save(storage.SnapshotMeta{Op: s.Op, View: s.View}, func(w io.Writer) error {
 		_, err := w.Write(data)

@@ -11,11 +11,18 @@ import (
 //
 // Invariant: for every live entry e at index i, byKey[e.key] == i and e.refs
 // equals the number of nodes whose aclIndex is i (plus one for each pinned
-// list); a free slot has refs == 0 and acl == nil.
+// list); a free slot has refs == 0 and acl == nil; a held slot has refs == 0,
+// is not in byKey and keeps its list.
 type aclTable struct {
 	lists []aclList         // by index
 	byKey map[string]uint32 // the list's jute encoding -> index
 	free  []uint32          // free slots, reused last-in first-out
+
+	// While a live snapshot is in progress (holding), a slot whose last
+	// reference goes is held instead of freed: the snapshot may still write
+	// a node as it was, with that index.
+	holding bool
+	held    []uint32
 }
 
 // aclList is one interned ACL list.
@@ -77,8 +84,22 @@ func (t *aclTable) release(i uint32) {
 		panic("tree: invariant violated: ACL reference count below zero")
 	}
 	delete(t.byKey, e.key)
+	if t.holding {
+		t.held = append(t.held, i)
+		return
+	}
 	*e = aclList{}
 	t.free = append(t.free, i)
+}
+
+// releaseHeld frees the held slots and stops holding.
+func (t *aclTable) releaseHeld() {
+	for _, i := range t.held {
+		t.lists[i] = aclList{}
+		t.free = append(t.free, i)
+	}
+	clear(t.held)
+	t.held, t.holding = t.held[:0], false
 }
 
 func (t *aclTable) get(i uint32) []zkproto.ACL { return t.lists[i].acl }

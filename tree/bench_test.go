@@ -88,10 +88,26 @@ func BenchmarkApplyCreate(b *testing.B) {
 // 100-byte value among 1000 siblings: the cost at a steady tree size.
 func BenchmarkApplyCreateDelete(b *testing.B) {
 	tr, sid, zxid := benchTree(b)
-	const path = "/bench/node-00000000"
-	fillBench(b, tr, sid, zxid, path, 1000)
-	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: path, Data: value100, ACL: openACL}, path)
-	del := newCmdTemplate(sid, zkproto.OpDelete, &zkproto.DeleteRequest{Path: path, Version: -1}, path)
+	fillBench(b, tr, sid, zxid, benchNodePath, 1000)
+	benchCreateDelete(b, tr, sid, zxid)
+}
+
+// BenchmarkApplySetData measures applying a setData of a 100-byte value to
+// one of 1000 nodes.
+func BenchmarkApplySetData(b *testing.B) {
+	tr, sid, zxid := benchTree(b)
+	fillBench(b, tr, sid, zxid, benchNodePath, 1000)
+	benchSetData(b, tr, sid, zxid)
+}
+
+// benchNodePath is the path of the benchmarks' nodes, numbered in place.
+const benchNodePath = "/bench/node-00000000"
+
+// benchCreateDelete times creates and deletes of nodes next to the 1000 of
+// benchNodePath that fillBench made.
+func benchCreateDelete(b *testing.B, tr *Tree, sid int64, zxid *int64) {
+	create := newCmdTemplate(sid, zkproto.OpCreate, &zkproto.CreateRequest{Path: benchNodePath, Data: value100, ACL: openACL}, benchNodePath)
+	del := newCmdTemplate(sid, zkproto.OpDelete, &zkproto.DeleteRequest{Path: benchNodePath, Version: -1}, benchNodePath)
 	var out Output
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -107,14 +123,11 @@ func BenchmarkApplyCreateDelete(b *testing.B) {
 	}
 }
 
-// BenchmarkApplySetData measures applying a setData of a 100-byte value to
-// one of 1000 nodes.
-func BenchmarkApplySetData(b *testing.B) {
-	tr, sid, zxid := benchTree(b)
-	const path = "/bench/node-00000000"
-	fillBench(b, tr, sid, zxid, path, 1000)
+// benchSetData times setData of the 1000 nodes of benchNodePath that
+// fillBench made.
+func benchSetData(b *testing.B, tr *Tree, sid int64, zxid *int64) {
 	var out Output
-	tpl := newCmdTemplate(sid, zkproto.OpSetData, &zkproto.SetDataRequest{Path: path, Data: value100, Version: -1}, path)
+	tpl := newCmdTemplate(sid, zkproto.OpSetData, &zkproto.SetDataRequest{Path: benchNodePath, Data: value100, Version: -1}, benchNodePath)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

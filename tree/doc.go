@@ -53,9 +53,19 @@
 // tree. The bytes depend only on the state. Digest is a 64-bit summary,
 // updated in O(1) per change, equal for equal states whatever their history.
 //
+// A server snapshots without stopping its applies: BeginSnapshot (O(1))
+// fixes the state at the last zxid, and the applying goroutine then calls
+//
+//	buf, done = sn.Next(buf[:0], budget)
+//
+// between applies, each call writing about budget bytes (tens of
+// microseconds of work) of exactly the bytes Snapshot would have written at
+// the start; Apply meanwhile keeps copies of what the snapshot has yet to
+// write before changing it. Abort abandons one.
+//
 // # Concurrency
 //
 // A Tree is not safe for concurrent use. The caller serialises Apply,
-// Snapshot and reads (reads may share the tree with each other while
-// nothing applies).
+// Snapshot, the Next calls of a live snapshot and reads (reads and Snapshot
+// may share the tree with each other while nothing applies).
 package tree

@@ -40,6 +40,7 @@ type gen struct {
 	sessions []int64 // sessions believed open (some may have expired)
 	cxid     map[int64]int32
 	lastCmd  []byte
+	paths    []string // the paths to use; genPaths if nil
 }
 
 var genPaths = []string{"/a", "/b", "/a/x", "/a/y", "/b/x", "/a/x/z", "/c", "/a/s-", "/zookeeper/q"}
@@ -60,7 +61,13 @@ var genAuths = [][]zkproto.Id{
 	{{Scheme: SchemeSuper}},
 }
 
-func (g *gen) path() string { return genPaths[g.r.IntN(len(genPaths))] }
+func (g *gen) path() string {
+	paths := g.paths
+	if paths == nil {
+		paths = genPaths
+	}
+	return paths[g.r.IntN(len(paths))]
+}
 
 func (g *gen) data() []byte {
 	switch g.r.IntN(4) {

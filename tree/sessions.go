@@ -38,6 +38,7 @@ func (s *session) computeContrib() uint64 {
 
 // update changes s through f, keeping the digest up to date.
 func (t *Tree) updateSession(s *session, f func(*session)) {
+	t.beforeSessionChange(s)
 	t.sessionSum -= s.contrib
 	f(s)
 	s.contrib = s.computeContrib()
@@ -143,6 +144,7 @@ func (t *Tree) closeSession(zxid int64, s *session, out *Output) {
 	}
 	clear(paths)
 	t.s.paths = paths[:0]
+	t.beforeSessionClose(s)
 	delete(t.sessions, s.id)
 	t.sessionSum -= s.contrib
 	out.Closed = append(out.Closed, s.id)

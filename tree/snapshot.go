@@ -33,7 +33,9 @@ import (
 //	           lastCxid, int32 lastCode, buffer lastBody
 //	trailer    int64 digest, then 8 bytes "VRKTREE\x00"
 //
-// Config is not part of the snapshot: Restore takes it, like New.
+// Config is not part of the snapshot: Restore takes it, like New. Restore
+// refuses a node created after lastZxid and a session above lastSessionID:
+// a live snapshot tells what is newer than itself by them.
 
 var (
 	snapMagic = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 1}
@@ -49,108 +51,18 @@ var ErrBadSnapshot = errors.New("tree: bad snapshot")
 const snapFlushSize = 64 << 10
 
 // Snapshot writes the whole state to w. It must not run concurrently with
-// Apply (reads may run alongside).
+// Apply (reads may run alongside); BeginSnapshot takes one while applies go
+// on.
 func (t *Tree) Snapshot(w io.Writer) error {
-	sw := snapWriter{w: w, aclNum: make(map[uint32]int32)}
-	sw.buf = append(sw.buf, snapMagic[:]...)
-	sw.buf = zkproto.AppendInt64(sw.buf, t.lastZxid)
-	sw.buf = zkproto.AppendInt64(sw.buf, t.now)
-	sw.buf = zkproto.AppendInt64(sw.buf, t.lastSessionID)
-	sw.buf = zkproto.AppendInt64(sw.buf, t.nodeCount)
-	if err := sw.nodes(t); err != nil {
-		return err
-	}
-	ids := t.SessionIDs(nil)
-	sw.buf = zkproto.AppendInt32(sw.buf, int32(len(ids)))
-	for _, id := range ids {
-		s := t.sessions[id]
-		b := sw.buf
-		b = zkproto.AppendInt64(b, s.id)
-		b = zkproto.AppendInt32(b, s.timeout)
-		b = appendBytesString(b, s.passwd)
-		b = zkproto.AppendInt64(b, s.lastSeen)
-		b = zkproto.AppendBool(b, s.hasLast)
-		b = zkproto.AppendInt32(b, s.lastCxid)
-		b = zkproto.AppendInt32(b, int32(s.lastCode))
-		sw.buf = appendBytesString(b, s.lastBody)
-		if err := sw.maybeFlush(); err != nil {
-			return err
-		}
-	}
-	sw.buf = zkproto.AppendInt64(sw.buf, int64(t.Digest()))
-	sw.buf = append(sw.buf, snapEnd[:]...)
-	return sw.flush()
-}
-
-type snapWriter struct {
-	w      io.Writer
-	buf    []byte
-	aclNum map[uint32]int32 // table index -> number in this snapshot
-}
-
-func (sw *snapWriter) flush() error {
-	if _, err := sw.w.Write(sw.buf); err != nil {
-		return fmt.Errorf("tree: write snapshot: %w", err)
-	}
-	sw.buf = sw.buf[:0]
-	return nil
-}
-
-func (sw *snapWriter) maybeFlush() error {
-	if len(sw.buf) < snapFlushSize {
-		return nil
-	}
-	return sw.flush()
-}
-
-// nodes writes the tree depth first with an explicit stack (a deep tree
-// must not exhaust the goroutine stack).
-func (sw *snapWriter) nodes(t *Tree) error {
-	type frame struct {
-		kids []*node
-		next int
-	}
-	stack := []frame{{kids: []*node{t.root}}}
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
-		if top.next == len(top.kids) {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		n := top.kids[top.next]
-		top.next++
-		sw.node(t, n)
-		if err := sw.maybeFlush(); err != nil {
-			return err
-		}
-		if n.kids != nil {
-			stack = append(stack, frame{kids: sortedChildren(n, nil)})
+	sn := t.newSnapshot(false)
+	buf := make([]byte, 0, 2*snapFlushSize)
+	for done := false; !done; {
+		buf, done = sn.Next(buf[:0], snapFlushSize)
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("tree: write snapshot: %w", err)
 		}
 	}
 	return nil
-}
-
-func (sw *snapWriter) node(t *Tree, n *node) {
-	b := appendBytesString(sw.buf, n.name)
-	if n.dataIsNull() {
-		b = zkproto.AppendInt32(b, -1)
-	} else {
-		b = appendBytesString(b, n.data)
-	}
-	for _, v := range [...]int64{n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, n.owner} {
-		b = zkproto.AppendInt64(b, v)
-	}
-	b = zkproto.AppendInt32(b, n.version)
-	b = zkproto.AppendInt32(b, n.creates)
-	b = zkproto.AppendInt32(b, n.aversion)
-	if num, ok := sw.aclNum[n.aclIndex()]; ok {
-		b = zkproto.AppendInt32(b, num)
-	} else {
-		sw.aclNum[n.aclIndex()] = int32(len(sw.aclNum))
-		b = zkproto.AppendInt32(b, -1)
-		b = append(b, t.acls.lists[n.aclIndex()].key...)
-	}
-	sw.buf = zkproto.AppendInt32(b, n.numChildren())
 }
 
 // Limits on what a snapshot may hold, so a corrupt one cannot make Restore
@@ -304,6 +216,12 @@ func (sr *snapReader) nodes(t *Tree, count int64) map[string]int64 {
 		if sr.err != nil {
 			break
 		}
+		if n.czxid > t.lastZxid {
+			// A live snapshot tells nodes created after it began by their
+			// czxid, so a tree must never hold one from its future.
+			sr.fail(fmt.Errorf("node %q created at zxid %d, after the snapshot's %d", n.name, n.czxid, t.lastZxid))
+			break
+		}
 		if len(stack) == 0 {
 			if n.name != "" {
 				sr.fail(fmt.Errorf("root named %q", n.name))
@@ -435,6 +353,11 @@ func (sr *snapReader) sessions(t *Tree) {
 		}
 		if s.id <= last {
 			sr.fail(fmt.Errorf("session %#x out of order", s.id))
+			return
+		}
+		if s.id > t.lastSessionID {
+			// Likewise for sessions, told apart by id.
+			sr.fail(fmt.Errorf("session %#x above the last id given, %#x", s.id, t.lastSessionID))
 			return
 		}
 		last = s.id

@@ -20,8 +20,9 @@ type Config struct {
 // Tree is ZooKeeper's data model as a deterministic state machine: the znode
 // tree, the sessions with their ephemerals and duplicate tables, and the
 // counters. Apply changes it; the read methods only look. A Tree is not safe
-// for concurrent use: the caller serialises Apply, reads and Snapshot (reads
-// may run concurrently with each other only if nothing applies meanwhile).
+// for concurrent use: the caller serialises Apply, reads, Snapshot and the
+// steps of a live snapshot (reads and Snapshot may run concurrently with
+// each other only if nothing applies meanwhile).
 type Tree struct {
 	cfg  Config
 	root *node
@@ -43,6 +44,10 @@ type Tree struct {
 	sessionSum uint64
 
 	s scratch // reused buffers; never part of the state
+
+	// snap is the live snapshot in progress, or nil: Apply calls its hooks
+	// before each change it may need to survive.
+	snap *LiveSnapshot
 }
 
 // scratch holds buffers reused from one command to the next.

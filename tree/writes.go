@@ -110,6 +110,7 @@ func (w *writeCtx) insertNode(parent, n *node, path []byte, slash int) {
 		t.s.undo = append(t.s.undo, undoRecord{kind: undoCreate, parent: parent, n: n,
 			creates: parent.creates, pzxid: parent.pzxid, path: indexPath(n, path), pathLen: len(path)})
 	}
+	beforeChildAdded(t, parent, path[:slash])
 	t.setStat(parent, func(p *node) {
 		p.creates++
 		p.pzxid = w.zxid
@@ -240,6 +241,7 @@ func removeNode[P byteString](t *Tree, zxid int64, parent, n *node, path P, slas
 		*undo = append(*undo, undoRecord{kind: undoDelete, parent: parent, n: n,
 			pzxid: parent.pzxid, path: indexPath(n, path), pathLen: len(path)})
 	}
+	beforeChildRemoved(t, parent, path[:slash], n)
 	t.setStat(parent, func(p *node) {
 		removeChild(p, n)
 		p.pzxid = zxid
@@ -285,6 +287,7 @@ func (w *writeCtx) setData(r *setDataReq) (*node, zkproto.Code) {
 			nullData: n.dataIsNull(), version: n.version, mzxid: n.mzxid, mtime: n.mtime, h: n.h})
 	}
 	t.addDataSize(n, len(r.data)-len(n.data))
+	beforeNodeChange(t, n, r.path)
 	t.setStat(n, func(n *node) {
 		n.data, n.aclRef = "", n.aclRef&^dataNullBit
 		if r.data == nil {
@@ -331,6 +334,7 @@ func (w *writeCtx) setACL(r *setACLReq) zkproto.Code {
 		return zkproto.ErrBadVersion
 	}
 	newACL := t.acls.internKey(key)
+	beforeNodeChange(t, n, r.path)
 	t.setStat(n, func(n *node) {
 		t.acls.release(n.aclIndex())
 		n.aclRef = newACL | n.aclRef&dataNullBit

@@ -67,7 +67,7 @@ func defaultConfig() Config {
 		TickTime:        defaultTickTime,
 		InitLimit:       10,
 		SyncLimit:       5,
-		MaxClientCnxns:  0, // a zoo.cfg gets ZooKeeper's 60 unless it says otherwise
+		MaxClientCnxns:  0,                   // a zoo.cfg gets ZooKeeper's 60 unless it says otherwise
 		FourLetterWords: parseWhitelist("*"), // a zoo.cfg gets ZooKeeper's srvr-only default
 		ReadMode:        readModeLinearizable,
 		MaxPacketSize:   defaultMaxPacketSize,
