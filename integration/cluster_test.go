@@ -127,6 +127,8 @@ func (c *cluster) zooCfg(s *server) string {
 	fmt.Fprintf(&b, "clientPort=%s\nclientPortAddress=%s\n", port, host)
 	fmt.Fprintf(&b, "maxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n")
 	fmt.Fprintf(&b, "minSessionTimeout=1000\nmaxSessionTimeout=60000\n")
+	// TTL nodes, as ZooKeeper gets them from -Dzookeeper.extendedTypesEnabled.
+	fmt.Fprintf(&b, "extendedTypesEnabled=true\n")
 	for _, l := range c.extra {
 		fmt.Fprintln(&b, l)
 	}
