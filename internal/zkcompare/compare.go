@@ -27,6 +27,10 @@ const (
 	// does not fail a comparison. A server's replies in another order have
 	// other labels (xids), and are a KindFrames difference.
 	KindOrder Kind = "children order"
+	// KindKnown: a difference docs/compat.md documents (Difference.Known
+	// names it). It does not fail a comparison; output lines printed during
+	// (or right after) the calls it touched are counted as part of it.
+	KindKnown Kind = "known difference"
 	// KindMoved: the same frames, but one arrived during a different call.
 	// Frames of one connection are ordered by the protocol; when a frame
 	// arrives relative to another connection's calls is a matter of timing,
@@ -36,21 +40,26 @@ const (
 
 // Difference is one way two conversations differ.
 type Difference struct {
-	Kind Kind
-	Text string // for a person: what differs, with the frames and calls involved
+	Kind  Kind
+	Known string // the known difference's name (KindKnown)
+	Text  string // for a person: what differs, with the frames and calls involved
 }
 
 // Fails reports whether the difference fails a comparison.
-func (d Difference) Fails() bool { return d.Kind != KindMoved && d.Kind != KindOrder }
+func (d Difference) Fails() bool {
+	return d.Kind != KindMoved && d.Kind != KindOrder && d.Kind != KindKnown
+}
 
 // Compare lists how got differs from ref, the reference (ZooKeeper's) run
 // of the same scenario.
 func Compare(ref, got *Conversation) []Difference {
 	var out []Difference
 	if ref.Failed || got.Failed {
-		out = append(out, Difference{KindFailed, fmt.Sprintf("reference failed: %v, compared failed: %v", ref.Failed, got.Failed)})
+		out = append(out, Difference{Kind: KindFailed, Text: fmt.Sprintf("reference failed: %v, compared failed: %v", ref.Failed, got.Failed)})
 	}
 	out = append(out, compareSteps(ref, got)...)
+	var frames []Difference
+	known := map[int]string{} // calls (by index) touched by a known difference
 	for i := 0; i < max(len(ref.Conns), len(got.Conns)); i++ {
 		var a, b []Frame
 		if i < len(ref.Conns) {
@@ -64,10 +73,11 @@ func Compare(ref, got *Conversation) []Difference {
 		// request before the last reply when it likes), while the order of
 		// each side's frames is the protocol's.
 		for _, dir := range []zkrecord.Direction{zkrecord.FromClient, zkrecord.FromServer} {
-			out = append(out, compareFrames(i+1, ref, got, sent(a, dir), sent(b, dir))...)
+			frames = append(frames, compareFrames(i+1, ref, got, sent(a, dir), sent(b, dir), known)...)
 		}
 	}
-	return out
+	out = append(out, compareOutput(ref, got, known)...)
+	return append(out, frames...)
 }
 
 // sent returns the frames of one direction.
@@ -81,53 +91,95 @@ func sent(fs []Frame, dir zkrecord.Direction) []Frame {
 	return out
 }
 
-// compareSteps checks that both clients made the same calls and printed
-// the same (masked) lines. Output is compared over the whole conversation,
-// not per call: clients print from several threads, and a line printed by
-// one call's callback may come out after the next call has started.
+// compareSteps checks that both clients made the same calls.
 func compareSteps(ref, got *Conversation) []Difference {
 	var out []Difference
 	if len(ref.Steps) != len(got.Steps) {
-		out = append(out, Difference{KindSteps, fmt.Sprintf("%d calls in the reference, %d compared", len(ref.Steps)-1, len(got.Steps)-1)})
+		out = append(out, Difference{Kind: KindSteps, Text: fmt.Sprintf("%d calls in the reference, %d compared", len(ref.Steps)-1, len(got.Steps)-1)})
 	}
 	for i := 0; i < min(len(ref.Steps), len(got.Steps)); i++ {
 		rs, gs := &ref.Steps[i], &got.Steps[i]
 		if rs.Title != gs.Title {
-			out = append(out, Difference{KindSteps, fmt.Sprintf("call %d: reference %q (line %d), compared %q (line %d)",
+			out = append(out, Difference{Kind: KindSteps, Text: fmt.Sprintf("call %d: reference %q (line %d), compared %q (line %d)",
 				i, rs.Title, rs.Line, gs.Title, gs.Line)})
 			break // the rest would not line up
 		}
 	}
-	onlyRef, onlyGot := multisetDiff(outputLines(ref), outputLines(got))
-	if len(onlyRef)+len(onlyGot) == 0 {
-		return out
-	}
-	var b strings.Builder
-	b.WriteString("lines printed by one client only:")
-	for _, l := range onlyRef {
-		fmt.Fprintf(&b, "\n  - %s", l)
-	}
-	for _, l := range onlyGot {
-		fmt.Fprintf(&b, "\n  + %s", l)
-	}
-	return append(out, Difference{KindOutput, b.String()})
+	return out
 }
 
-// outputLines lists every output line of c as "line   [during call]".
+// compareOutput checks that both clients printed the same (masked) lines.
+// Output is compared over the whole conversation, not per call: clients
+// print from several threads, and a line printed by one call's callback may
+// come out after the next call has started. A line printed during, or just
+// after, a call that a known difference touched belongs to it.
+func compareOutput(ref, got *Conversation, known map[int]string) []Difference {
+	onlyRef, onlyGot := multisetDiff(outputLines(ref), outputLines(got))
+	var out []Difference
+	report := func(kind Kind, name string, ref, got []outputLine) {
+		if len(ref)+len(got) == 0 {
+			return
+		}
+		var b strings.Builder
+		b.WriteString("lines printed by one client only:")
+		for _, l := range ref {
+			fmt.Fprintf(&b, "\n  - %s", l)
+		}
+		for _, l := range got {
+			fmt.Fprintf(&b, "\n  + %s", l)
+		}
+		out = append(out, Difference{Kind: kind, Known: name, Text: b.String()})
+	}
+	byName := map[string][2][]outputLine{}
+	var names []string
+	split := func(ls []outputLine, side int) []outputLine {
+		var rest []outputLine
+		for _, l := range ls {
+			name := known[l.step]
+			if name == "" {
+				name = known[l.step-1]
+			}
+			if name == "" {
+				rest = append(rest, l)
+				continue
+			}
+			if _, ok := byName[name]; !ok {
+				names = append(names, name)
+			}
+			e := byName[name]
+			e[side] = append(e[side], l)
+			byName[name] = e
+		}
+		return rest
+	}
+	restRef, restGot := split(onlyRef, 0), split(onlyGot, 1)
+	report(KindOutput, "", restRef, restGot)
+	for _, n := range names {
+		report(KindKnown, n, byName[n][0], byName[n][1])
+	}
+	return out
+}
+
+// outputLines lists every output line of c with the call it was printed
+// during.
 func outputLines(c *Conversation) []outputLine {
 	var out []outputLine
-	for _, s := range c.Steps {
+	for i, s := range c.Steps {
 		for _, l := range s.Output {
-			out = append(out, outputLine{l, s.Title})
+			out = append(out, outputLine{l, i, s.Title})
 		}
 	}
 	return out
 }
 
 // outputLine is a masked output line and the call it was printed during.
-type outputLine struct{ text, step string }
+type outputLine struct {
+	text  string
+	step  int
+	title string
+}
 
-func (l outputLine) String() string { return fmt.Sprintf("%s   [during %q]", l.text, l.step) }
+func (l outputLine) String() string { return fmt.Sprintf("%s   [during %q]", l.text, l.title) }
 
 // multisetDiff returns the lines of a not in b and of b not in a, counting
 // repeats and ignoring order and calls.
@@ -157,7 +209,7 @@ func multisetDiff(a, b []outputLine) (onlyA, onlyB []outputLine) {
 // longest common subsequence, and reports each run of unmatched frames
 // with the frame before it, and matched frames that arrived during
 // different calls.
-func compareFrames(conn int, ref, got *Conversation, a, b []Frame) []Difference {
+func compareFrames(conn int, ref, got *Conversation, a, b []Frame, known map[int]string) []Difference {
 	ops := diffOps(a, b)
 	var out []Difference
 	var prev *Frame // the last matched frame (reference side)
@@ -170,9 +222,14 @@ func compareFrames(conn int, ref, got *Conversation, a, b []Frame) []Difference 
 		if prev != nil {
 			where = fmt.Sprintf("after %s %s (line %d)", prev.Dir, prev.Label, prev.Line)
 		}
-		kind := KindFrames
+		kind, name := KindFrames, ""
 		if sameLabelsPermuted(onlyA, onlyB) {
 			kind = KindOrder
+		} else if name = knownAs(onlyA, onlyB); name != "" {
+			kind = KindKnown
+			for i := range onlyA {
+				known[onlyA[i].Step], known[onlyB[i].Step] = name, name
+			}
 		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "connection %d, %s:", conn, where)
@@ -182,7 +239,7 @@ func compareFrames(conn int, ref, got *Conversation, a, b []Frame) []Difference 
 		for _, f := range onlyB {
 			fmt.Fprintf(&b, "\n  + %s   [line %d, during %q]", f.Text(), f.Line, stepTitle(got, f.Step))
 		}
-		out = append(out, Difference{kind, b.String()})
+		out = append(out, Difference{Kind: kind, Known: name, Text: b.String()})
 		onlyA, onlyB = onlyA[:0], onlyB[:0]
 	}
 	for _, op := range ops {
@@ -200,7 +257,7 @@ func compareFrames(conn int, ref, got *Conversation, a, b []Frame) []Difference 
 			fa, fb := &a[op.a], &b[op.b]
 			prev = fa
 			if fa.Step != fb.Step {
-				out = append(out, Difference{KindMoved, fmt.Sprintf("connection %d: %s %s arrived during %q in the reference (line %d), during %q compared (line %d)",
+				out = append(out, Difference{Kind: KindMoved, Text: fmt.Sprintf("connection %d: %s %s arrived during %q in the reference (line %d), during %q compared (line %d)",
 					conn, fa.Dir, fa.Label, stepTitle(ref, fa.Step), fa.Line, stepTitle(got, fb.Step), fb.Line)})
 			}
 		case op.a >= 0:

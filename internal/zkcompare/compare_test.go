@@ -224,13 +224,58 @@ func TestClientReorderingIsAChildrenOrderNote(t *testing.T) {
 	}
 }
 
+// TestKnownDifferences: the documented differences are recognised, and
+// reported without failing; anything else in the same frames still fails.
+func TestKnownDifferences(t *testing.T) {
+	getData := func(data string, version int32) func(s *script, v server) {
+		return func(s *script, v server) {
+			s.comment("read")
+			s.request(1, 5+v.xid, zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/zookeeper/x"})
+			st := v.stat(3, 3, false)
+			st.Version = version
+			s.reply(1, 5+v.xid, 4+v.zxid, zkproto.OK, &zkproto.GetDataResponse{Data: []byte(data), Stat: st})
+			s.comment("> " + data)
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		ref, got func(s *script, v server)
+		known    string
+		fails    bool
+	}{
+		{"quota stats", getData("count=1,bytes=2", 0), getData("count=0,bytes=0", 0), "quota stats", false},
+		{"quota stats and a version", getData("count=1,bytes=2", 0), getData("count=0,bytes=0", 1), "", true},
+		{"ensemble config", getData("server.1=127.0.0.1:2888:3888:participant\nversion=0", -1), getData("", 0), "ensemble config", false},
+		{"other data", getData("count=1,bytes=2", 0), getData("hello", 0), "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := Compare(conversation(zookeeper, tc.ref), conversation(vrkeeper, tc.got))
+			if fails := len(Failing(ds)) > 0; fails != tc.fails {
+				t.Fatalf("fails %v, want %v: %+v", fails, tc.fails, ds)
+			}
+			if tc.known == "" {
+				return
+			}
+			for _, d := range ds {
+				if d.Kind != KindKnown || d.Known != tc.known {
+					t.Errorf("difference %+v, want only %q", d, tc.known)
+				}
+			}
+			if len(ds) == 0 {
+				t.Error("no difference reported")
+			}
+		})
+	}
+}
+
 // TestMaskOutput: what a client prints is compared with numbers, dates,
 // protected-name GUIDs and list orders masked.
 func TestMaskOutput(t *testing.T) {
 	for in, want := range map[string]string{
-		"cZxid = 0x100000002":                  "cZxid = 0x#",
-		"ctime = Wed Nov 25 22:34:10 UTC 2026": "ctime = DATE",
-		"czxid=2a mzxid=1c0":                   "czxid=# mzxid=#",
+		"cZxid = 0x100000002":                                               "cZxid = 0x#",
+		"ctime = Wed Nov 25 22:34:10 UTC 2026":                              "ctime = DATE",
+		"\tmtime=Wed Nov 25 23:00:42 2026":                                  "mtime=DATE",
+		"czxid=2a mzxid=1c0":                                                "czxid=# mzxid=#",
 		"[/gozk/_c_0123456789abcdef0123456789abcdef-lock-0000000004, b, a]": "[/gozk/_c_GUID-lock-# a b]",
 		"ok: ['s-0000000002', 'e']":                                         "ok: ['e' 's-#']",
 		"KeeperErrorCode = NoNode for /x":                                   "KeeperErrorCode = NoNode for /x",

@@ -129,7 +129,7 @@ func (c *Conversation) comment(e zkrecord.Entry) {
 var address = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 
 var (
-	javaDate = regexp.MustCompile(`\b[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [A-Z]{2,5} \d{4}\b`)
+	javaDate = regexp.MustCompile(`\b[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d( [A-Z]{2,5})? \d{4}\b`)
 	hexNum   = regexp.MustCompile(`0x[0-9a-fA-F]+`)
 	// bareHex is a hexadecimal number without 0x (the C client prints zxids
 	// so): a word of hex digits with at least one decimal digit.
