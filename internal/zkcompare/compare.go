@@ -153,11 +153,53 @@ func compareOutput(ref, got *Conversation, known map[int]string) []Difference {
 		return rest
 	}
 	restRef, restGot := split(onlyRef, 0), split(onlyGot, 1)
+	restRef, restGot = unmerge(restRef, restGot)
 	report(KindOutput, "", restRef, restGot)
 	for _, n := range names {
-		report(KindKnown, n, byName[n][0], byName[n][1])
+		if n == raceName {
+			report(KindMoved, "", byName[n][0], byName[n][1])
+		} else {
+			report(KindKnown, n, byName[n][0], byName[n][1])
+		}
 	}
 	return out
+}
+
+// raceName marks, in compareOutput's map of calls, the calls during which
+// a client and a server closing the connection raced (see allUnanswered).
+const raceName = "\x00race"
+
+// unmerge drops the lines that two client threads printed into each other
+// on one side ("...CONNECTED_STATECreating [/x] node") against the two
+// whole lines on the other side.
+func unmerge(a, b []outputLine) ([]outputLine, []outputLine) {
+	a, b = slices.Clone(a), slices.Clone(b) // matched parts are blanked in place
+	for pass := 0; pass < 2; pass++ {
+		merged, parts := a, b
+		if pass == 1 {
+			merged, parts = b, a
+		}
+		var kept []outputLine
+	lines:
+		for _, m := range merged {
+			for i := range parts {
+				for j := range parts {
+					if i != j && parts[i].text != "" && parts[j].text != "" && parts[i].text+parts[j].text == m.text {
+						parts[i].text, parts[j].text = "", "" // matched: dropped below
+						continue lines
+					}
+				}
+			}
+			kept = append(kept, m)
+		}
+		parts = slices.DeleteFunc(parts, func(l outputLine) bool { return l.text == "" })
+		if pass == 0 {
+			a, b = kept, parts
+		} else {
+			b, a = kept, parts
+		}
+	}
+	return a, b
 }
 
 // outputLines lists every output line of c with the call it was printed
@@ -225,6 +267,11 @@ func compareFrames(conn int, ref, got *Conversation, a, b []Frame, known map[int
 		kind, name := KindFrames, ""
 		if sameLabelsPermuted(onlyA, onlyB) {
 			kind = KindOrder
+		} else if allUnanswered(onlyA, onlyB) {
+			kind = KindMoved
+			for _, f := range append(append([]*Frame(nil), onlyA...), onlyB...) {
+				known[f.Step] = raceName // what the client printed then is part of the race
+			}
 		} else if name = knownAs(onlyA, onlyB); name != "" {
 			kind = KindKnown
 			for i := range onlyA {
@@ -268,6 +315,18 @@ func compareFrames(conn int, ref, got *Conversation, a, b []Frame, known map[int
 	}
 	flush()
 	return out
+}
+
+// allUnanswered reports whether the frames on one side only are all
+// requests that no reply answered on their side (sent, or not, before the
+// server closed the connection: a race).
+func allUnanswered(a, b []*Frame) bool {
+	for _, f := range append(append([]*Frame(nil), a...), b...) {
+		if !f.Unanswered {
+			return false
+		}
+	}
+	return true
 }
 
 // sameLabelsPermuted reports whether a and b carry the same labels in the

@@ -155,6 +155,9 @@ func TestCompareNormalisesWhatServersMayDiffer(t *testing.T) {
 		{"a printed line on one side only", func(s *script, v server) {
 			s.comment("> KeeperErrorCode = ConnectionLoss")
 		}, []Kind{KindOutput}},
+		{"two printed lines run into one", func(s *script, v server) {
+			s.comment("> [eZxid = 0x7]") // the last line of conversation(), and this
+		}, []Kind{KindOutput}},
 		{"a client that failed", func(s *script, v server) {
 			s.comment("one more call")
 		}, []Kind{KindSteps}},
@@ -221,6 +224,43 @@ func TestClientReorderingIsAChildrenOrderNote(t *testing.T) {
 	ds = Compare(walk(zookeeper, "/a", "/b"), walk(vrkeeper, "/a", "/c"))
 	if len(Failing(ds)) == 0 {
 		t.Fatal("different requests passed as a reordering")
+	}
+}
+
+// TestUnmergePrintedLines: a line two client threads printed into each
+// other on one side matches the two lines on the other.
+func TestUnmergePrintedLines(t *testing.T) {
+	line := func(text string) outputLine { return outputLine{text: text} }
+	a := []outputLine{line("Watcher SESSION_EVENT state = CONNECTED_STATECreating [/x] node"), line("only here")}
+	b := []outputLine{line("Creating [/x] node"), line("Watcher SESSION_EVENT state = CONNECTED_STATE")}
+	ra, rb := unmerge(a, b)
+	if len(ra) != 1 || ra[0].text != "only here" || len(rb) != 0 {
+		t.Errorf("unmerge left %v and %v", ra, rb)
+	}
+	ra, rb = unmerge(b, a)
+	if len(rb) != 1 || rb[0].text != "only here" || len(ra) != 0 {
+		t.Errorf("unmerge the other way left %v and %v", ra, rb)
+	}
+}
+
+// TestUnansweredRequestIsTiming: a request the client sent on one side
+// only, and that nothing answered there (the server closed first), is a
+// race between client and server; one that was answered is a difference.
+func TestUnansweredRequestIsTiming(t *testing.T) {
+	base := conversation(zookeeper, nil)
+	lastWord := func(answered bool) *Conversation {
+		return conversation(vrkeeper, func(s *script, v server) {
+			s.request(1, 5+v.xid, zkproto.OpCloseSession, nil)
+			if answered {
+				s.reply(1, 5+v.xid, 5+v.zxid, zkproto.OK, nil)
+			}
+		})
+	}
+	if ds := Compare(base, lastWord(false)); len(ds) != 1 || ds[0].Kind != KindMoved {
+		t.Errorf("unanswered request on one side: %+v, want one timing note", ds)
+	}
+	if ds := Failing(Compare(base, lastWord(true))); len(ds) == 0 {
+		t.Error("an answered request on one side only passed")
 	}
 }
 

@@ -41,6 +41,10 @@ type Frame struct {
 	Dir   zkrecord.Direction // who sent it
 	Label string             // "connect", "<op>#<xid>[:<ERROR>]" or "notification", xid normalised
 	Body  string             // the decoded record, normalised
+	// Unanswered marks a request no reply answered: the connection closed
+	// first. Whether a client still sends one when the server is about to
+	// close (after AUTHFAILED, say) is a race between them.
+	Unanswered bool
 }
 
 // Text is the frame as a comparison sees it.
@@ -85,7 +89,7 @@ func Build(name string, entries []zkrecord.Entry) *Conversation {
 		}
 		d := conns[e.Conn]
 		if d == nil {
-			d = &connDecoder{r: r, pending: map[int32]zkproto.OpCode{}}
+			d = &connDecoder{r: r, pending: map[int32]zkproto.OpCode{}, unanswered: map[int32]int{}}
 			conns[e.Conn] = d
 			for len(c.Conns) < e.Conn {
 				c.Conns = append(c.Conns, Conn{Number: len(c.Conns) + 1})
@@ -96,7 +100,16 @@ func Build(name string, entries []zkrecord.Entry) *Conversation {
 			continue
 		}
 		f.Line, f.Step = e.Line, len(c.Steps)-1
-		c.Conns[e.Conn-1].Frames = append(c.Conns[e.Conn-1].Frames, f)
+		frames := &c.Conns[e.Conn-1].Frames
+		if x, ok := d.request(e); ok {
+			d.unanswered[x] = len(*frames)
+		}
+		*frames = append(*frames, f)
+	}
+	for n, d := range conns {
+		for _, i := range d.unanswered {
+			c.Conns[n-1].Frames[i].Unanswered = true
+		}
 	}
 	return c
 }
@@ -172,8 +185,11 @@ type connDecoder struct {
 	r         *renderer
 	handshake [2]bool // client, server handshake seen
 	pending   map[int32]zkproto.OpCode
-	xidBase   int32 // subtracted from positive xids
-	sawXid    bool
+	// unanswered maps the xids of requests not answered yet to their
+	// frame's index on the connection.
+	unanswered map[int32]int
+	xidBase    int32 // subtracted from positive xids
+	sawXid     bool
 }
 
 // clockXids is where the xids of a client that starts them from the clock
@@ -253,6 +269,7 @@ func (d *connDecoder) decode(e zkrecord.Entry) (f Frame, keep bool) {
 	}
 	op, known := d.pending[h.Xid]
 	delete(d.pending, h.Xid)
+	delete(d.unanswered, h.Xid)
 	name := "unknown"
 	if known {
 		name = op.String()
@@ -271,6 +288,22 @@ func (d *connDecoder) decode(e zkrecord.Entry) (f Frame, keep bool) {
 	}
 	f.Body = d.finish(dec, err, e.Payload, zxid+" "+d.r.render(resp))
 	return f, true
+}
+
+// request returns the xid of a decoded client request frame (not the
+// handshake, not a ping).
+func (d *connDecoder) request(e zkrecord.Entry) (int32, bool) {
+	if e.Dir != zkrecord.FromClient || len(e.Payload) < zkproto.RequestHeaderSize {
+		return 0, false
+	}
+	var h zkproto.RequestHeader
+	if zkproto.Unmarshal(e.Payload[:zkproto.RequestHeaderSize], &h) != nil || h.Type == zkproto.OpPing {
+		return 0, false
+	}
+	if _, pending := d.pending[h.Xid]; !pending {
+		return 0, false // the handshake
+	}
+	return h.Xid, true
 }
 
 // finish adds to a rendering what decoding left over or failed on.
