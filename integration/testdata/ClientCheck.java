@@ -320,24 +320,23 @@ public class ClientCheck {
         show("new leader", next != null && !next.getId().equals(leader.getId()));
         for (LeaderLatch l : latches) l.close();
 
-        // CuratorCache (persistent recursive watches): adds, a change, a delete.
-        main.create().forPath("/cur/cache");
-        List<String> seen = Collections.synchronizedList(new ArrayList<>());
-        CountDownLatch all = new CountDownLatch(6);
+        // CuratorCache (persistent recursive watches). A burst of writes
+        // from another client: the cache reads each node when its event
+        // comes, so it may skip states (a node created and deleted before
+        // it looked), but it must end as the tree is.
+        main.create().forPath("/cur/cache", b("c"));
+        LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
         CuratorCache cache = CuratorCache.build(main, "/cur/cache");
         CountDownLatch primed = new CountDownLatch(1);
-        // Only the nodes below count: the cache also reports its root.
-        java.util.function.Consumer<String> event = e -> {
-            if (e.contains("/cur/cache/")) { seen.add(e); all.countDown(); }
-        };
         cache.listenable().addListener(CuratorCacheListener.builder()
-                .forCreates(n1 -> event.accept("create " + n1.getPath()))
-                .forChanges((o, n1) -> event.accept("change " + n1.getPath() + " " + s(n1.getData())))
-                .forDeletes(o -> event.accept("delete " + o.getPath()))
+                .forCreates(n1 -> events.add("create " + n1.getPath() + " " + s(n1.getData())))
+                .forChanges((o, n1) -> events.add("change " + n1.getPath() + " " + s(n1.getData())))
+                .forDeletes(o -> events.add("delete " + o.getPath()))
                 .forInitialized(primed::countDown)
                 .build());
         cache.start();
         primed.await(20, TimeUnit.SECONDS);
+        events.clear(); // the cache's own root
         CuratorFramework writer = clients.get(1);
         writer.create().forPath("/cur/cache/x", b("1"));
         writer.create().forPath("/cur/cache/y", b("1"));
@@ -345,14 +344,43 @@ public class ClientCheck {
         writer.setData().forPath("/cur/cache/x", b("2"));
         writer.delete().forPath("/cur/cache/y");
         writer.delete().forPath("/cur/cache/x/deep");
-        show("cache events complete", all.await(20, TimeUnit.SECONDS));
-        List<String> events = new ArrayList<>(seen);
-        Collections.sort(events);
-        show("cache events", events);
+        show("cache after a burst", awaitCache(cache, "[/cur/cache/x=2, /cur/cache=c]"));
+        // Then one change at a time: each must bring its own event.
+        events.clear();
+        writer.create().forPath("/cur/cache/z", b("z"));
+        show("cache event", nextEvent(events));
+        writer.setData().forPath("/cur/cache/z", b("z2"));
+        show("cache event", nextEvent(events));
+        writer.create().forPath("/cur/cache/z/deeper", b("d"));
+        show("cache event", nextEvent(events));
+        writer.delete().forPath("/cur/cache/z/deeper");
+        show("cache event", nextEvent(events));
+        writer.delete().forPath("/cur/cache/z");
+        show("cache event", nextEvent(events));
+        show("events left", events);
         cache.close();
 
         for (CuratorFramework c : clients) c.close();
         main.close();
+    }
+
+    /** Waits until the cache holds exactly want ("[path=data, ...]", sorted), and returns what it holds. */
+    static String awaitCache(CuratorCache cache, String want) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20000;
+        String got;
+        while (true) {
+            List<String> nodes = new ArrayList<>();
+            cache.stream().forEach(d -> nodes.add(d.getPath() + "=" + s(d.getData())));
+            Collections.sort(nodes);
+            got = nodes.toString();
+            if (got.equals(want) || System.currentTimeMillis() > deadline) return got;
+            Thread.sleep(20); // the cache offers no wait for a state
+        }
+    }
+
+    static String nextEvent(LinkedBlockingQueue<String> events) throws InterruptedException {
+        String e = events.poll(20, TimeUnit.SECONDS);
+        return e == null ? "no event within 20 s" : e;
     }
 
     static LeaderLatch awaitLeader(List<LeaderLatch> latches) throws InterruptedException {
