@@ -90,7 +90,10 @@ func (k *core) deliver(ev *tree.Event) {
 // its session is connected here.
 func (k *core) answerWrite(a *bridge.Apply, out *tree.Output) {
 	sess := k.sessions[out.SessionID]
-	if sess == nil || sess.conn == nil {
+	if sess == nil || sess.conn == nil || !awaits(sess.queue, out.Cxid) {
+		// Not a write of this connection: one the session's previous
+		// connection sent, applied after the session moved here. Its client
+		// saw a connection loss; nothing here waits for it.
 		return
 	}
 	for _, r := range sess.queue {
@@ -120,6 +123,17 @@ func (k *core) answerWrite(a *bridge.Apply, out *tree.Output) {
 		k.pump(a, sess)
 		return
 	}
+}
+
+// awaits reports whether a write with xid cxid waits for its answer in
+// queue.
+func awaits(queue []*request, cxid int32) bool {
+	for _, r := range queue {
+		if r.kind == kindWrite && !r.done && r.xid == cxid {
+			return true
+		}
+	}
+	return false
 }
 
 // RoleChanged implements bridge.Handler. Proposals made before a view

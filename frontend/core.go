@@ -144,12 +144,12 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 	sess := k.sessions[id]
 	if sess == nil {
 		sess = &sessionState{id: id}
-		k.sessions[id] = sess
 	}
 	if old := sess.conn; old != nil && old != c {
-		k.detach(old)
+		k.detach(old) // drops the session from k.sessions: it is put back below
 		old.close()
 	}
+	k.sessions[id] = sess
 	sess.conn = c
 	c.sess = sess
 	c.timeoutMs.Store(timeout)

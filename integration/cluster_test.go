@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -68,16 +70,33 @@ type cluster struct {
 }
 
 // freePort returns a port free on host.
+//
+// Ports come from 26000-31999, below Linux's ephemeral range (32768 up):
+// a port the kernel hands out for ":0" may be taken again by a client
+// connection's local end before the server binds it, which a port below the
+// range cannot. Each port is handed out once per test process.
 func freePort(t *testing.T, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range 6000 {
+		p := 26000 + (portNext % 6000)
+		portNext += 7 // a stride coprime with 6000 visits every port
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return strconv.Itoa(p)
 	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+	t.Fatal("no free port in 26000-31999")
+	return ""
 }
+
+var (
+	portMu   sync.Mutex
+	portNext = os.Getpid() // processes that run at once start apart
+)
 
 // startCluster starts n servers, server i on 127.0.0.i, and waits until
 // every one of them serves clients. extra lines go into every zoo.cfg.
@@ -127,6 +146,8 @@ func (c *cluster) zooCfg(s *server) string {
 	fmt.Fprintf(&b, "clientPort=%s\nclientPortAddress=%s\n", port, host)
 	fmt.Fprintf(&b, "maxClientCnxns=0\n4lw.commands.whitelist=*\nadmin.enableServer=false\n")
 	fmt.Fprintf(&b, "minSessionTimeout=1000\nmaxSessionTimeout=60000\n")
+	// TTL nodes, as ZooKeeper gets them from -Dzookeeper.extendedTypesEnabled.
+	fmt.Fprintf(&b, "extendedTypesEnabled=true\n")
 	for _, l := range c.extra {
 		fmt.Fprintln(&b, l)
 	}

@@ -26,7 +26,9 @@
 // Duplicates: each session keeps its last applied cxid and answer. A command
 // repeating that cxid is answered from the table (out.Dup == DupRepeat)
 // without applying anything, so a write re-forwarded after a failover is not
-// applied twice; an older cxid is not applied (DupStale).
+// applied twice; an older cxid is not applied (DupStale). An attach (a
+// session resumed on a new connection, perhaps by a new client handle whose
+// xids start again from 1) empties the table.
 //
 // Sessions are replicated state: opened by command (the tree assigns the
 // id), kept alive by renew commands and by their own writes, ended by

@@ -110,13 +110,24 @@ func (t *Tree) applyRenewSessions(h *cmdHeader) {
 // applyAttachSession renews a resumed session and reports its new owner;
 // the owner is not state: only the order of attach commands in the log
 // matters, which every server sees alike.
+//
+// It also empties the duplicate table: the new connection may belong to a
+// new client handle (ZooKeeper's Java client given a session id and
+// password, kazoo's client_id), whose xids count from 1 again, and would
+// otherwise see its writes refused as stale. The cost is a narrow window:
+// a write of the old connection that was applied before the attach and is
+// proposed again after it (its server re-proposes it after a view change
+// without having noticed that the client left) is applied twice.
 func (t *Tree) applyAttachSession(h *cmdHeader, out *Output) {
 	s := t.sessions[h.session]
 	if s == nil {
 		return
 	}
-	if s.lastSeen < t.now {
-		t.updateSession(s, func(s *session) { s.lastSeen = t.now })
+	if s.lastSeen < t.now || s.hasLast {
+		t.updateSession(s, func(s *session) {
+			s.lastSeen = max(s.lastSeen, t.now)
+			s.hasLast = false
+		})
 	}
 	out.Attached = AttachedSession{ID: h.session, Owner: h.owner}
 }

@@ -6,7 +6,12 @@
 //
 // Usage:
 //
-//	zkrecord -server 127.0.0.1:21820 -out zkproto/testdata/golden [-only name,name]
+//	zkrecord -server 127.0.0.1:21820 -out zkproto/testdata/golden [-only name,name] [-keep-going]
+//
+// With -keep-going a failing scenario (its partial record is kept as
+// <name>.golden.failed) does not stop the others; scripts/compare-clients
+// records this way against ZooKeeper and vrkeeper and compares the results
+// with cmd/zkcompare.
 //
 // The server must be a fresh ZooKeeper 3.8 with extendedTypesEnabled=true
 // (scripts/capture-golden starts one). Every scenario works under its own
@@ -33,14 +38,15 @@ func main() {
 	out := flag.String("out", "zkproto/testdata/golden", "folder the golden files are written to")
 	only := flag.String("only", "", "comma-separated scenario names to run (default: all)")
 	timeout := flag.Duration("timeout", 2*time.Minute, "time limit of one scenario")
+	keepGoing := flag.Bool("keep-going", false, "run the other scenarios after one fails (exit status 1 at the end)")
 	flag.Parse()
-	if err := run(*server, *out, *only, *timeout); err != nil {
+	if err := run(*server, *out, *only, *timeout, *keepGoing); err != nil {
 		fmt.Fprintln(os.Stderr, "zkrecord:", err)
 		os.Exit(1)
 	}
 }
 
-func run(server, out, only string, timeout time.Duration) error {
+func run(server, out, only string, timeout time.Duration, keepGoing bool) error {
 	version, err := serverVersion(server)
 	if err != nil {
 		return err
@@ -57,14 +63,25 @@ func run(server, out, only string, timeout time.Duration) error {
 			selected[n] = true
 		}
 	}
+	var failed []string
 	for _, sc := range scenarios {
 		if len(selected) > 0 && !selected[sc.name] {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "zkrecord: %s\n", sc.name)
-		if err := capture(env, sc, version, filepath.Join(out, sc.name+".golden"), timeout); err != nil {
-			return fmt.Errorf("scenario %s: %w", sc.name, err)
+		path := filepath.Join(out, sc.name+".golden")
+		os.Remove(path + ".failed") // a stale partial record would be compared
+		if err := capture(env, sc, version, path, timeout); err != nil {
+			err = fmt.Errorf("scenario %s: %w", sc.name, err)
+			if !keepGoing {
+				return err
+			}
+			fmt.Fprintln(os.Stderr, "zkrecord:", err)
+			failed = append(failed, sc.name)
 		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("scenarios failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
 }

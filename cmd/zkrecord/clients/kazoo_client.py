@@ -15,14 +15,20 @@ from kazoo.exceptions import KazooException
 from kazoo.security import make_digest_acl, OPEN_ACL_UNSAFE
 
 
+# Watch callbacks print from kazoo's thread: one lock keeps lines whole.
+printing = threading.Lock()
+
+
 def note(text):
-    print("NOTE " + text, flush=True)
+    with printing:
+        print("NOTE " + text, flush=True)
     if not sys.stdin.readline():
         raise SystemExit("driver went away")
 
 
 def out(text):
-    print(text, flush=True)
+    with printing:
+        print(text, flush=True)
 
 
 def call(what, fn):
