@@ -1,9 +1,8 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,71 +139,33 @@ func TestFailoverNoLostWrites(t *testing.T) {
 	if _, err := setup.Create("/fo", nil, 0, openACL); err != nil {
 		t.Fatal(err)
 	}
-	const writers = 4
-	var (
-		mu    sync.Mutex
-		acked []string
-		wg    sync.WaitGroup
-		stop  = make(chan struct{})
-	)
-	// The failover time is from the kill to the first write that was sent
-	// after the kill and succeeded.
-	firstAfterKill := make(chan time.Time, writers)
-	var killedAt time.Time
-	var killOnce sync.Once
-	for w := range writers {
-		s := connect(t, 10*time.Second, others...)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p := fmt.Sprintf("/fo/w%d-%d", w, i)
-				mu.Lock()
-				sentAfterKill := !killedAt.IsZero()
-				mu.Unlock()
-				_, err := s.Create(p, []byte(p), 0, openACL)
-				if err == nil {
-					mu.Lock()
-					acked = append(acked, p)
-					mu.Unlock()
-					if sentAfterKill {
-						select {
-						case firstAfterKill <- time.Now():
-						default:
-						}
-					}
-				} else if errors.Is(err, zk.ErrSessionExpired) {
-					t.Errorf("writer %d: session expired during failover", w)
-					return
-				}
-				if i == 50 {
-					killOnce.Do(func() {
-						mu.Lock()
-						killedAt = time.Now()
-						mu.Unlock()
-						c.kill(leader)
-					})
-				}
+	// The failover time runs from the kill to the first write that was
+	// sent after the kill and succeeded.
+	var killedAt atomic.Int64
+	firstAfterKill := make(chan time.Time, 1)
+	w := startWriters(t, "/fo", others, 4, func(sent time.Time) {
+		if k := killedAt.Load(); k != 0 && sent.UnixNano() > k {
+			select {
+			case firstAfterKill <- time.Now():
+			default:
 			}
-		}()
-	}
+		}
+	})
+	w.waitCount(t, 200, 60*time.Second)
+	killedAt.Store(time.Now().UnixNano())
+	c.kill(leader)
 	var resumed time.Time
 	select {
 	case resumed = <-firstAfterKill:
 	case <-time.After(60 * time.Second):
 		t.Fatal("no write succeeded within 60s of killing the leader")
 	}
-	time.Sleep(500 * time.Millisecond) // keep writing a little after failover
-	close(stop)
-	wg.Wait()
-	mu.Lock()
-	t.Logf("failover: first write %v after the kill; %d writes acknowledged", resumed.Sub(killedAt), len(acked))
-	mu.Unlock()
+	w.waitCount(t, w.count()+200, 60*time.Second) // keep writing after the failover
+	acked := w.finish()
+	if n := w.expired.Load(); n > 0 {
+		t.Errorf("%d writes failed with SESSIONEXPIRED during the failover", n)
+	}
+	t.Logf("failover: first write %v after the kill; %d writes acknowledged", resumed.Sub(time.Unix(0, killedAt.Load())), len(acked))
 	check := connect(t, 10*time.Second, others...)
 	for _, p := range acked {
 		if ok, _, err := check.Exists(p); err != nil || !ok {

@@ -5,47 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// writeLoad runs writers that create nodes until stop closes, and returns
-// the paths whose create was acknowledged.
-func writeLoad(t *testing.T, c *cluster, writers int, stop <-chan struct{}) func() []string {
-	var (
-		mu    sync.Mutex
-		acked []string
-		wg    sync.WaitGroup
-	)
-	for w := range writers {
-		s := connect(t, 10*time.Second, c.addrs()[w%len(c.servers)])
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p := fmt.Sprintf("/crash/w%d-%d", w, i)
-				if _, err := s.Create(p, []byte(p), 0, openACL); err == nil {
-					mu.Lock()
-					acked = append(acked, p)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	return func() []string {
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return acked
-	}
-}
 
 // killAll sends SIGKILL to every server at once, then waits for them.
 func (c *cluster) killAll() {
@@ -90,19 +53,12 @@ func TestWholeClusterCrash(t *testing.T) {
 			if _, err := setup.Create("/crash", nil, 0, openACL); err != nil {
 				t.Fatal(err)
 			}
-			stop := make(chan struct{})
-			wait := writeLoad(t, c, 6, stop)
 			// Let the writers run, then pull the plug on every server while
 			// writes are in flight.
-			for {
-				_, st, err := setup.Exists("/crash")
-				if err == nil && st.NumChildren >= 300 {
-					break
-				}
-			}
+			w := startWriters(t, "/crash", c.addrs(), 6, nil)
+			w.waitCount(t, 300, 60*time.Second)
 			c.killAll()
-			close(stop)
-			acked := wait()
+			acked := w.finish()
 			c.restartAll()
 			checkAcked(t, c, acked)
 			t.Logf("%d acknowledged writes survived kill -9 of all %d servers", len(acked), n)
