@@ -37,6 +37,10 @@ type replicator interface {
 	roles() <-chan Role
 	// close stops replication.
 	close() error
+	// stopped is closed when replication stops by itself (a storage
+	// failure); failure then says why.
+	stopped() <-chan struct{}
+	failure() error
 }
 
 // Node is one server's runtime: the apply goroutine owns the tree and
@@ -173,6 +177,12 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			n.abandonSnapshot()
 			return n.repl.close()
+		case <-n.repl.stopped():
+			// Replication stopped on a storage failure (fail-stop): the
+			// server must not go on answering from a replica that cannot
+			// persist.
+			n.abandonSnapshot()
+			return errors.Join(n.repl.failure(), n.repl.close())
 		case snapOut <- chunk:
 			if n.snap.handedOver() {
 				n.snap = nil

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
+	"github.com/vrkeeper/vrkeeper/storage/vfs"
 	"github.com/vrkeeper/vrkeeper/tree"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	Rejoin bool
 	// WAL tunes the log (tests shrink segments).
 	WAL storage.WALOptions
+	// FS is the file system storage uses (default the real one; tests
+	// inject failures with storage/faultfs).
+	FS vfs.FS
 }
 
 func (o *Options) fill() {
@@ -79,7 +83,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	if !ok {
 		return nil, fmt.Errorf("bridge: server id %d is not among the peers", opts.ID)
 	}
-	store, boot, err := storage.Open(storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL})
+	store, boot, err := storage.Open(storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS})
 	if err != nil {
 		return nil, err
 	}

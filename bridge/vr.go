@@ -113,7 +113,16 @@ func (v *vrReplicator) signal() {
 }
 
 func (v *vrReplicator) batches() <-chan applyBatch { return v.out }
-func (v *vrReplicator) roles() <-chan Role         { return v.roleCh }
+func (v *vrReplicator) stopped() <-chan struct{}   { return v.done }
+
+// failure returns why the replica loop stopped (read after stopped closed).
+func (v *vrReplicator) failure() error {
+	if v.err == nil {
+		return errStopped
+	}
+	return fmt.Errorf("bridge: replication stopped: %w", v.err)
+}
+func (v *vrReplicator) roles() <-chan Role { return v.roleCh }
 
 func (v *vrReplicator) close() error {
 	select {

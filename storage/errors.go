@@ -34,8 +34,9 @@ var (
 // RebuildAdvice is the operator's way out of corruption, appended to every
 // CorruptionError's message.
 const RebuildAdvice = "this replica's disk cannot be trusted; rebuild the replica from its peers: " +
-	"stop it, move its data and log directories aside, and restart it empty so that it " +
-	"rejoins through disk-loss recovery and receives a snapshot and the log from the others"
+	"stop it, move its data and log directories aside, and restart it empty with " +
+	"`vrkeeper serve --rejoin` so that it rejoins through disk-loss recovery and receives " +
+	"a snapshot and the log from the others"
 
 // CorruptionError says which file is corrupt and where. It matches
 // ErrCorrupt with errors.Is.

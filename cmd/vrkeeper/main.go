@@ -178,7 +178,11 @@ func serve(cfg Config, stderr io.Writer) error {
 		return err
 	}
 	nodeErr := make(chan error, 1)
-	go func() { nodeErr <- node.Run(ctx) }()
+	go func() {
+		err := node.Run(ctx)
+		nodeErr <- err
+		stop() // a node that fails (a storage failure stops it) ends the server
+	}()
 	if cfg.PprofAddr != "" {
 		go func() {
 			mux := http.NewServeMux()
