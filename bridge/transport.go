@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
 // Transport carries replication messages between the servers of a cluster
@@ -167,10 +168,12 @@ func (t *Transport) receive(conn net.Conn) {
 		case <-ended:
 		}
 	}()
-	r := bufio.NewReaderSize(conn, 64<<10)
+	// zkproto's frame reader grows its buffer only as bytes arrive, so a
+	// peer announcing a huge frame costs nothing until it sends it.
+	fr := zkproto.NewFrameReader(conn, t.opts.MaxFrame)
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	hello, err := readFrame(r, nil, helloSize)
-	if err != nil || len(hello) != helloSize || string(hello[:len(helloMagic)]) != helloMagic {
+	hello, err := readHello(fr)
+	if err != nil {
 		t.log.Warn("refused a peer connection without a valid hello", "remote", conn.RemoteAddr())
 		return
 	}
@@ -184,38 +187,33 @@ func (t *Transport) receive(conn net.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	var buf []byte
 	for {
-		frame, err := readFrame(r, buf, t.opts.MaxFrame)
+		frame, err := fr.ReadFrame()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				t.log.Debug("peer connection ended", "from", from, "error", err)
 			}
 			return
 		}
-		buf = frame[:0]
-		t.deliver(from, frame)
+		t.deliver(from, frame) // frame is valid until the next read
 	}
 }
 
-// readFrame reads one length-prefixed frame into buf's storage.
-func readFrame(r *bufio.Reader, buf []byte, maxFrame int) ([]byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+// readHello reads the hello frame; a length other than the hello's is
+// refused at once, without waiting for the bytes it announces.
+func readHello(fr *zkproto.FrameReader) ([]byte, error) {
+	n, err := fr.ReadRaw(4)
+	if err != nil {
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint32(hdr[:]))
-	if n > maxFrame {
-		return nil, fmt.Errorf("transport: frame of %d bytes exceeds %d", n, maxFrame)
+	if binary.BigEndian.Uint32(n) != uint32(helloSize) {
+		return nil, errors.New("transport: not a hello")
 	}
-	if cap(buf) < n {
-		buf = make([]byte, n)
+	hello, err := fr.ReadRaw(helloSize)
+	if err != nil || string(hello[:len(helloMagic)]) != helloMagic {
+		return nil, errors.New("transport: not a hello")
 	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, err
-	}
-	return buf, nil
+	return hello, nil
 }
 
 // peerLink is the outgoing side of one peer: a queue and the goroutine that

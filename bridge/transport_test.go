@@ -1,8 +1,10 @@
 package bridge
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -152,5 +154,45 @@ func TestTransportRefusesStrangers(t *testing.T) {
 	defer in.mu.Unlock()
 	if len(in.got) != 0 {
 		t.Fatalf("delivered %v from a stranger", in.got)
+	}
+}
+
+// TestTransportHugeFrameCostsNothing: a connection that passes the hello
+// and announces a frame near the limit, then sends a few bytes, does not
+// make the receiver allocate the announced size.
+func TestTransportHugeFrameCostsNothing(t *testing.T) {
+	addr := freeAddr(t)
+	in := newInbox()
+	tr, err := NewTransport(1, addr, map[uint64]string{1: addr, 2: freeAddr(t)}, in.deliver, hclog.NewNullLogger(), TransportOptions{MaxFrame: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := binary.BigEndian.AppendUint32(nil, uint32(helloSize))
+	hello = append(hello, helloMagic...)
+	hello = binary.BigEndian.AppendUint64(hello, 2)
+	hello = binary.BigEndian.AppendUint64(hello, 1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	conn.Write(hello)
+	conn.Write(append(binary.BigEndian.AppendUint32(nil, 1<<29), make([]byte, 10)...))
+	conn.Close()
+	// The old receiver allocated the announced size as soon as the length
+	// arrived; watch for half a second that nothing like it happens.
+	for range 50 {
+		time.Sleep(10 * time.Millisecond)
+		runtime.ReadMemStats(&after)
+		if d := after.TotalAlloc - before.TotalAlloc; d > 64<<20 {
+			t.Fatalf("allocated %d bytes for a frame that never came", d)
+		}
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.got) != 0 {
+		t.Fatal("a partial frame was delivered")
 	}
 }

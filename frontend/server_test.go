@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -423,57 +424,7 @@ func TestFourLetterWords(t *testing.T) {
 	if got := word("envi"); got != "envi is not executed because it is not in the whitelist.\n" {
 		t.Errorf("envi: %q", got)
 	}
-	if got := word("srvr"); !contains(got, "Mode: standalone\n") || !contains(got, "Zookeeper version: "+ZooKeeperVersion) {
+	if got := word("srvr"); !strings.Contains(got, "Mode: standalone\n") || !strings.Contains(got, "Zookeeper version: "+ZooKeeperVersion) {
 		t.Errorf("srvr: %q", got)
-	}
-}
-
-func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0) }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
-// TestHandshakeTimeout: a connection that never completes its handshake
-// (half-open, or a client that says nothing) is closed.
-func TestHandshakeTimeout(t *testing.T) {
-	addr := startServer(t, func(c *Config) { c.HandshakeTimeout = 200 * time.Millisecond })
-	silent := dialRaw(t, addr)
-	silent.expectClosed()
-	partial := dialRaw(t, addr)
-	partial.write([]byte{0, 0, 0, 44, 0, 0}) // a connect request cut short
-	partial.expectClosed()
-}
-
-// TestSequentialReadMode: with readMode=sequential reads are served from
-// the local tree without a read index, still in each session's order.
-func TestSequentialReadMode(t *testing.T) {
-	addr := startServer(t, func(c *Config) { c.SequentialReads = true })
-	r := newSession(t, addr)
-	create := r.send(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/seq", Data: []byte("a"), ACL: open})
-	get := r.send(zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/seq"})
-	set := r.send(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/seq", Data: []byte("b"), Version: -1})
-	get2 := r.send(zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/seq"})
-	want := []struct {
-		xid  int32
-		data string
-	}{{create, ""}, {get, "a"}, {set, ""}, {get2, "b"}}
-	for _, w := range want {
-		h, body := r.frame()
-		if h.Xid != w.xid || h.Err != zkproto.OK {
-			t.Fatalf("reply %+v, want xid %d", h, w.xid)
-		}
-		if w.data != "" {
-			var resp zkproto.GetDataResponse
-			zkproto.Unmarshal(body, &resp)
-			if string(resp.Data) != w.data {
-				t.Fatalf("read %q, want %q", resp.Data, w.data)
-			}
-		}
 	}
 }
