@@ -1,4 +1,8 @@
-package bridge
+// Package wire is the byte encoding of the consensus messages between
+// replicas: one transport frame per message. The server's peer transport
+// and the simulator both use it, so every simulated message crosses the
+// same encoder and decoder production runs.
+package wire
 
 import (
 	"encoding/binary"
@@ -37,16 +41,16 @@ const (
 	msgReadIndexResponse
 )
 
-// errBadWire is returned for a frame that is not a well-formed message.
-var errBadWire = errors.New("bridge: malformed replication message")
+// ErrMalformed is returned for a frame that is not a well-formed message.
+var ErrMalformed = errors.New("wire: malformed replication message")
 
-// snapshotBytes is a snapshot's content travelling in a message: the
+// SnapshotBytes is a snapshot's content travelling in a message: the
 // Data of a consensus.Snapshot received from a peer.
-type snapshotBytes []byte
+type SnapshotBytes []byte
 
-// encodeMessage appends m's frame to dst. snapshot returns the bytes of a
+// Encode appends m's frame to dst. snapshot returns the bytes of a
 // snapshot handle of this server's.
-func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
+func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
 	u64 := func(v uint64) { dst = binary.BigEndian.AppendUint64(dst, v) }
 	hdr := func(t byte, h *consensus.Header) {
 		dst = append(dst, t)
@@ -174,7 +178,7 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 		u64(m.Seq)
 		u64(m.Op)
 	default:
-		return nil, fmt.Errorf("bridge: cannot encode %T", m)
+		return nil, fmt.Errorf("wire: cannot encode %T", m)
 	}
 	return dst, nil
 }
@@ -187,7 +191,7 @@ type wireReader struct {
 
 func (r *wireReader) take(n int) []byte {
 	if r.err != nil || n < 0 || n > len(r.b) {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
 	v := r.b[:n:n]
@@ -220,7 +224,7 @@ const minEntrySize = 20
 func (r *wireReader) entries() []consensus.Entry {
 	n := int(r.u32())
 	if r.err != nil || n > len(r.b)/minEntrySize {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
 	es := make([]consensus.Entry, n)
@@ -239,22 +243,22 @@ func (r *wireReader) snapshot() *consensus.Snapshot {
 	op, view := r.u64(), r.u64()
 	n := r.u64()
 	if n > uint64(len(r.b)) {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
-	return &consensus.Snapshot{Op: op, View: view, Data: snapshotBytes(r.take(int(n)))}
+	return &consensus.Snapshot{Op: op, View: view, Data: SnapshotBytes(r.take(int(n)))}
 }
 
-// decodeMessage decodes one frame. The message may alias frame, which the
+// Decode decodes one frame. The message may alias frame, which the
 // caller must not reuse.
-func decodeMessage(frame []byte) (consensus.Message, error) {
+func Decode(frame []byte) (consensus.Message, error) {
 	r := wireReader{b: frame}
 	typ := r.take(1)
 	var h consensus.Header
 	h.Epoch = r.u64()
 	h.View = r.u64()
 	if r.err != nil {
-		return nil, errBadWire
+		return nil, ErrMalformed
 	}
 	var m consensus.Message
 	switch typ[0] {
@@ -310,7 +314,7 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p := &consensus.Forward{Header: h}
 		n := int(r.u32())
 		if r.err == nil && n > len(r.b)/4 {
-			r.err = errBadWire
+			r.err = ErrMalformed
 		}
 		if r.err == nil {
 			p.Cmds = make([][]byte, n)
@@ -328,13 +332,13 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p.Session, p.Seq, p.Op = r.u64(), r.u64(), r.u64()
 		m = p
 	default:
-		return nil, fmt.Errorf("%w: type %d", errBadWire, typ[0])
+		return nil, fmt.Errorf("%w: type %d", ErrMalformed, typ[0])
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("%w: %T", errBadWire, m)
+		return nil, fmt.Errorf("%w: %T", ErrMalformed, m)
 	}
 	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after %T", errBadWire, len(r.b), m)
+		return nil, fmt.Errorf("%w: %d bytes after %T", ErrMalformed, len(r.b), m)
 	}
 	return m, nil
 }
