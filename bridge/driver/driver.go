@@ -106,10 +106,13 @@ type Driver struct {
 	log   hclog.Logger
 	clock func() time.Time
 
-	// The Ready being handled, and whether it waits for the disk.
+	// The Ready being handled, whether it waits for the disk, and whether
+	// the driver is between Ready and Advance (input that callbacks give
+	// it then is queued too).
 	rd      consensus.Ready
 	waiting bool
 	waitSeq uint64
+	inReady bool
 	// queued holds input that arrived while waiting, in arrival order.
 	queued []input
 
@@ -172,7 +175,7 @@ func (d *Driver) Waiting() bool { return d.waiting }
 
 // Step hands the replica a message from a peer.
 func (d *Driver) Step(env consensus.Envelope) {
-	if d.waiting {
+	if d.busy() {
 		d.queued = append(d.queued, input{kind: inStep, env: env})
 		return
 	}
@@ -184,7 +187,7 @@ func (d *Driver) Step(env consensus.Envelope) {
 // Tick advances the replica's clock by one tick and fails reads that
 // waited too long.
 func (d *Driver) Tick() {
-	if d.waiting {
+	if d.busy() {
 		if n := len(d.queued); n > 0 && d.queued[n-1].kind == inTick {
 			d.queued[n-1].ticks++
 			return
@@ -202,7 +205,7 @@ func (d *Driver) Tick() {
 // proposer learns of a lost proposal as it learns of any: it never sees it
 // applied).
 func (d *Driver) Propose(cmd []byte) error {
-	if d.waiting {
+	if d.busy() {
 		d.queued = append(d.queued, input{kind: inPropose, cmd: cmd})
 		return nil
 	}
@@ -213,7 +216,7 @@ func (d *Driver) Propose(cmd []byte) error {
 // goroutine) with the op the state machine must have applied before the
 // read is served, or with ok false if none can be had in time.
 func (d *Driver) Read(done func(op uint64, ok bool)) {
-	if d.waiting {
+	if d.busy() {
 		d.queued = append(d.queued, input{kind: inRead, done: done})
 		return
 	}
@@ -226,12 +229,19 @@ func (d *Driver) Read(done func(op uint64, ok bool)) {
 // SnapshotTaken tells the replica that a durable snapshot of the state
 // machine exists.
 func (d *Driver) SnapshotTaken(meta storage.SnapshotMeta) {
-	if d.waiting {
+	if d.busy() {
 		d.queued = append(d.queued, input{kind: inSnapshot, snap: meta})
 		return
 	}
 	d.r.SnapshotTaken(consensus.Snapshot{Op: meta.Op, View: meta.View, Data: LocalSnapshot{Op: meta.Op}})
 }
+
+// busy reports whether input must be queued: a Ready is being handled (a
+// callback of the driver's gave it input) or waits for the disk.
+func (d *Driver) busy() bool { return d.waiting || d.inReady }
+
+// SavedState returns the replica state last made durable.
+func (d *Driver) SavedState() storage.HardState { return d.saved }
 
 // replayQueued hands the replica the input that arrived while waiting.
 func (d *Driver) replayQueued() {

@@ -23,6 +23,7 @@ func (d *Driver) Process() (seq uint64, wait bool, err error) {
 	}
 	for d.r.HasReady() {
 		d.rd = d.r.Ready()
+		d.inReady = true
 		seq, err := d.persist(&d.rd)
 		if err != nil {
 			return 0, false, d.fail(err)
@@ -140,6 +141,7 @@ func (d *Driver) finish() error {
 		d.compactor.compact(rd.CompactTo)
 	}
 	d.r.Advance(rd)
+	d.inReady = false
 	d.replayQueued()
 	return nil
 }

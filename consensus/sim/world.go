@@ -18,6 +18,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
 
 // Faults is the fault mix of one run; FaultsFor derives it from the seed.
@@ -164,9 +165,9 @@ func (w *World) run() {
 	}
 	for i := 0; i < n; i++ {
 		// Clocks run at slightly different rates (a tick of 8 to 12 units).
-		nd := &node{w: w, id: i, disk: &disk{}, tickLen: tickUnits - 2 + w.rng.Int64N(5)}
+		nd := &node{w: w, id: i, fs: faultfs.New(), tickLen: tickUnits - 2 + w.rng.Int64N(5)}
 		w.nodes = append(w.nodes, nd)
-		nd.start(consensus.Boot{})
+		nd.start(false)
 	}
 	for i := 0; i < w.opts.Clients; i++ {
 		c := &client{w: w, id: i}
@@ -204,10 +205,15 @@ func (w *World) run() {
 func (w *World) dispatch(e event) {
 	switch e.kind {
 	case evDeliver:
-		nd := w.nodes[e.env.To]
-		if nd.up && !w.cut[e.env.From][e.env.To] {
-			w.trace.add(traceLine{at: w.now, node: int(e.env.To), env: e.env})
-			nd.deliver(e.env)
+		nd := w.nodes[e.node]
+		if nd.up && !w.cut[e.from][e.node] {
+			env, err := decodeFrame(e.from, e.node, e.frame)
+			if err != nil {
+				w.fail("n%d: undecodable message from n%d: %v", e.node, e.from, err)
+				return
+			}
+			w.trace.add(traceLine{at: w.now, node: e.node, env: env})
+			nd.deliver(env)
 		}
 	case evTick:
 		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
@@ -230,17 +236,17 @@ func (w *World) dispatch(e event) {
 	}
 }
 
-// send puts a message on the network.
-func (w *World) send(env consensus.Envelope) {
-	if w.cut[env.From][env.To] {
+// send puts an encoded message on the network.
+func (w *World) send(from, to int, frame []byte) {
+	if w.cut[from][to] {
 		return
 	}
 	if !w.healed && w.rng.Float64() < w.faults.Drop {
 		return
 	}
-	w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+	w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, node: to, from: from, frame: frame})
 	if !w.healed && w.rng.Float64() < w.faults.Dup {
-		w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+		w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, node: to, from: from, frame: frame})
 	}
 }
 
@@ -303,13 +309,13 @@ func (w *World) pickCrashVictim() *node {
 	switch w.rng.IntN(3) {
 	case 0:
 		for _, nd := range w.nodes {
-			if nd.up && nd.busy {
+			if nd.up && nd.d.Waiting() {
 				pick = append(pick, nd)
 			}
 		}
 	case 1:
 		for _, nd := range w.nodes {
-			if nd.up && nd.r.Info().Status == consensus.StatusViewChange {
+			if nd.up && nd.info().Status == consensus.StatusViewChange {
 				pick = append(pick, nd)
 			}
 		}
@@ -360,10 +366,10 @@ func (w *World) done() bool {
 	}
 	var v, op uint64
 	for i, nd := range w.nodes {
-		if !nd.up || nd.busy {
+		if !nd.up || nd.d.Waiting() {
 			return false
 		}
-		in := nd.r.Info()
+		in := nd.info()
 		if in.Status != consensus.StatusNormal || in.Commit != in.Op || in.Applied != in.Op {
 			return false
 		}
@@ -383,8 +389,8 @@ func (w *World) describe() string {
 			fmt.Fprintf(&b, "[n%d down] ", nd.id)
 			continue
 		}
-		in := nd.r.Info()
-		fmt.Fprintf(&b, "[n%d %s v=%d lnv=%d op=%d commit=%d applied=%d primary=%v busy=%v] ", nd.id, in.Status, in.View, in.LastNormalView, in.Op, in.Commit, in.Applied, in.IsPrimary, nd.busy)
+		in := nd.info()
+		fmt.Fprintf(&b, "[n%d %s v=%d lnv=%d op=%d commit=%d applied=%d primary=%v waiting=%v] ", nd.id, in.Status, in.View, in.LastNormalView, in.Op, in.Commit, in.Applied, in.IsPrimary, nd.d.Waiting())
 	}
 	for _, c := range w.clients {
 		if c.done < w.opts.OpsPerClient {
