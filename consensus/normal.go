@@ -14,7 +14,13 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 	r.ackPending = true
 }
 
-// onCommit: the primary's heartbeat; answered at once with the durable op.
+// onCommit: the primary's heartbeat, answered with the durable op: at once
+// if being normal in this view is already durable (the common case, which
+// keeps read rounds off the disk's latency), else by the PrepareOk that
+// follows the Ready making it durable (the view was installed in this same
+// batch). That acknowledgement is built when the Ready is, so a view change
+// later in the batch cancels it: an ack of a view must never leave after the
+// replica durably moved past that view.
 func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
@@ -22,7 +28,11 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	r.idleTicks = 0
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
-	r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
+		r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+	} else {
+		r.ackPending = true
+	}
 }
 
 // fromCurrentPrimary filters normal-operation messages of the primary of

@@ -202,8 +202,11 @@ func (r *Replica) softState() SoftState {
 	return SoftState{View: r.view, Status: r.status, Primary: r.primaryOf(r.view), IsPrimary: r.status == StatusNormal && r.isPrimary()}
 }
 
-// send queues a message that depends on nothing unpersisted.
+// send queues a message that depends on nothing unpersisted: it leaves
+// before the Ready's persistence. A message that vouches for state must
+// find that state durable already (see vouch.go).
 func (r *Replica) send(to ReplicaID, m Message) {
+	checkVouch(m, r.hard, r.stableOp)
 	r.msgs = append(r.msgs, Envelope{From: r.id, To: to, Msg: m})
 }
 
