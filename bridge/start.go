@@ -84,6 +84,9 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	if !ok {
 		return nil, fmt.Errorf("bridge: server id %d is not among the peers", opts.ID)
 	}
+	if opts.Rejoin {
+		log.Warn("--rejoin is no longer needed and is ignored: a server whose data directory is empty finds out from the others whether to rebuild its state")
+	}
 	t := tree.New(opts.Tree)
 	opened, err := driver.Open(driver.OpenOptions{
 		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS},
@@ -95,7 +98,8 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 			return err
 		},
 		Log:      log,
-		DiskLost: opts.Rejoin,
+		ServerID: opts.ID,
+		Members:  ids,
 	})
 	if err != nil {
 		return nil, err
@@ -112,7 +116,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	v := &vrReplicator{
 		log: log.Named("replica"), store: store, ids: ids, index: index, self: self,
 		tick:  opts.ReplicaTick,
-		inbox: make(chan consensus.Envelope, 4096), wake: make(chan struct{}, 1),
+		inbox: make(chan inbound, 4096), wake: make(chan struct{}, 1),
 		out: make(chan applyBatch, 64), roleCh: make(chan Role, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -137,7 +141,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	if v.tr != nil {
 		dopts.Transport = v
 	}
-	v.d = driver.New(dopts, r, opened.Saved, opened.WALNext)
+	v.d = driver.New(dopts, r, opened)
 	n = &Node{
 		log: log, tree: t, handler: handler, repl: v, vr: v, tick: opts.Tick,
 		wake: make(chan struct{}, 1), opts: opts, serving: make(chan struct{}),

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
-	"github.com/vrkeeper/vrkeeper/consensus/wire"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -31,7 +30,7 @@ type vrReplicator struct {
 	self  consensus.ReplicaID
 	tick  time.Duration
 
-	inbox chan consensus.Envelope // decoded peer messages
+	inbox chan inbound // decoded peer messages
 
 	mu     sync.Mutex // guards props, reads and snaps, filled by other goroutines
 	props  [][]byte
@@ -46,6 +45,12 @@ type vrReplicator struct {
 
 	// Owned by the replica goroutine.
 	role Role
+}
+
+// inbound is a decoded peer message and its sender's cluster id.
+type inbound struct {
+	cluster uint64
+	env     consensus.Envelope
 }
 
 // applyBatch is what the replica hands the apply goroutine: an optional
@@ -122,13 +127,13 @@ func (v *vrReplicator) deliver(from uint64, frame []byte) {
 	if !ok {
 		return
 	}
-	m, err := wire.Decode(bytes.Clone(frame))
+	cluster, m, err := driver.DecodeFrame(bytes.Clone(frame))
 	if err != nil {
 		v.log.Warn("dropping a malformed message", "from", from, "error", err)
 		return
 	}
 	select {
-	case v.inbox <- consensus.Envelope{From: fromID, To: v.self, Msg: m}:
+	case v.inbox <- inbound{cluster: cluster, env: consensus.Envelope{From: fromID, To: v.self, Msg: m}}:
 	case <-v.stop:
 	}
 }
@@ -144,12 +149,12 @@ func (v *vrReplicator) run() {
 			return
 		case <-ticker.C:
 			v.d.Tick()
-		case env := <-v.inbox:
-			v.d.Step(env)
+		case in := <-v.inbox:
+			v.d.Deliver(in.cluster, in.env)
 			for more := true; more; {
 				select {
-				case env := <-v.inbox:
-					v.d.Step(env)
+				case in := <-v.inbox:
+					v.d.Deliver(in.cluster, in.env)
 				default:
 					more = false
 				}

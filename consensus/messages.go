@@ -125,17 +125,25 @@ type NewState struct {
 	Entries         []Entry
 }
 
-// Recovery is broadcast by a replica that lost its disk.
+// Recovery is broadcast by a replica without durable state (a new server,
+// or a lost disk) or whose recovery was interrupted.
 type Recovery struct {
 	Header
-	Nonce uint64
+	Nonce   uint64
+	Cluster uint64 // the sender's cluster, 0 if it has none yet
 }
 
-// RecoveryResponse answers Recovery. Only the primary fills in the state.
+// RecoveryResponse answers Recovery. Every replica answers; only the
+// primary of a view it is normal in fills in its state.
 type RecoveryResponse struct {
 	Header
 	Nonce           uint64
-	Primary         bool
+	Cluster         uint64 // the responder's cluster (0: none)
+	Blank           bool   // the responder has no durable state either (or is recovering)
+	Normal          bool   // the responder is normal in View
+	Pristine        bool   // the responder is a member that holds no state: empty log, no snapshot, nothing committed
+	Seed            bool   // the responder was seeded by an operator and is the sole source of state
+	Primary         bool   // the responder is the primary of View; the fields below are its state
 	Snapshot        *Snapshot
 	Op              uint64
 	Commit          uint64
@@ -268,12 +276,23 @@ func (m *GetState) String() string {
 func (m *NewState) String() string {
 	return fmt.Sprintf("NewState{v=%d op=%d commit=%d gma=%d%s %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
 }
-func (m *Recovery) String() string { return fmt.Sprintf("Recovery{v=%d nonce=%x}", m.View, m.Nonce) }
+func (m *Recovery) String() string {
+	return fmt.Sprintf("Recovery{v=%d nonce=%x cluster=%x}", m.View, m.Nonce, m.Cluster)
+}
 func (m *RecoveryResponse) String() string {
-	if !m.Primary {
-		return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x}", m.View, m.Nonce)
+	var flags string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{m.Blank, " blank"}, {m.Normal, " normal"}, {m.Pristine, " pristine"}, {m.Seed, " seed"}} {
+		if f.on {
+			flags += f.name
+		}
 	}
-	return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x primary op=%d commit=%d gma=%d%s %s}", m.View, m.Nonce, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
+	if !m.Primary {
+		return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x cluster=%x%s}", m.View, m.Nonce, m.Cluster, flags)
+	}
+	return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x cluster=%x%s primary op=%d commit=%d gma=%d%s %s}", m.View, m.Nonce, m.Cluster, flags, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
 }
 func (m *Forward) String() string {
 	var b strings.Builder

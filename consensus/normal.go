@@ -96,6 +96,10 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 	}
 	p := &r.prog[from]
 	p.heard = true
+	if r.seeded && !p.joined {
+		p.joined = true
+		r.maybeEndSeed()
+	}
 	if op > p.match {
 		p.match = op
 		p.stall = 0
@@ -120,6 +124,13 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 // to the lowest op durable on all.
 func (r *Replica) maybeCommit() {
 	r.prog[r.id].match = r.stableOp
+	if r.hard.Seeded {
+		// A seeded primary commits nothing until f backups joined it and
+		// the end of the seed is durable: until then a restart makes it
+		// lead a later view from its own durable log alone, which must not
+		// drop anything committed.
+		return
+	}
 	var buf [64]uint64
 	ms := buf[:0]
 	for i := range r.prog {
@@ -134,6 +145,22 @@ func (r *Replica) maybeCommit() {
 	}
 	r.maybeCompact()
 	r.releaseReads()
+}
+
+// maybeEndSeed clears the seed once f backups acknowledged this view: from
+// then on the ordinary quorum rules hold (the flag's end is persisted
+// before anything commits).
+func (r *Replica) maybeEndSeed() {
+	joined := 0
+	for i := range r.prog {
+		if r.prog[i].joined && ReplicaID(i) != r.id {
+			joined++
+		}
+	}
+	if joined >= r.f {
+		r.seeded = false
+		r.log.Info("seed complete: enough servers joined", "view", r.view, "joined", joined)
+	}
 }
 
 // becomePrimary starts normal operation as the primary of the current view.

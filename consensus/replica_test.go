@@ -25,7 +25,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"timeout not above heartbeat", func(c *consensus.Config) { c.HeartbeatTicks, c.ViewChangeTicks = 5, 5 }, consensus.Boot{}},
 		{"durable epoch ahead", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{Epoch: 2}}},
 		{"last-normal-view above view", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{View: 1, LastNormalView: 2}}},
-		{"log with a gap", func(*consensus.Config) {}, consensus.Boot{Entries: []consensus.Entry{{Op: 2}}}},
+		{"log with a gap", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{Cluster: 1}, Entries: []consensus.Entry{{Op: 2}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfg(0, 3)
@@ -35,7 +35,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := consensus.New(cfg(0, 1), consensus.Boot{DiskLost: true}); err == nil {
+	if _, err := consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Cluster: 1, Recovering: true}}); err == nil {
 		t.Fatal("a single replica accepted disk-loss recovery")
 	}
 }
@@ -60,7 +60,7 @@ func TestStepRejectsBadInput(t *testing.T) {
 			Snapshot: &consensus.Snapshot{Op: 4}, After: 2}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := consensus.New(cfg(0, 3), consensus.Boot{})
+			r, err := consensus.New(cfg(0, 3), memberBoot(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestStepRejectsBadInput(t *testing.T) {
 func TestProposeAndReadBounds(t *testing.T) {
 	c := cfg(0, 3)
 	c.MaxCommandBytes, c.MaxQueuedProposals, c.MaxPendingReads = 8, 2, 1
-	r, err := consensus.New(c, consensus.Boot{})
+	r, err := consensus.New(c, memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestProposeAndReadBounds(t *testing.T) {
 }
 
 func TestNothingBetweenReadyAndAdvance(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{})
+	r, err := consensus.New(cfg(0, 3), memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func drain(r *consensus.Replica) (now, after []consensus.Envelope, committed []c
 }
 
 func TestSingleReplica(t *testing.T) {
-	r, err := consensus.New(cfg(0, 1), consensus.Boot{})
+	r, err := consensus.New(cfg(0, 1), memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestSingleReplica(t *testing.T) {
 		t.Fatalf("reads %v", reads)
 	}
 	// Restart from durable state: a new view, the same log, op-numbers continue.
-	r, err = consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Commit: 2}, Entries: log})
+	r, err = consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Commit: 2, Cluster: 1}, Entries: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestSingleReplica(t *testing.T) {
 // TestDurabilityOrdering checks what must wait for persistence: a backup's
 // PrepareOk, and StartViewChange after a timeout (the new view is durable first).
 func TestDurabilityOrdering(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1}})
+	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestDurabilityOrdering(t *testing.T) {
 // of a peer's StartViewChange votes (DoViewChange) only after the new view is
 // durable, in the same Ready that persists it.
 func TestDoViewChangeAfterViewIsDurable(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1}})
+	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

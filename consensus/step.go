@@ -169,11 +169,3 @@ func (r *Replica) tickViewChange() {
 		r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
 	}
 }
-
-func (r *Replica) tickRecovering() {
-	r.hbTicks++
-	if r.hbTicks >= 2*r.cfg.HeartbeatTicks {
-		r.hbTicks = 0
-		r.broadcast(&Recovery{Header: r.hdr(), Nonce: r.nonce})
-	}
-}

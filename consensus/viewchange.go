@@ -111,6 +111,11 @@ func (r *Replica) maybeBecomePrimary() {
 	if r.status != StatusViewChange || r.awaitingState || !r.isPrimary() || r.persistedView < r.view {
 		return
 	}
+	if r.seeded {
+		// Its log is the cluster's by an operator's decision: no votes.
+		r.becomePrimary()
+		return
+	}
 	votes := 0
 	var best *DoViewChange
 	commit, gma := r.commit, r.gma

@@ -12,10 +12,13 @@ import "fmt"
 //   - StartViewChange and DoViewChange: "I will take part in nothing below
 //     View": the view must be durable (a DoViewChange carries its log, so
 //     its entries need not be).
-//   - StartView: "my log is the log of View": the new primary's view, its
-//     last-normal-view and its log up to Op must be durable.
+//   - StartView: "this log is the log of View": the primary must have been
+//     durably normal in View with it. The log travels in the message, so a
+//     StartView that leaves after its sender moved on (it answered a
+//     lagging replica in the batch that took it to a later view) is still
+//     true: last-normal-view at least View suffices then.
 //   - RecoveryResponse: the responder's view must be durable, and a
-//     primary's log up to Op.
+//     primary's log up to Op as the log of View (as for StartView).
 //
 // Prepare, Commit, NewState, Forward and the read-index messages vouch for
 // nothing of their sender's durable state (a backup persists what a
@@ -47,7 +50,7 @@ func vouchError(m Message, hard HardState, stable uint64) error {
 	case *CommitOk:
 		return normalDurably(m.View, m.Op)
 	case *StartView:
-		return normalDurably(m.View, m.Op)
+		return logOfView(m, m.View, m.Op, hard, stable)
 	case *StartViewChange, *DoViewChange:
 		if v := m.header().View; hard.View < v {
 			return fmt.Errorf("%s: durable view %d", m, hard.View)
@@ -57,8 +60,21 @@ func vouchError(m Message, hard HardState, stable uint64) error {
 			return fmt.Errorf("%s: durable view %d", m, hard.View)
 		}
 		if m.Primary {
-			return normalDurably(m.View, m.Op)
+			return logOfView(m, m.View, m.Op, hard, stable)
 		}
+	}
+	return nil
+}
+
+// logOfView checks a message that carries the log of view v up to op: its
+// sender must have been durably normal in v with that log (it may have moved
+// on since; the log travels in the message).
+func logOfView(m Message, v, op uint64, hard HardState, stable uint64) error {
+	switch {
+	case hard.LastNormalView < v:
+		return fmt.Errorf("%s: durable last-normal-view %d", m, hard.LastNormalView)
+	case hard.LastNormalView == v && op > stable:
+		return fmt.Errorf("%s: durable log ends at op %d", m, stable)
 	}
 	return nil
 }

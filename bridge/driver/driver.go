@@ -116,14 +116,16 @@ type Driver struct {
 	// queued holds input that arrived while waiting, in arrival order.
 	queued []input
 
-	reads   readTable
-	saved   storage.HardState // replica state last saved
-	walNext uint64            // op the log expects next (0: no position)
-	sendBuf []byte
+	reads      readTable
+	saved      storage.HardState // replica state last saved
+	membership []byte            // this server's id and the members, saved with the state
+	walNext    uint64            // op the log expects next (0: no position)
+	sendBuf    []byte
 
-	walEntries []storage.Entry
-	compactor  compactor
-	stopped    error // set once the driver failed; every later call returns it
+	walEntries    []storage.Entry
+	foreignWarned map[consensus.ReplicaID]uint64 // last foreign cluster reported per sender
+	compactor     compactor
+	stopped       error // set once the driver failed; every later call returns it
 }
 
 // input is one call that arrived while the driver waited for the disk.
@@ -149,10 +151,9 @@ const (
 // ErrStopped is returned by every call after the driver failed.
 var ErrStopped = errors.New("driver: stopped")
 
-// New makes a driver for the replica r booted from opts.Store (see Open).
-// saved is the replica state Open loaded and walNext the op the log
-// expects next.
-func New(opts Options, r *consensus.Replica, saved storage.HardState, walNext uint64) *Driver {
+// New makes a driver for the replica r, booted from what Open found (o;
+// opts.Store is o.Store).
+func New(opts Options, r *consensus.Replica, o *Opened) *Driver {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
@@ -160,7 +161,7 @@ func New(opts Options, r *consensus.Replica, saved storage.HardState, walNext ui
 		opts.Log = hclog.NewNullLogger()
 	}
 	d := &Driver{opts: opts, r: r, store: opts.Store, log: opts.Log, clock: opts.Clock,
-		saved: saved, walNext: walNext}
+		saved: o.Saved, membership: o.Membership, walNext: o.WALNext}
 	d.reads.init()
 	d.compactor = compactor{wal: opts.Store.WAL, log: opts.Log, background: opts.CompactInBackground}
 	return d
@@ -172,6 +173,15 @@ func (d *Driver) Replica() *consensus.Replica { return d.r }
 
 // Waiting reports whether a Ready waits for the disk (Resume is due).
 func (d *Driver) Waiting() bool { return d.waiting }
+
+// WaitingViewChange reports whether the Ready that waits for the disk
+// changes the replica's view or last-normal-view: a crash now falls between
+// the messages that left and the durable state they may depend on (the
+// simulator favours such moments).
+func (d *Driver) WaitingViewChange() bool {
+	hs := d.rd.HardState
+	return d.waiting && hs != nil && (hs.View != d.saved.View || hs.LastNormalView != d.saved.LastNormalView)
+}
 
 // Step hands the replica a message from a peer.
 func (d *Driver) Step(env consensus.Envelope) {

@@ -1,7 +1,11 @@
 package driver
 
 import (
+	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/consensus"
@@ -16,9 +20,11 @@ type OpenOptions struct {
 	// one, at start). It is not called if there is none.
 	Restore func(meta storage.SnapshotMeta, r io.Reader) error
 	Log     hclog.Logger
-	// DiskLost forces disk-loss recovery (the replica rebuilds its state
-	// from the others before it takes part in anything).
-	DiskLost bool
+	// ServerID and Members (every server's id, this one's included) are
+	// the configuration the directory must belong to: a directory written
+	// for another server id or another membership is refused.
+	ServerID uint64
+	Members  []uint64
 }
 
 // Opened is a replica's durable state, loaded and checked.
@@ -35,6 +41,9 @@ type Opened struct {
 	Snapshot storage.SnapshotMeta
 	// LogEntries counts the log entries after it.
 	LogEntries int
+	// Membership is the encoded ServerID and Members, stored with the
+	// replica state.
+	Membership []byte
 }
 
 // Open opens a replica's storage, restores its newest snapshot into the
@@ -48,6 +57,25 @@ func Open(opts OpenOptions) (*Opened, error) {
 	store, boot, err := storage.Open(opts.Storage)
 	if err != nil {
 		return nil, err
+	}
+	membership := encodeMembership(opts.ServerID, opts.Members)
+	if err := checkDirectory(store, boot, membership); err != nil {
+		store.Close()
+		return nil, err
+	}
+	st := boot.State
+	if !boot.HasState || st.Cluster == 0 || st.Recovering {
+		// No identity, or a recovery that was cut short: whatever else the
+		// directories hold is not to be trusted (the core drops the log),
+		// and the state machine starts empty.
+		if boot.HasState && st.Cluster != 0 {
+			log.Warn("a recovery from the other servers was interrupted: starting it again", "cluster", fmt.Sprintf("%x", st.Cluster))
+		} else {
+			log.Info("the data directory holds no replica state: this server will ask the others before it takes part in anything")
+		}
+		return &Opened{Store: store, Saved: st, WALNext: boot.Log.NextOp, Membership: membership,
+			Boot: consensus.Boot{Hard: consensus.HardState{Epoch: st.Epoch, View: st.View,
+				LastNormalView: st.LastNormalView, Recovering: st.Recovering, Cluster: st.Cluster}}}, nil
 	}
 	if boot.Log.Torn != nil {
 		log.Warn("cut off a torn write at the end of the log", "segment", boot.Log.Torn.Segment,
@@ -75,13 +103,13 @@ func Open(opts OpenOptions) (*Opened, error) {
 	if found {
 		lastOp = max(lastOp, meta.Op)
 	}
-	o := &Opened{Store: store, Saved: boot.State, WALNext: boot.Log.NextOp, LogEntries: len(boot.Log.Entries)}
+	o := &Opened{Store: store, Saved: st, WALNext: boot.Log.NextOp, LogEntries: len(boot.Log.Entries), Membership: membership}
 	o.Boot = consensus.Boot{
 		Hard: consensus.HardState{
-			Epoch: boot.State.Epoch, View: boot.State.View, LastNormalView: boot.State.LastNormalView,
-			Commit: min(boot.Log.Committed, lastOp), Recovering: boot.State.Recovering,
+			Epoch: st.Epoch, View: st.View, LastNormalView: st.LastNormalView,
+			Commit: min(boot.Log.Committed, lastOp), Recovering: st.Recovering,
+			Cluster: st.Cluster, Incarnation: st.Incarnation, Seeded: st.Seeded,
 		},
-		DiskLost: opts.DiskLost,
 	}
 	if found {
 		o.Snapshot = meta
@@ -92,4 +120,50 @@ func Open(opts OpenOptions) (*Opened, error) {
 		o.Boot.Entries[i] = consensus.Entry{Op: e.Op, View: e.View, Cmd: e.Data}
 	}
 	return o, nil
+}
+
+// checkDirectory refuses a data directory whose files contradict each
+// other, or that was written for another server or membership.
+func checkDirectory(store *storage.Store, boot *storage.Boot, membership []byte) error {
+	if !boot.HasState {
+		snaps, err := store.Snapshots.Ops()
+		if err != nil {
+			return err
+		}
+		if len(boot.Log.Entries) > 0 || len(snaps) > 0 {
+			return fmt.Errorf("%w: %s holds a log (%d entries) or snapshots (%d) but no replica-state file: "+
+				"it may be another program's directory, or a file was removed by hand; to rebuild this server "+
+				"from the others, stop it, move its data directory and log directory aside, and start it again",
+				storage.ErrInconsistent, store.WAL.Dir(), len(boot.Log.Entries), len(snaps))
+		}
+		return nil
+	}
+	if stored := boot.State.Config; len(stored) > 0 && string(stored) != string(membership) {
+		return fmt.Errorf("%w: the data directory was written by %s, but this server is configured as %s: "+
+			"check myid and the server list (a disk moved between servers?); to make this server a new member "+
+			"with this configuration, stop it, move its data directory and log directory aside, and start it again",
+			storage.ErrForeign, describeMembership(stored), describeMembership(membership))
+	}
+	return nil
+}
+
+// encodeMembership renders a server id and the member ids, stored with the
+// replica state: "id=2 members=1,2,3".
+func encodeMembership(id uint64, members []uint64) []byte {
+	ms := slices.Clone(members)
+	slices.Sort(ms)
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = strconv.FormatUint(m, 10)
+	}
+	return []byte(fmt.Sprintf("id=%d members=%s", id, strings.Join(parts, ",")))
+}
+
+func describeMembership(b []byte) string {
+	s := string(b)
+	id, members, ok := strings.Cut(s, " ")
+	if !ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("server %s of the cluster of %s", strings.TrimPrefix(id, "id="), strings.TrimPrefix(members, "members="))
 }

@@ -112,7 +112,8 @@ func (d *Driver) finish() error {
 	if hs := rd.HardState; hs != nil {
 		d.store.WAL.SetCommitted(hs.Commit)
 		st := storage.HardState{Epoch: hs.Epoch, View: hs.View, LastNormalView: hs.LastNormalView,
-			Recovering: hs.Recovering, Config: d.saved.Config, Extra: d.saved.Extra}
+			Recovering: hs.Recovering, Cluster: hs.Cluster, Incarnation: hs.Incarnation, Seeded: hs.Seeded,
+			Config: d.membership, Extra: d.saved.Extra}
 		if !sameState(st, d.saved) {
 			if err := d.store.State.Save(st); err != nil {
 				return errorf("save replica state: %w", err)
@@ -148,7 +149,8 @@ func (d *Driver) finish() error {
 
 func sameState(a, b storage.HardState) bool {
 	return a.Epoch == b.Epoch && a.View == b.View && a.LastNormalView == b.LastNormalView &&
-		a.Recovering == b.Recovering
+		a.Recovering == b.Recovering && a.Cluster == b.Cluster && a.Incarnation == b.Incarnation &&
+		a.Seeded == b.Seeded && string(a.Config) == string(b.Config)
 }
 
 // writeLog stores entries from op from on, replacing what the log held
@@ -196,7 +198,7 @@ func (d *Driver) storeSnapshot(s *consensus.Snapshot) error {
 // send encodes messages and hands them to the transport.
 func (d *Driver) send(envs []consensus.Envelope) {
 	for _, env := range envs {
-		frame, err := wire.Encode(nil, env.Msg, d.snapshotBytes)
+		frame, err := d.encodeFrame(env.Msg)
 		if err != nil {
 			d.log.Warn("cannot encode a message", "message", env.Msg.String(), "error", err)
 			continue

@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
-	"github.com/vrkeeper/vrkeeper/consensus/wire"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
@@ -22,17 +21,20 @@ import (
 // simulator only decides when things happen: ticks, deliveries, how long a
 // sync takes, and where a crash cuts the driver's file operations.
 type node struct {
-	w        *World
-	id       int
-	inc      int  // incarnation, bumped by every start and crash
-	up       bool // running
-	diskLost bool // lost its disk and has not yet durably recovered
-	fs       *faultfs.FS
-	d        *driver.Driver
-	store    *storage.Store
-	kv       *kvState
-	tickLen  int64 // units between this node's ticks (clock rate)
-	syncing  bool  // a disk-done event is scheduled for the Ready that waits
+	w   *World
+	id  int
+	inc int  // incarnation, bumped by every start and crash
+	up  bool // running
+	// hasData: the node's disk holds a replica identity (it joined a new
+	// cluster or finished recovering). A node without it, whether new or
+	// after a disk loss, cannot vote: the fault model counts it as failed.
+	hasData bool
+	fs      *faultfs.FS
+	d       *driver.Driver
+	store   *storage.Store
+	kv      *kvState
+	tickLen int64 // units between this node's ticks (clock rate)
+	syncing bool  // a disk-done event is scheduled for the Ready that waits
 
 	writes    map[uint32]waitingWrite // client → command waiting to be applied here
 	resubmit  bool                    // the view changed: re-propose writes after this Ready
@@ -74,13 +76,23 @@ func (l simLogger) Warn(msg string, args ...any) {
 // serverID is the id the driver knows replica i by.
 func serverID(i int) uint64 { return uint64(i + 1) }
 
+// serverIDs returns every server's id, in replica order.
+func (w *World) serverIDs() []uint64 {
+	ids := make([]uint64, w.faults.Replicas)
+	for i := range ids {
+		ids[i] = serverID(i)
+	}
+	return ids
+}
+
 func (n *node) storageOptions() storage.Options {
 	return storage.Options{DataDir: dataDir, FS: n.fs, RetainSnapshots: simRetainSnaps,
 		WAL: storage.WALOptions{SegmentSize: simSegmentSize, ManualSync: true, Preallocate: storage.PreallocNone}}
 }
 
-// start boots the node from its file system, as a server process does.
-func (n *node) start(diskLost bool) {
+// start boots the node from its file system, as a server process does:
+// nothing tells it whether its disk was lost.
+func (n *node) start() {
 	w := n.w
 	n.inc++
 	n.up, n.syncing, n.resubmit = true, false, false
@@ -98,7 +110,8 @@ func (n *node) start(diskLost bool) {
 			n.kv, n.lastSnap, n.lastView = kv, meta.Op, meta.View
 			return nil
 		},
-		DiskLost: diskLost,
+		ServerID: serverID(n.id),
+		Members:  n.w.serverIDs(),
 	})
 	if err != nil {
 		w.fail("n%d: start: %v", n.id, err)
@@ -106,7 +119,7 @@ func (n *node) start(diskLost bool) {
 	}
 	b := opened.Boot
 	w.note(n.id, "START view=%d lnv=%d log=%d entries snap=%d recovering=%v", b.Hard.View, b.Hard.LastNormalView,
-		len(b.Entries), opened.Snapshot.Op, b.DiskLost || b.Hard.Recovering)
+		len(b.Entries), opened.Snapshot.Op, b.Hard.Cluster == 0 || b.Hard.Recovering)
 	cfg := consensus.Config{
 		ID: consensus.ReplicaID(n.id), Replicas: w.faults.Replicas, Epoch: 1,
 		Rand:           rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())),
@@ -119,16 +132,13 @@ func (n *node) start(diskLost bool) {
 		w.fail("n%d: start: %v", n.id, err)
 		return
 	}
-	ids := make([]uint64, w.faults.Replicas)
-	for i := range ids {
-		ids[i] = serverID(i)
-	}
+	ids := w.serverIDs()
 	n.store = opened.Store
 	n.d = driver.New(driver.Options{
 		IDs: ids, Self: consensus.ReplicaID(n.id), Store: opened.Store, Transport: n, Applier: n,
 		Clock: n.clock, ReadTimeout: simReadTimeout * time.Millisecond, Log: hclog.NewNullLogger(),
 		OnSoftState: n.softState,
-	}, r, opened.Saved, opened.WALNext)
+	}, r, opened)
 	n.soft = consensus.SoftState{}
 	w.schedule(event{at: w.now + 1 + w.rng.Int64N(tickUnits), kind: evTick, node: n.id, inc: n.inc})
 	n.pump()
@@ -164,7 +174,7 @@ func (n *node) crash(loseDisk bool) {
 	w.note(n.id, "CRASH %s, disk keeps %s", where, []string{"synced only", "everything", "a torn part"}[mode])
 	if loseDisk {
 		n.fs = faultfs.New()
-		n.diskLost = true
+		n.hasData = false
 		w.note(n.id, "DISK LOST")
 	}
 	n.up, n.d, n.store = false, nil, nil
@@ -172,18 +182,17 @@ func (n *node) crash(loseDisk bool) {
 	clear(n.writes)
 }
 
-func (n *node) restart() {
-	n.start(n.diskLost)
-}
+func (n *node) restart() { n.start() }
 
 // Send is the driver's transport: the simulated network.
 func (n *node) Send(to uint64, frame []byte) error {
+	n.vouchOracle(int(to-1), frame)
 	n.w.send(n.id, int(to-1), frame)
 	return nil
 }
 
-func (n *node) deliver(env consensus.Envelope) {
-	n.d.Step(env)
+func (n *node) deliver(cluster uint64, env consensus.Envelope) {
+	n.d.Deliver(cluster, env)
 	n.w.check.node(n)
 	n.pump()
 }
@@ -295,10 +304,8 @@ func (n *node) crashedFS(err error) bool {
 // afterReady runs the checks and the node's own snapshots once the driver
 // finished a Ready.
 func (n *node) afterReady() {
-	if n.diskLost && n.info().Status == consensus.StatusNormal && !n.d.SavedState().Recovering {
-		if _, saved := n.fs.ReadFile(dataDir + "/replica-state"); saved {
-			n.diskLost = false // the recovered state is durable
-		}
+	if st := n.d.SavedState(); st.Cluster != 0 && !st.Recovering {
+		n.hasData = true // the identity is durable (saved synchronously)
 	}
 	n.w.check.node(n)
 	if f := n.w.faults.SnapEvery; n.kv.op >= n.lastSnap+f && !n.d.Waiting() {
@@ -373,11 +380,12 @@ func (n *node) info() consensus.Info { return n.d.Replica().Info() }
 
 func (n *node) String() string { return fmt.Sprintf("n%d", n.id) }
 
-// decodeFrame decodes a message the simulated network carries.
-func decodeFrame(from, to int, frame []byte) (consensus.Envelope, error) {
-	m, err := wire.Decode(frame)
+// decodeFrame decodes a message the simulated network carries, with the
+// production driver's framing.
+func decodeFrame(from, to int, frame []byte) (uint64, consensus.Envelope, error) {
+	cluster, m, err := driver.DecodeFrame(frame)
 	if err != nil {
-		return consensus.Envelope{}, err
+		return 0, consensus.Envelope{}, err
 	}
-	return consensus.Envelope{From: consensus.ReplicaID(from), To: consensus.ReplicaID(to), Msg: m}, nil
+	return cluster, consensus.Envelope{From: consensus.ReplicaID(from), To: consensus.ReplicaID(to), Msg: m}, nil
 }

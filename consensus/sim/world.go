@@ -167,7 +167,7 @@ func (w *World) run() {
 		// Clocks run at slightly different rates (a tick of 8 to 12 units).
 		nd := &node{w: w, id: i, fs: faultfs.New(), tickLen: tickUnits - 2 + w.rng.Int64N(5)}
 		w.nodes = append(w.nodes, nd)
-		nd.start(false)
+		nd.start()
 	}
 	for i := 0; i < w.opts.Clients; i++ {
 		c := &client{w: w, id: i}
@@ -207,13 +207,13 @@ func (w *World) dispatch(e event) {
 	case evDeliver:
 		nd := w.nodes[e.node]
 		if nd.up && !w.cut[e.from][e.node] {
-			env, err := decodeFrame(e.from, e.node, e.frame)
+			cluster, env, err := decodeFrame(e.from, e.node, e.frame)
 			if err != nil {
 				w.fail("n%d: undecodable message from n%d: %v", e.node, e.from, err)
 				return
 			}
 			w.trace.add(traceLine{at: w.now, node: e.node, env: env})
-			nd.deliver(env)
+			nd.deliver(cluster, env)
 		}
 	case evTick:
 		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
@@ -257,6 +257,18 @@ func (w *World) injectFault() {
 		if f.Partitions {
 			w.healPartitions()
 			side := w.rng.Uint64()
+			if p := w.primary(); p >= 0 && w.rng.IntN(2) == 0 {
+				// Cut the primary off (with a random share of the others):
+				// it goes on preparing alone while the rest change view, so
+				// logs of different views pile up, which view changes must
+				// then reconcile.
+				side = 1 << p
+				for i := 0; i < n; i++ {
+					if i != p && w.rng.IntN(3) == 0 {
+						side |= 1 << i
+					}
+				}
+			}
 			var a, b []int
 			for i := 0; i < n; i++ {
 				if side>>i&1 == 1 {
@@ -301,15 +313,35 @@ func (w *World) injectFault() {
 	}
 }
 
+// primary returns the node that is primary of the highest view among the
+// live nodes, or -1.
+func (w *World) primary() int {
+	best, view := -1, uint64(0)
+	for _, nd := range w.nodes {
+		if nd.up {
+			if in := nd.info(); in.IsPrimary && (best < 0 || in.View > view) {
+				best, view = nd.id, in.View
+			}
+		}
+	}
+	return best
+}
+
 // pickCrashVictim picks a node to crash, often one at an interesting moment:
-// in the middle of persisting (unsynced writes get lost or torn) or of a view
-// change.
+// in the middle of persisting (unsynced writes get lost or torn), in
+// particular of a new view, or of a view change.
 func (w *World) pickCrashVictim() *node {
 	var pick []*node
-	switch w.rng.IntN(3) {
+	switch w.rng.IntN(4) {
 	case 0:
 		for _, nd := range w.nodes {
 			if nd.up && nd.d.Waiting() {
+				pick = append(pick, nd)
+			}
+		}
+	case 3:
+		for _, nd := range w.nodes {
+			if nd.up && nd.d.WaitingViewChange() {
 				pick = append(pick, nd)
 			}
 		}
@@ -327,10 +359,11 @@ func (w *World) pickCrashVictim() *node {
 }
 
 // canLoseDisk keeps disk losses within the fault model: at most one replica
-// is without its data (lost and not yet recovered) at a time.
+// is without its data at a time (a replica that lost its disk and has not
+// recovered yet, or one that never had any: it cannot vote either).
 func (w *World) canLoseDisk() bool {
 	for _, nd := range w.nodes {
-		if nd.diskLost {
+		if !nd.hasData {
 			return false
 		}
 	}

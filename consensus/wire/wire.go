@@ -149,10 +149,18 @@ func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) 
 	case *consensus.Recovery:
 		hdr(msgRecovery, &m.Header)
 		u64(m.Nonce)
+		u64(m.Cluster)
 	case *consensus.RecoveryResponse:
 		hdr(msgRecoveryResponse, &m.Header)
 		u64(m.Nonce)
-		boolean(m.Primary)
+		u64(m.Cluster)
+		var flags byte
+		for i, on := range []bool{m.Primary, m.Blank, m.Normal, m.Pristine, m.Seed} {
+			if on {
+				flags |= 1 << i
+			}
+		}
+		dst = append(dst, flags)
 		if err := snap(m.Snapshot); err != nil {
 			return nil, err
 		}
@@ -302,10 +310,18 @@ func Decode(frame []byte) (consensus.Message, error) {
 		p.Entries = r.entries()
 		m = p
 	case msgRecovery:
-		m = &consensus.Recovery{Header: h, Nonce: r.u64()}
+		p := &consensus.Recovery{Header: h}
+		p.Nonce, p.Cluster = r.u64(), r.u64()
+		m = p
 	case msgRecoveryResponse:
 		p := &consensus.RecoveryResponse{Header: h}
-		p.Nonce, p.Primary = r.u64(), r.boolean()
+		p.Nonce, p.Cluster = r.u64(), r.u64()
+		if f := r.take(1); f != nil {
+			if f[0] >= 1<<5 {
+				r.err = ErrMalformed
+			}
+			p.Primary, p.Blank, p.Normal, p.Pristine, p.Seed = f[0]&1 != 0, f[0]&2 != 0, f[0]&4 != 0, f[0]&8 != 0, f[0]&16 != 0
+		}
 		p.Snapshot = r.snapshot()
 		p.Op, p.Commit, p.GlobalMinAccept, p.After = r.u64(), r.u64(), r.u64(), r.u64()
 		p.Entries = r.entries()
