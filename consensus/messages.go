@@ -152,6 +152,13 @@ type RecoveryResponse struct {
 	Entries         []Entry
 }
 
+// PreViewChange asks whether the receiver would change to View (the
+// sender's next view) too; the sender has not moved (see prevote.go).
+type PreViewChange struct{ Header }
+
+// PreViewChangeOk grants a PreViewChange for View.
+type PreViewChangeOk struct{ Header }
+
 // Forward carries client commands from a backup to the primary.
 type Forward struct {
 	Header
@@ -195,6 +202,8 @@ func (m *Recovery) validate() error          { return nil }
 func (m *ReadIndexRequest) validate() error  { return nil }
 func (m *ReadIndexResponse) validate() error { return nil }
 func (m *Forward) validate() error           { return nil }
+func (m *PreViewChange) validate() error     { return nil }
+func (m *PreViewChangeOk) validate() error   { return nil }
 
 func (m *DoViewChange) validate() error {
 	if m.Op != m.After+uint64(len(m.Entries)) {
@@ -264,6 +273,8 @@ func (m *CommitOk) String() string {
 	return fmt.Sprintf("CommitOk{v=%d op=%d commit=%d round=%d}", m.View, m.Op, m.Commit, m.ReadRound)
 }
 func (m *StartViewChange) String() string { return fmt.Sprintf("StartViewChange{v=%d}", m.View) }
+func (m *PreViewChange) String() string   { return fmt.Sprintf("PreViewChange{v=%d}", m.View) }
+func (m *PreViewChangeOk) String() string { return fmt.Sprintf("PreViewChangeOk{v=%d}", m.View) }
 func (m *DoViewChange) String() string {
 	return fmt.Sprintf("DoViewChange{v=%d lnv=%d op=%d commit=%d gma=%d %s}", m.View, m.LastNormalView, m.Op, m.Commit, m.GlobalMinAccept, opsString(m.After, m.Entries))
 }

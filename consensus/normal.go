@@ -8,6 +8,7 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 		return
 	}
 	r.idleTicks = 0
+	r.clearPreVote()
 	r.appendFromPrimary(m.After, m.Entries)
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
@@ -26,6 +27,7 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 		return
 	}
 	r.idleTicks = 0
+	r.clearPreVote()
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	if r.hard.View == r.view && r.hard.LastNormalView == r.view {

@@ -79,6 +79,9 @@ type Replica struct {
 	incarnation uint64
 	seeded      bool
 
+	// Pre-vote.
+	pre preVote
+
 	// Recovery.
 	nonce     uint64
 	recResp   []*RecoveryResponse

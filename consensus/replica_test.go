@@ -212,8 +212,27 @@ func TestDurabilityOrdering(t *testing.T) {
 		t.Fatalf("after persist: %v", rd.MessagesAfterPersist)
 	}
 	r.Advance(rd)
-	for i := 0; i < 40 && r.Info().Status == consensus.StatusNormal; i++ {
+	// The primary goes silent: the replica first asks (pre-vote), changing
+	// nothing durable, and moves only with a grant.
+	asked := false
+	for i := 0; i < 40 && !asked; i++ {
 		r.Tick()
+		rd = r.Ready()
+		for _, e := range rd.Messages {
+			if m, ok := e.Msg.(*consensus.PreViewChange); ok && m.View == 2 {
+				asked = true
+			}
+		}
+		if rd.HardState != nil && rd.HardState.View != 1 {
+			t.Fatalf("view %d became durable before any other replica agreed", rd.HardState.View)
+		}
+		r.Advance(rd)
+	}
+	if !asked || r.Info().View != 1 {
+		t.Fatalf("no pre-vote for view 2 (asked %v, view %d)", asked, r.Info().View)
+	}
+	if err := r.Step(consensus.Envelope{From: 2, To: 0, Msg: &consensus.PreViewChangeOk{Header: consensus.Header{Epoch: 1, View: 2}}}); err != nil {
+		t.Fatal(err)
 	}
 	rd = r.Ready()
 	if rd.HardState == nil || rd.HardState.View != 2 || !rd.MustSync {
@@ -268,4 +287,51 @@ func TestDoViewChangeAfterViewIsDurable(t *testing.T) {
 		t.Fatalf("DoViewChange to the primary of view 5: %v", dvc)
 	}
 	r.Advance(rd)
+}
+
+// TestPreVoteRefusedWithLivePrimary: a backup that hears its primary does
+// not grant a pre-vote, so a replica that was cut off cannot take the group
+// into a new view; one that lost its primary too grants.
+func TestPreVoteRefusedWithLivePrimary(t *testing.T) {
+	boot := consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}}
+	r, err := consensus.New(cfg(2, 3), boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(r)
+	hdr := consensus.Header{Epoch: 1, View: 1}
+	ask := func() bool {
+		if err := r.Step(consensus.Envelope{From: 0, To: 2, Msg: &consensus.PreViewChange{Header: consensus.Header{Epoch: 1, View: 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		rd := r.Ready()
+		defer r.Advance(rd)
+		for _, e := range rd.Messages {
+			if _, ok := e.Msg.(*consensus.PreViewChangeOk); ok {
+				return true
+			}
+		}
+		return false
+	}
+	// Heartbeats from the primary n1 keep arriving.
+	for i := 0; i < 30; i++ {
+		r.Tick()
+		if err := r.Step(consensus.Envelope{From: 1, To: 2, Msg: &consensus.Commit{Header: hdr}}); err != nil {
+			t.Fatal(err)
+		}
+		drain(r)
+		if ask() {
+			t.Fatalf("granted a pre-vote %d ticks into hearing a live primary", i)
+		}
+	}
+	// The primary falls silent for a whole timeout: now it grants.
+	granted := false
+	for i := 0; i < 30 && !granted; i++ {
+		r.Tick()
+		drain(r)
+		granted = ask()
+	}
+	if !granted || r.Info().View != 1 {
+		t.Fatalf("granted %v, view %d: a backup without a primary grants, and moves nowhere by granting", granted, r.Info().View)
+	}
 }

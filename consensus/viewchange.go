@@ -17,6 +17,7 @@ func (r *Replica) enterView(v uint64) {
 	r.ackPending, r.ackGap = false, false
 	r.seenRound = 0
 	r.idleTicks, r.hbTicks = 0, 0
+	r.clearPreVote()
 	r.resetElectionTimeout()
 	if wasPrimary {
 		r.demotePrimaryReads()

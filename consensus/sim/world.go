@@ -21,6 +21,14 @@ import (
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
 
+// quietTicks is how long a converged group is watched for view changes;
+// the watch starts settleTicks after the faults healed at the earliest (a
+// view change the faults legitimately set off may still start until then).
+const (
+	quietTicks  = 60
+	settleTicks = 30
+)
+
 // Faults is the fault mix of one run; FaultsFor derives it from the seed.
 type Faults struct {
 	Replicas   int     // group size
@@ -77,6 +85,11 @@ type Options struct {
 	FaultTicks   int64 // ticks with faults injected (default 250)
 	LiveTicks    int64 // ticks allowed to converge after healing (default 400)
 	KeepTrace    bool  // keep the whole trace, not only its tail
+	// FaultMix, if set, replaces the fault mix drawn from the seed.
+	FaultMix *Faults
+	// Nemesis, if set, replaces the random fault injection: it runs before
+	// every event of the fault phase (tests script faults with it).
+	Nemesis func(w *World)
 }
 
 // Result summarizes a run.
@@ -97,21 +110,22 @@ func (r *Result) PrintTrace(w interface{ Write([]byte) (int, error) }) {
 
 // World is one simulated run.
 type World struct {
-	opts    Options
-	faults  Faults
-	rng     *rand.Rand
-	now     int64
-	evSeq   uint64
-	events  eventQueue
-	nodes   []*node
-	clients []*client
-	cut     [][]bool // cut[a][b]: messages a→b are lost
-	healed  bool     // liveness phase: faults off
-	trace   *tracer
-	check   checker
-	history []porcupine.Operation
-	readID  consensus.ReadID
-	err     error
+	opts     Options
+	faults   Faults
+	rng      *rand.Rand
+	now      int64
+	evSeq    uint64
+	events   eventQueue
+	nodes    []*node
+	clients  []*client
+	cut      [][]bool // cut[a][b]: messages a→b are lost
+	healed   bool     // liveness phase: faults off
+	healedAt int64    // when it began
+	trace    *tracer
+	check    checker
+	history  []porcupine.Operation
+	readID   consensus.ReadID
+	err      error
 }
 
 // Run executes one seed and reports the first violation in Result.Err.
@@ -130,6 +144,9 @@ func Run(opts Options) *Result {
 		opts.LiveTicks = 400
 	}
 	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace)}
+	if opts.FaultMix != nil {
+		w.faults = *opts.FaultMix
+	}
 	w.check.init(w)
 	res := &Result{Seed: opts.Seed, Faults: w.faults, world: w}
 	func() {
@@ -177,18 +194,35 @@ func (w *World) run() {
 	faultEnd := w.opts.FaultTicks * tickUnits
 	deadline := faultEnd + w.opts.LiveTicks*tickUnits
 	nextFault := int64(0)
+	quietUntil, quietView := int64(-1), uint64(0)
 	for w.err == nil {
 		if !w.healed && w.now >= faultEnd {
 			w.heal()
 		}
-		if w.healed && w.done() {
-			return
+		if w.healed && quietUntil < 0 && w.now >= w.healedAt+settleTicks*tickUnits && w.done() {
+			// Converged, and the timers the faults left running have run
+			// out: a healthy group must now stay in its view (no replica
+			// left behind pushes it into a new one).
+			quietUntil, quietView = w.now+quietTicks*tickUnits, w.nodes[0].info().View
+		}
+		if quietUntil >= 0 {
+			for _, nd := range w.nodes {
+				if v := nd.info().View; v != quietView {
+					w.fail("liveness: n%d moved to view %d after the group converged in view %d: %s", nd.id, v, quietView, w.describe())
+					return
+				}
+			}
+			if w.now >= quietUntil {
+				return
+			}
 		}
 		if w.now > deadline {
 			w.fail("liveness: not converged %d ticks after healing: %s", w.opts.LiveTicks, w.describe())
 			return
 		}
-		if !w.healed && w.now >= nextFault {
+		if !w.healed && w.opts.Nemesis != nil {
+			w.opts.Nemesis(w)
+		} else if !w.healed && w.now >= nextFault {
 			w.injectFault()
 			nextFault = w.now + tickUnits*(1+w.rng.Int64N(20))
 		}
@@ -370,6 +404,16 @@ func (w *World) canLoseDisk() bool {
 	return true
 }
 
+// isolate cuts node i off from every other node (on) or reconnects it.
+func (w *World) isolate(i int, on bool) {
+	for j := range w.cut {
+		if j != i {
+			w.cut[i][j], w.cut[j][i] = on, on
+		}
+	}
+	w.note(-1, "n%d isolated=%v", i, on)
+}
+
 func (w *World) healPartitions() {
 	for i := range w.cut {
 		clear(w.cut[i])
@@ -379,7 +423,7 @@ func (w *World) healPartitions() {
 
 // heal ends the fault phase: network whole, every node up.
 func (w *World) heal() {
-	w.healed = true
+	w.healed, w.healedAt = true, w.now
 	w.healPartitions()
 	for _, nd := range w.nodes {
 		if !nd.up {

@@ -39,6 +39,8 @@ const (
 	msgForward
 	msgReadIndexRequest
 	msgReadIndexResponse
+	msgPreViewChange
+	msgPreViewChangeOk
 )
 
 // ErrMalformed is returned for a frame that is not a well-formed message.
@@ -176,6 +178,10 @@ func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) 
 			dst = binary.BigEndian.AppendUint32(dst, uint32(len(c)))
 			dst = append(dst, c...)
 		}
+	case *consensus.PreViewChange:
+		hdr(msgPreViewChange, &m.Header)
+	case *consensus.PreViewChangeOk:
+		hdr(msgPreViewChangeOk, &m.Header)
 	case *consensus.ReadIndexRequest:
 		hdr(msgReadIndexRequest, &m.Header)
 		u64(m.Session)
@@ -339,6 +345,10 @@ func Decode(frame []byte) (consensus.Message, error) {
 			}
 		}
 		m = p
+	case msgPreViewChange:
+		m = &consensus.PreViewChange{Header: h}
+	case msgPreViewChangeOk:
+		m = &consensus.PreViewChangeOk{Header: h}
 	case msgReadIndexRequest:
 		p := &consensus.ReadIndexRequest{Header: h}
 		p.Session, p.Seq = r.u64(), r.u64()

@@ -19,6 +19,8 @@ func wireSamples() []consensus.Message {
 		&consensus.Commit{Header: h, Commit: 13, GlobalMinAccept: 12, ReadRound: 4},
 		&consensus.CommitOk{Header: h, Op: 13, Commit: 13, ReadRound: 4},
 		&consensus.StartViewChange{Header: h},
+		&consensus.PreViewChange{Header: h},
+		&consensus.PreViewChangeOk{Header: h},
 		&consensus.DoViewChange{Header: h, LastNormalView: 6, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
 		&consensus.StartView{Header: h, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
 		&consensus.GetState{Header: h, Op: 9},
