@@ -3,6 +3,7 @@
 //	vrkeeper                       a single-node server on 127.0.0.1:2181, data in ./vrkeeper-data
 //	vrkeeper serve --config zoo.cfg
 //	vrkeeper serve --client-addr 127.0.0.1:2181 --data-dir d --id 1 --peers 1=h1:2888;2181,2=...
+//	vrkeeper reseed [--yes] --config zoo.cfg   after a majority of disks was lost (see reseed.go)
 //	vrkeeper version
 package main
 
@@ -55,8 +56,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "version":
 		fmt.Fprintln(stdout, "vrkeeper", version)
 		return nil
+	case "reseed":
+		return reseed(args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve or version)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, reseed or version)", cmd)
 }
 
 // loadConfig reads the serve flags, and zoo.cfg if --config names one;
@@ -73,7 +76,7 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	tick := fs.Duration("tick-time", 0, "the base time unit (default 2s)")
 	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
-	rejoin := fs.Bool("rejoin", false, "this server lost its data: rebuild it from the others before serving")
+	rejoin := fs.Bool("rejoin", false, "no longer needed (ignored): a server with an empty data directory rebuilds from the others by itself")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's pprof profiles on this host:port (for diagnosis)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
