@@ -38,4 +38,3 @@ func TestAttachSession(t *testing.T) {
 		t.Fatalf("decode: %+v %v", c, err)
 	}
 }
-
