@@ -35,8 +35,11 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 	sess.queue = append(sess.queue, r)
 	switch r.kind {
 	case kindWrite:
+		c.writeSeq++
+		r.seq = c.writeSeq
 		r.cmd = tree.AppendClientWrite(nil, &tree.ClientWrite{
-			SessionID: sess.id, Cxid: r.xid, Time: a.Now(), Auth: c.auth, Op: r.op, Body: r.body,
+			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq, Time: a.Now(),
+			Auth: c.auth, Op: r.op, Body: r.body,
 		})
 		r.body = nil
 		a.Propose(r.cmd)

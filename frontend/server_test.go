@@ -20,6 +20,12 @@ import (
 // returns its client address.
 func startServer(t testing.TB, mutate func(*Config)) string {
 	t.Helper()
+	return startServerWith(t, mutate).Addr().String()
+}
+
+// startServerWith is startServer returning the server.
+func startServerWith(t testing.TB, mutate func(*Config)) *Server {
+	t.Helper()
 	cfg := Config{
 		ClientAddr:        "127.0.0.1:0",
 		TickTime:          200 * time.Millisecond,
@@ -59,7 +65,7 @@ func startServer(t testing.TB, mutate func(*Config)) string {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	return srv.Addr().String()
+	return srv
 }
 
 // rawConn speaks the protocol frame by frame, for what real clients never
