@@ -172,3 +172,16 @@ func onApply(t *testing.T, srv *Server, fn func(a *bridge.Apply) []byte) []byte 
 		return nil
 	}
 }
+
+// TestPingAnsweredWithPingXid: ZooKeeper answers a ping with xid -2
+// whatever xid the client gave it (found by the assumptions cross-check);
+// vrkeeper echoed the client's.
+func TestPingAnsweredWithPingXid(t *testing.T) {
+	r := newSession(t, startServer(t, nil))
+	for _, xid := range []int32{42, zkproto.PingXid, 0} {
+		r.write(zkproto.AppendRequestFrame(nil, &zkproto.RequestHeader{Xid: xid, Type: zkproto.OpPing}, nil))
+		if h, _ := r.frame(); h.Xid != zkproto.PingXid || h.Err != zkproto.OK {
+			t.Errorf("ping with xid %d answered %+v, want xid %d", xid, h, zkproto.PingXid)
+		}
+	}
+}

@@ -124,8 +124,11 @@ func (k *core) pump(a *bridge.Apply, sess *sessionState) {
 // reply sends r's answer.
 func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
 	h := zkproto.ReplyHeader{Xid: r.xid, Zxid: a.Applied(), Err: r.code}
-	if r.op == zkproto.OpAuth {
+	switch r.op {
+	case zkproto.OpAuth:
 		h.Zxid = 0 // ZooKeeper answers auth outside the pipeline, at zxid 0
+	case zkproto.OpPing:
+		h.Xid = zkproto.PingXid // ZooKeeper answers every ping so, whatever its xid
 	}
 	c.send(&h, r.reply)
 	lat := c.answered(r, h.Zxid)

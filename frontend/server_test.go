@@ -141,6 +141,9 @@ func (r *rawConn) frame() (zkproto.ReplyHeader, []byte) {
 func (r *rawConn) call(op zkproto.OpCode, body, resp zkproto.Record) (zkproto.Code, []zkproto.WatcherEvent) {
 	r.t.Helper()
 	xid := r.send(op, body)
+	if op == zkproto.OpPing {
+		xid = zkproto.PingXid // ZooKeeper answers every ping so
+	}
 	var events []zkproto.WatcherEvent
 	for {
 		h, b := r.frame()

@@ -70,6 +70,15 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		name:   "assumptions",
+		client: "raw frames (cmd/zkrecord/raw.go): what ZooKeeper serves that no client library sends",
+		about: "xids backwards, repeated, zero, negative, wrapped, restarted at 1 by a resumed session; ping with a client xid;\n" +
+			"requests pipelined behind the handshake; handshakes with protocolVersion 7, readOnly true and trailing bytes,\n" +
+			"a short password, timeout 0 and negative, lastZxidSeen ahead; setWatches split, unsorted, repeated, relativeZxid\n" +
+			"0 and ahead; multi with no ops, only a check, a read inside; multiRead with no ops, a write inside; a write after closeSession",
+		run: runAssumptions,
+	},
+	{
 		name:   "climt",
 		client: "the C client's shell cli_mt (ZooKeeper 3.8.0 C binding, Debian zookeeper-bin)",
 		about: "create and create2 in every mode (+e +s +c +t=ttl), get, set, ls, ls2, exists, wexists,\n" +
