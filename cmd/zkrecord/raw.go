@@ -156,11 +156,10 @@ var rawCases = []rawCase{
 				{Type: zkproto.OpGetData, Body: &zkproto.GetDataRequest{Path: "/raw"}},
 				{Type: zkproto.OpCreate, Body: create("/raw/m2", 0)}})
 		}},
-	{what: "a write pipelined after closeSession",
-		session: 1, replies: 2, send: func(b []byte, _ *rawSession) []byte {
-			b = frame(b, 1, zkproto.OpCloseSession, nil)
-			return frame(b, 2, zkproto.OpCreate, create("/raw/after-close", 0))
-		}},
+	// A write pipelined after closeSession is left out: ZooKeeper's answer
+	// depends on the server (a follower answers it SESSIONEXPIRED, the
+	// leader and a standalone server close without answering it, as
+	// vrkeeper does); see docs/compat.md.
 	{what: "teardown: the nodes the cases made, listed",
 		session: 1, replies: 1, send: func(b []byte, _ *rawSession) []byte {
 			return frame(b, 1, zkproto.OpGetChildren, &zkproto.GetChildrenRequest{Path: "/raw"})

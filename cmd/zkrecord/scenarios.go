@@ -75,7 +75,7 @@ var scenarios = []scenario{
 		about: "xids backwards, repeated, zero, negative, wrapped, restarted at 1 by a resumed session; ping with a client xid;\n" +
 			"requests pipelined behind the handshake; handshakes with protocolVersion 7, readOnly true and trailing bytes,\n" +
 			"a short password, timeout 0 and negative, lastZxidSeen ahead; setWatches split, unsorted, repeated, relativeZxid\n" +
-			"0 and ahead; multi with no ops, only a check, a read inside; multiRead with no ops, a write inside; a write after closeSession",
+			"0 and ahead; multi with no ops, only a check, a read inside; multiRead with no ops, a write inside",
 		run: runAssumptions,
 	},
 	{
