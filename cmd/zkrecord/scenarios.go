@@ -70,6 +70,17 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		name:   "climt",
+		client: "the C client's shell cli_mt (ZooKeeper 3.8.0 C binding, Debian zookeeper-bin)",
+		about: "create and create2 in every mode (+e +s +c +t=ttl), get, set, ls, ls2, exists, wexists,\n" +
+			"sync, addauth, config, delete, NONODE",
+		run: func(ctx context.Context, env *env, p *zkrecord.Proxy, rec *zkrecord.Recorder) error {
+			return runCliMT(ctx, p, rec, cliMTCommands)
+		},
+	},
+	{
+		// Last: the absolute zxids the scenarios before it see stay as
+		// they were (cli_mt prints them in hex).
 		name:   "assumptions",
 		client: "raw frames (cmd/zkrecord/raw.go): what ZooKeeper serves that no client library sends",
 		about: "xids backwards, repeated, zero, negative, wrapped, restarted at 1 by a resumed session; ping with a client xid;\n" +
@@ -78,15 +89,6 @@ var scenarios = []scenario{
 			"0 and ahead; multi with no ops, only a check, a read inside; multiRead with no ops, a write inside",
 		run:            runAssumptions,
 		crossCheckOnly: true,
-	},
-	{
-		name:   "climt",
-		client: "the C client's shell cli_mt (ZooKeeper 3.8.0 C binding, Debian zookeeper-bin)",
-		about: "create and create2 in every mode (+e +s +c +t=ttl), get, set, ls, ls2, exists, wexists,\n" +
-			"sync, addauth, config, delete, NONODE",
-		run: func(ctx context.Context, env *env, p *zkrecord.Proxy, rec *zkrecord.Recorder) error {
-			return runCliMT(ctx, p, rec, cliMTCommands)
-		},
 	},
 }
 
