@@ -20,6 +20,12 @@ import (
 // returns its client address.
 func startServer(t testing.TB, mutate func(*Config)) string {
 	t.Helper()
+	return startServerWith(t, mutate).Addr().String()
+}
+
+// startServerWith is startServer returning the server.
+func startServerWith(t testing.TB, mutate func(*Config)) *Server {
+	t.Helper()
 	cfg := Config{
 		ClientAddr:        "127.0.0.1:0",
 		TickTime:          200 * time.Millisecond,
@@ -59,7 +65,7 @@ func startServer(t testing.TB, mutate func(*Config)) string {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	return srv.Addr().String()
+	return srv
 }
 
 // rawConn speaks the protocol frame by frame, for what real clients never
@@ -135,6 +141,9 @@ func (r *rawConn) frame() (zkproto.ReplyHeader, []byte) {
 func (r *rawConn) call(op zkproto.OpCode, body, resp zkproto.Record) (zkproto.Code, []zkproto.WatcherEvent) {
 	r.t.Helper()
 	xid := r.send(op, body)
+	if op == zkproto.OpPing {
+		xid = zkproto.PingXid // ZooKeeper answers every ping so
+	}
 	var events []zkproto.WatcherEvent
 	for {
 		h, b := r.frame()
