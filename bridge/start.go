@@ -148,9 +148,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	}
 	// A replica that restarts as a backup of its durable view is normal at
 	// once and reports no soft-state change, so publish its role now.
-	info := r.Info()
-	v.setRole(consensus.SoftState{View: info.View, Status: info.Status,
-		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
+	v.setRole(r.SoftState())
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.appliedView = meta.View

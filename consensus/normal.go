@@ -7,8 +7,7 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
 	}
-	r.idleTicks = 0
-	r.clearPreVote()
+	r.primaryHeard()
 	r.appendFromPrimary(m.After, m.Entries)
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
@@ -26,8 +25,7 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
 	}
-	r.idleTicks = 0
-	r.clearPreVote()
+	r.primaryHeard()
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
