@@ -67,6 +67,9 @@ type cluster struct {
 	t       *testing.T
 	servers []*server
 	extra   []string // more zoo.cfg lines
+	// links, if set, gives the address server i dials to reach server j
+	// (a proxy the test can cut): links[i][j].
+	links [][]*linkProxy
 }
 
 // freePort returns a port free on host.
@@ -102,6 +105,13 @@ var (
 // every one of them serves clients. extra lines go into every zoo.cfg.
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, false, extra...)
+}
+
+// startClusterWith is startCluster; with linked, every server reaches every
+// other one through its own proxy (cluster.links), so tests can cut links.
+func startClusterWith(t *testing.T, n int, linked bool, extra ...string) *cluster {
+	t.Helper()
 	c := &cluster{t: t, extra: extra}
 	base := t.TempDir()
 	for i := 1; i <= n; i++ {
@@ -114,6 +124,18 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 			dir:        filepath.Join(base, fmt.Sprintf("s%d", i)),
 		}
 		c.servers = append(c.servers, s)
+	}
+	if linked {
+		c.links = make([][]*linkProxy, n)
+		for i, from := range c.servers {
+			c.links[i] = make([]*linkProxy, n)
+			for j, to := range c.servers {
+				if i != j {
+					host, _, _ := net.SplitHostPort(from.peerAddr)
+					c.links[i][j] = startLinkProxy(t, host, to.peerAddr)
+				}
+			}
+		}
 	}
 	for _, s := range c.servers {
 		if err := os.MkdirAll(filepath.Join(s.dir, "data"), 0o755); err != nil {
@@ -153,7 +175,11 @@ func (c *cluster) zooCfg(s *server) string {
 	}
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {
-			ph, pp, _ := net.SplitHostPort(o.peerAddr)
+			addr := o.peerAddr
+			if c.links != nil && o != s {
+				addr = c.links[s.id-1][o.id-1].Addr()
+			}
+			ph, pp, _ := net.SplitHostPort(addr)
 			fmt.Fprintf(&b, "server.%d=%s:%s:%s\n", o.id, ph, pp, o.electPort)
 		}
 	}
