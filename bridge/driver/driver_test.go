@@ -41,7 +41,6 @@ func (r *recorder) Apply(b Batch) error {
 	return nil
 }
 
-
 // newDriver opens a driver for replica self of ids over fs.
 func newDriver(t *testing.T, fs *faultfs.FS, ids []uint64, self int) (*Driver, *recorder) {
 	t.Helper()
