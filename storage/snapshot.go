@@ -49,9 +49,10 @@ var (
 // atomically with its op and a CRC32C of its whole content, the newest
 // Retain kept. It is safe for concurrent use.
 type SnapshotStore struct {
-	fs     vfs.FS
-	dir    string
-	retain int
+	fs      vfs.FS
+	dir     string
+	retain  int
+	bufSize int // I/O buffer of a snapshot being written or read
 	mu     sync.Mutex
 	stop   failStop
 }
@@ -113,7 +114,7 @@ func (s *SnapshotStore) Save(meta SnapshotMeta, write func(io.Writer) error) err
 		return s.stop.set(fmt.Errorf("snapshot: create %s: %w", tmp, err))
 	}
 	out := &snapWriter{f: f}
-	buf := bufio.NewWriterSize(out, snapBufferSize)
+	buf := bufio.NewWriterSize(out, s.bufSize)
 	hdr := encodeSnapHeader(meta)
 	buf.Write(hdr)
 	sum := &crcWriter{w: buf, crc: crc32.Checksum(hdr, castagnoli)}
