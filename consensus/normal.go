@@ -188,8 +188,12 @@ func (r *Replica) flushPrimary() {
 		op := r.entries.lastOp()
 		for i := range es {
 			op++
-			es[i] = Entry{Op: op, View: r.view, Cmd: r.props[i]}
-			r.propBytes -= len(r.props[i])
+			cmd := r.props[i]
+			r.propBytes -= len(cmd)
+			if r.cfg.Stamp != nil {
+				cmd = r.cfg.Stamp(cmd)
+			}
+			es[i] = Entry{Op: op, View: r.view, Cmd: cmd}
 		}
 		r.popProps(k)
 		r.appendEntries(es)

@@ -57,6 +57,7 @@ type server struct {
 	peerAddr   string
 	electPort  string // ZooKeeper's election port; vrkeeper accepts and ignores it
 	dir        string
+	env        []string // more environment for the server process
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	logFile    *os.File
@@ -205,6 +206,9 @@ func (c *cluster) start(s *server, args ...string) {
 		c.t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start server %d: %v", s.id, err)

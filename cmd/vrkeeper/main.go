@@ -167,7 +167,12 @@ func serve(cfg Config, stderr io.Writer) error {
 	for _, s := range cfg.Servers {
 		peers[uint64(s.ID)] = s.PeerAddr
 	}
+	clock, err := serverClock()
+	if err != nil {
+		return err
+	}
 	node, err := bridge.NewNode(bridge.Options{
+		Clock:     clock,
 		ID:        uint64(cfg.ID),
 		Peers:     peers,
 		DataDir:   cfg.DataDir,
