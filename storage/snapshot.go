@@ -53,8 +53,8 @@ type SnapshotStore struct {
 	dir     string
 	retain  int
 	bufSize int // I/O buffer of a snapshot being written or read
-	mu     sync.Mutex
-	stop   failStop
+	mu      sync.Mutex
+	stop    failStop
 }
 
 // snapName returns the file name of the snapshot at op.
