@@ -112,15 +112,31 @@ func (r *Replica) onRecovery(from ReplicaID, m *Recovery) {
 	resp.Pristine = r.entries.lastOp() == 0 && r.snap == nil && r.commit == 0
 	resp.Seed = r.seeded
 	if resp.Normal && r.isPrimary() {
+		// The state goes to each nonce once per view-change timeout: it
+		// is the whole log after the snapshot, and the recovering replica
+		// repeats its request every other heartbeat until it is done.
+		if a := r.recAnswered[from]; a.nonce == m.Nonce && r.tickCount-a.tick < uint64(r.cfg.ViewChangeTicks) {
+			return
+		}
+		r.recAnswered[from] = answered{nonce: m.Nonce, tick: r.tickCount}
 		last := r.entries.lastOp()
 		resp.Primary = true
 		resp.Op, resp.Commit, resp.GlobalMinAccept = last, r.commit, r.gma
-		if r.entries.start > 0 {
+		// The snapshot (fetched apart, in chunks) and the log after it: the
+		// log before it may be long when a lagging replica held its
+		// compaction back.
+		if r.snap != nil {
 			resp.Snapshot, resp.After = r.snap, r.snap.Op
 		}
 		resp.Entries = r.entries.slice(resp.After+1, last)
 	}
 	r.sendAfterPersist(from, resp)
+}
+
+// answered is the last recovery request a primary answered with its state.
+type answered struct {
+	nonce uint64
+	tick  uint64
 }
 
 // onRecoveryResponse collects the answers to the current nonce and decides.

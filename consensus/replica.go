@@ -87,10 +87,12 @@ type Replica struct {
 	heardPrimary bool
 
 	// Recovery.
-	nonce     uint64
-	recResp   []*RecoveryResponse
-	recWarned bool // a recovery problem was logged for this nonce
-	recRounds int  // Recovery broadcasts since the last report
+	recAnswered []answered // per replica: the recovery request last answered with state
+	tickCount   uint64     // ticks since the replica started
+	nonce       uint64
+	recResp     []*RecoveryResponse
+	recWarned   bool // a recovery problem was logged for this nonce
+	recRounds   int  // Recovery broadcasts since the last report
 }
 
 // progress is the primary's view of one replica in the current view.
@@ -138,6 +140,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.svc = make([]bool, r.n)
 	r.dvc = make([]*DoViewChange, r.n)
 	r.recResp = make([]*RecoveryResponse, r.n)
+	r.recAnswered = make([]answered, r.n)
 	r.resetElectionTimeout()
 	r.readSession = r.rand.Uint64()
 	if b.Hard.Epoch > c.Epoch {

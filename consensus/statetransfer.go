@@ -16,10 +16,15 @@ func (r *Replica) sendNewState(to ReplicaID, after uint64, bounded bool) {
 	last := r.entries.lastOp()
 	after = min(after, last)
 	var snap *Snapshot
-	if after < r.entries.start {
+	switch {
+	case after < r.entries.start:
 		if r.snap == nil || r.snap.Op < r.entries.start {
 			panic("consensus: invariant snapshot-covers-log: log compacted without a snapshot")
 		}
+		snap, after = r.snap, r.snap.Op
+	case r.snap != nil && after < r.snap.Op && last-after > uint64(r.cfg.MaxStateOps):
+		// Far behind: the snapshot (fetched apart, in chunks) and the log
+		// after it beat a long run of entries in one message.
 		snap, after = r.snap, r.snap.Op
 	}
 	av, _ := r.entries.viewAt(after)

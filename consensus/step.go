@@ -86,6 +86,7 @@ func (r *Replica) Propose(cmd []byte) error {
 // Tick advances the replica's logical clock by one tick.
 func (r *Replica) Tick() {
 	r.guard("Tick")
+	r.tickCount++
 	switch {
 	case r.status == StatusRecovering:
 		r.tickRecovering()
