@@ -42,8 +42,12 @@ type Config struct {
 	// lagging replica holds global_min_accept back: beyond it the log is
 	// compacted to the snapshot anyway and that replica catches up by
 	// snapshot transfer (default 100000).
-	MaxRetainedOps  int
-	MaxCommandBytes int // size of one command (default 1 MiB)
+	MaxRetainedOps int
+	// MaxRetainedBytes bounds the same log in command bytes (default 64
+	// MiB): it bounds the memory the log takes and the size of the view
+	// change messages that carry it.
+	MaxRetainedBytes int
+	MaxCommandBytes  int // size of one command (default 1 MiB)
 
 	// Stamp, if set, is applied by the primary to every command it
 	// prepares: the driver binds commands to the primary's clock with it,
@@ -85,6 +89,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&d.MaxCommandBytes, 1<<20)
 	def(&d.MaxStateOps, 4096)
 	def(&d.MaxRetainedOps, 100000)
+	def(&d.MaxRetainedBytes, 64<<20)
 	if d.ViewChangeTicks <= d.HeartbeatTicks {
 		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
 	}

@@ -218,7 +218,7 @@ func (r *Replica) loadLog(b Boot) error {
 	if err := checkRun(r.entries.start, es); err != nil {
 		return fmt.Errorf("consensus: boot: log after op %d: %w", r.entries.start, err)
 	}
-	r.entries.entries = es[:len(es):len(es)]
+	r.entries.append(es...)
 	r.stableOp = r.entries.lastOp()
 	return nil
 }
@@ -352,6 +352,9 @@ func (r *Replica) maybeCompact() {
 	floor := r.gma
 	if keep := uint64(r.cfg.MaxRetainedOps); r.commit > keep {
 		floor = max(floor, r.commit-keep)
+	}
+	if r.commit > r.entries.start {
+		floor = max(floor, r.entries.firstOpKeeping(r.commit, uint64(r.cfg.MaxRetainedBytes)))
 	}
 	to := min(r.snap.Op, floor, r.commit)
 	if to > r.entries.start && to <= r.stableOp {
