@@ -219,7 +219,7 @@ func (w *World) run() {
 				return
 			}
 		}
-		if w.now > deadline {
+		if w.now > deadline && quietUntil < 0 {
 			w.fail("liveness: not converged %d ticks after healing: %s", w.opts.LiveTicks, w.describe())
 			return
 		}
