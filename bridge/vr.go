@@ -60,6 +60,8 @@ type vrReplicator struct {
 	role       Role
 	sendBuf    []byte
 	walEntries []storage.Entry
+
+	st statusTracker // what Node.Status reports (status.go)
 }
 
 // pendingRead is a read registered with the core.
@@ -185,10 +187,12 @@ func (v *vrReplicator) run() {
 			v.log.Error("replication stopped", "error", err)
 			return
 		}
+		v.publishStatus()
 	}
 }
 
 func (v *vrReplicator) step(env consensus.Envelope) {
+	v.observe(env)
 	if err := v.r.Step(env); err != nil {
 		v.log.Debug("message refused", "from", env.From, "error", err)
 	}
