@@ -102,6 +102,8 @@ func (c *conn) serve() {
 		return
 	}
 	c.received.Add(1)
+	c.srv.stats.received.Add(1)
+	c.srv.stats.bytesReceived.Add(int64(len(payload)) + 4)
 	c.lastHeard.Store(time.Now().UnixMilli())
 	c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connect(a, c, &req) })
 	var h zkproto.RequestHeader
@@ -118,6 +120,8 @@ func (c *conn) serve() {
 			return
 		}
 		c.received.Add(1)
+		c.srv.stats.received.Add(1)
+		c.srv.stats.bytesReceived.Add(int64(len(frame)) + 4)
 		c.lastHeard.Store(time.Now().UnixMilli())
 		d.Reset(frame)
 		if h.Decode(&d) != nil {
@@ -160,6 +164,7 @@ func (c *conn) send(h *zkproto.ReplyHeader, body []byte) {
 		return zkproto.FinishFrame(b, start)
 	})
 	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
 }
 
 // sendEvent queues a watch notification.
@@ -175,6 +180,7 @@ func (c *conn) sendEvent(typ zkproto.EventType, path []byte) {
 		return zkproto.FinishFrame(b, start)
 	})
 	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
 }
 
 // close ends the connection after what is queued is written.
@@ -206,6 +212,18 @@ func (c *conn) answered(r *request, zxid int64) int64 {
 	default:
 	}
 	return lat
+}
+
+// resetStats is crst: the connection's packet counts and latencies start
+// again, as ZooKeeper's ServerCnxn.resetStats.
+func (c *conn) resetStats() {
+	c.received.Store(0)
+	c.sent.Store(0)
+	c.statsMu.Lock()
+	st := &c.st
+	st.lastOp, st.lastCxid, st.lastZxid, st.lastResp = "NA", -1, -1, time.Time{}
+	st.lastLat, st.minLat, st.maxLat, st.totalLat, st.answered = 0, 0, 0, 0, 0
+	c.statsMu.Unlock()
 }
 
 func (c *conn) stats() ConnStats {

@@ -34,7 +34,6 @@ type core struct {
 	renew        renewState
 	primarySince time.Time
 	role         bridge.Role
-	stats        serverCounters
 }
 
 // sessionState is a session whose connection is on this server.
@@ -48,11 +47,6 @@ type sessionState struct {
 type readRef struct {
 	c *conn
 	r *request
-}
-
-// serverCounters are the latency figures srvr reports.
-type serverCounters struct {
-	minLat, maxLat, totalLat, count int64
 }
 
 func newCore(s *Server) *core {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -37,6 +38,28 @@ type Config struct {
 	MaxQueuedBytes int
 	// Conf and Env are the lines the conf and envi words print.
 	Conf, Env [][2]string
+	// DataDir and DataLogDir are measured by dirs; ServerID and Servers
+	// describe the cluster to the AdminServer (Servers empty for a single
+	// node). Properties are the settings system_properties reports.
+	DataDir, DataLogDir string
+	ServerID            int
+	Servers             []ServerInfo
+	Properties          [][2]string
+	// PeerTimeout is the failure-detection time (syncLimit ticks): a
+	// backup the primary has not heard from for longer is not counted
+	// among its learners.
+	PeerTimeout time.Duration
+	// Metrics receives the frontend's metrics and the server's state at
+	// each scrape; nil turns metrics off.
+	Metrics *metrics.Registry
+}
+
+// ServerInfo is one member of the cluster, for voting_view and leader.
+type ServerInfo struct {
+	ID           int
+	PeerAddr     string // host:port of the replication link
+	ElectionAddr string // host:port given as the election address, or ""
+	ClientAddr   string // host:port for clients, or ""
 }
 
 func (c *Config) fill() {
@@ -61,6 +84,9 @@ func (c *Config) fill() {
 	if c.MaxQueuedBytes == 0 {
 		c.MaxQueuedBytes = 64 << 20
 	}
+	if c.PeerTimeout == 0 {
+		c.PeerTimeout = 5 * c.TickTime
+	}
 	if c.FourLetterWords == nil {
 		c.FourLetterWords = map[string]bool{"srvr": true}
 	}
@@ -74,6 +100,8 @@ type Server struct {
 	start time.Time
 	ln    net.Listener
 	core  *core // owned by the node's apply goroutine
+
+	stats serverStats
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -89,6 +117,7 @@ func New(cfg Config, log hclog.Logger) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
 	s.core = newCore(s)
+	cfg.Metrics.OnScrape(s.scrape)
 	return s
 }
 
@@ -138,10 +167,16 @@ func (s *Server) accept(nc net.Conn) {
 	s.mu.Lock()
 	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
 		s.mu.Unlock()
-		s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)
+		if !s.closed {
+			s.stats.connRejected.Add(1)
+			s.cfg.Metrics.Add(metrics.ConnectionRejected, 1)
+			s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)
+		}
 		nc.Close()
 		return
 	}
+	s.stats.connRequests.Add(1)
+	s.cfg.Metrics.Add(metrics.ConnectionRequestCount, 1)
 	s.nextID++
 	c := newConn(s, nc, s.nextID, ip)
 	s.conns[c] = struct{}{}

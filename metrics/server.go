@@ -2,11 +2,11 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"time"
+
+	"github.com/vrkeeper/vrkeeper/internal/httpserve"
 )
 
 // Path is where the endpoint serves, as ZooKeeper's Prometheus provider.
@@ -16,33 +16,12 @@ const Path = "/metrics"
 // metricsProvider.httpHost:httpPort) and serves r there until ctx ends.
 // It fails at once if addr cannot be bound.
 func Listen(ctx context.Context, addr string, r *Registry) (net.Addr, <-chan error, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle(Path, r.Handler())
 	mux.Handle("/", http.RedirectHandler(Path, http.StatusFound))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+	a, done, err := httpserve.Listen(ctx, addr, mux)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	return ln.Addr(), done, nil
+	return a, done, nil
 }
