@@ -45,6 +45,10 @@ type Config struct {
 	ServerID            int
 	Servers             []ServerInfo
 	Properties          [][2]string
+	// InitialConfig is the configuration file's text, which a single
+	// server's initial_configuration command shows (ZooKeeper shows it in
+	// standalone mode only).
+	InitialConfig string
 	// PeerTimeout is the failure-detection time (syncLimit ticks): a
 	// backup the primary has not heard from for longer is not counted
 	// among its learners.

@@ -20,6 +20,13 @@ import (
 // returns its client address.
 func startServer(t testing.TB, mutate func(*Config)) string {
 	t.Helper()
+	_, addr := startTestServer(t, mutate)
+	return addr
+}
+
+// startTestServer is startServer that also returns the server.
+func startTestServer(t testing.TB, mutate func(*Config)) (*Server, string) {
+	t.Helper()
 	cfg := Config{
 		ClientAddr:        "127.0.0.1:0",
 		TickTime:          200 * time.Millisecond,
@@ -59,7 +66,7 @@ func startServer(t testing.TB, mutate func(*Config)) string {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	return srv.Addr().String()
+	return srv, srv.Addr().String()
 }
 
 // rawConn speaks the protocol frame by frame, for what real clients never
