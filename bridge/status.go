@@ -43,6 +43,16 @@ type PeerStatus struct {
 	LastHeard time.Time
 }
 
+// ExpectsToHear reports whether a server in this status hears from peer in
+// normal operation: the primary from every backup, anyone else from the
+// primary only (backups do not talk to each other).
+func (s *Status) ExpectsToHear(peer uint64) bool {
+	if s.Role == RolePrimary {
+		return true
+	}
+	return peer == s.Primary
+}
+
 // statusTracker keeps the Status the replica goroutine publishes: observe
 // and publish run on that goroutine, snapshot on any.
 type statusTracker struct {
