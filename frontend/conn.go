@@ -37,6 +37,7 @@ type conn struct {
 	lastHeard   atomic.Int64 // ms, any frame from the client
 	timeoutMs   atomic.Int32 // negotiated, once the session is open
 	closed      atomic.Bool
+	held        atomic.Int32 // places taken in the server's outstanding bound
 
 	statsMu sync.Mutex // guards the per-request statistics below
 	st      connStatsLive
@@ -138,6 +139,14 @@ func (c *conn) serve() {
 		case <-c.out.done:
 			return
 		}
+		if g := c.srv.outstanding; g != nil {
+			select {
+			case g <- struct{}{}:
+				c.held.Add(1)
+			case <-c.out.done:
+				return
+			}
+		}
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
 	}
 }
@@ -146,6 +155,8 @@ func (c *conn) serve() {
 func (c *conn) finish() {
 	c.closed.Store(true)
 	c.out.closeAfterFlush()
+	for c.releaseOutstanding() {
+	}
 	if c.srv.node != nil {
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connGone(c) })
 	}
@@ -211,7 +222,23 @@ func (c *conn) answered(r *request, zxid int64) int64 {
 	case <-c.slots:
 	default:
 	}
+	c.releaseOutstanding()
 	return lat
+}
+
+// releaseOutstanding gives back one place this connection holds in the
+// server's outstanding bound; false if it held none.
+func (c *conn) releaseOutstanding() bool {
+	for {
+		n := c.held.Load()
+		if n <= 0 || c.srv.outstanding == nil {
+			return false
+		}
+		if c.held.CompareAndSwap(n, n-1) {
+			<-c.srv.outstanding
+			return true
+		}
+	}
 }
 
 // resetStats is crst: the connection's packet counts and latencies start

@@ -49,6 +49,16 @@ type Config struct {
 	// server's initial_configuration command shows (ZooKeeper shows it in
 	// standalone mode only).
 	InitialConfig string
+	// GlobalOutstanding bounds the requests read and not yet answered
+	// across all connections (ZooKeeper's globalOutstandingLimit): beyond
+	// it no connection is read until replies go out. 0: no bound.
+	GlobalOutstanding int
+	// MaxCnxns bounds the client connections in all (ZooKeeper's
+	// maxCnxns); 0: no limit.
+	MaxCnxns int
+	// NoClientsOnPrimary refuses client connections while this server is
+	// the primary (ZooKeeper's leaderServes=no).
+	NoClientsOnPrimary bool
 	// PeerTimeout is the failure-detection time (syncLimit ticks): a
 	// backup the primary has not heard from for longer is not counted
 	// among its learners.
@@ -103,9 +113,13 @@ type Server struct {
 	log   hclog.Logger
 	start time.Time
 	ln    net.Listener
-	core  *core // owned by the node's apply goroutine
+	core  *core         // owned by the node's apply goroutine
+	bound chan struct{} // closed once the client port is bound
 
 	stats serverStats
+	// outstanding bounds the requests read and not yet answered across
+	// all connections (globalOutstandingLimit); nil: no bound.
+	outstanding chan struct{}
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -119,8 +133,12 @@ type Server struct {
 // server's Handler (see Handler).
 func New(cfg Config, log hclog.Logger) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		bound: make(chan struct{})}
 	s.core = newCore(s)
+	if cfg.GlobalOutstanding > 0 {
+		s.outstanding = make(chan struct{}, cfg.GlobalOutstanding)
+	}
 	cfg.Metrics.OnScrape(s.scrape)
 	return s
 }
@@ -138,6 +156,7 @@ func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
+	close(s.bound)
 	go func() {
 		<-ctx.Done()
 		s.Close()
@@ -155,6 +174,9 @@ func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
 	}
 }
 
+// Bound is closed once Serve has bound the client port.
+func (s *Server) Bound() <-chan struct{} { return s.bound }
+
 // Addr returns the listening address once serving.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
@@ -169,6 +191,11 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) accept(nc net.Conn) {
 	ip := remoteIP(nc)
 	s.mu.Lock()
+	if !s.closed && s.refuseConn() {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
 	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
 		s.mu.Unlock()
 		if !s.closed {
@@ -197,6 +224,19 @@ func (s *Server) accept(nc net.Conn) {
 		}
 		s.mu.Unlock()
 	}()
+}
+
+// refuseConn reports whether a new connection must be refused before its
+// handshake: beyond maxCnxns in all, or on the primary when leaderServes is
+// off (ZooKeeper's leader then takes no clients). Called with s.mu held.
+func (s *Server) refuseConn() bool {
+	if s.cfg.MaxCnxns > 0 && len(s.conns) >= s.cfg.MaxCnxns {
+		s.stats.connRejected.Add(1)
+		s.cfg.Metrics.Add(metrics.ConnectionRejected, 1)
+		s.log.Warn("too many connections", "max", s.cfg.MaxCnxns)
+		return true
+	}
+	return s.cfg.NoClientsOnPrimary && s.node != nil && s.node.Status().Role == bridge.RolePrimary
 }
 
 func remoteIP(nc net.Conn) string {
