@@ -66,7 +66,8 @@ type server struct {
 type cluster struct {
 	t       *testing.T
 	servers []*server
-	extra   []string // more zoo.cfg lines
+	extra   []string               // more zoo.cfg lines
+	each    func(*server) []string // more zoo.cfg lines for one server, or nil
 }
 
 // freePort returns a port free on host.
@@ -102,7 +103,14 @@ var (
 // every one of them serves clients. extra lines go into every zoo.cfg.
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, extra: extra}
+	return startClusterEach(t, n, nil, extra...)
+}
+
+// startClusterEach is startCluster with lines for each server's zoo.cfg
+// from each (called once the server's addresses are chosen).
+func startClusterEach(t *testing.T, n int, each func(*server) []string, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, extra: extra, each: each}
 	base := t.TempDir()
 	for i := 1; i <= n; i++ {
 		host := fmt.Sprintf("127.0.0.%d", i)
@@ -150,6 +158,11 @@ func (c *cluster) zooCfg(s *server) string {
 	fmt.Fprintf(&b, "extendedTypesEnabled=true\n")
 	for _, l := range c.extra {
 		fmt.Fprintln(&b, l)
+	}
+	if c.each != nil {
+		for _, l := range c.each(s) {
+			fmt.Fprintln(&b, l)
+		}
 	}
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {

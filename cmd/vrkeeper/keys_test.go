@@ -115,14 +115,14 @@ func TestJVMFlags(t *testing.T) {
 }
 
 // TestFailureDetection: ZooKeeper's syncLimit ticks become the view-change
-// timeout, whatever the tick.
+// timeout, whatever the tick, up to maxPrimarySilence.
 func TestFailureDetection(t *testing.T) {
 	for _, c := range []struct {
 		tick      time.Duration
 		syncLimit int
-	}{{2 * time.Second, 5}, {500 * time.Millisecond, 5}, {50 * time.Millisecond, 2}, {10 * time.Second, 10}} {
+	}{{2 * time.Second, 5}, {500 * time.Millisecond, 5}, {50 * time.Millisecond, 2}, {10 * time.Second, 10}, {100 * time.Millisecond, 3}} {
 		rt, vct := failureDetection(c.tick, c.syncLimit)
-		want := time.Duration(c.syncLimit) * c.tick
+		want := min(time.Duration(c.syncLimit)*c.tick, maxPrimarySilence)
 		got := time.Duration(vct) * rt
 		if rt < 5*time.Millisecond || rt > 100*time.Millisecond || got < want || got > want+rt {
 			t.Errorf("tick %v syncLimit %d: replica tick %v x %d = %v, want %v", c.tick, c.syncLimit, rt, vct, got, want)

@@ -40,6 +40,7 @@ func serve(cfg Config, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	stopWithGoRun()
 	var reg *metrics.Registry
 	if cfg.MetricsAddr != "" {
 		if reg, err = metrics.New(); err != nil {
@@ -93,21 +94,29 @@ func serve(cfg Config, stderr io.Writer) error {
 	return serveErr
 }
 
+// maxPrimarySilence caps how long a backup waits for a silent primary
+// before it starts a view change. ZooKeeper detects a crashed leader as
+// its connection drops, within about a second whatever tickTime says, and
+// a leader that is alive but silent after syncLimit ticks; vrkeeper's
+// replica cannot tell the two apart yet (it sees silence only), so it
+// waits syncLimit ticks but never longer than this, lest a crashed
+// primary take ten seconds to replace where ZooKeeper takes one.
+const maxPrimarySilence = 750 * time.Millisecond
+
 // failureDetection maps ZooKeeper's tickTime and syncLimit to the
-// replica's clock as ZooKeeper detects failures: a ZooKeeper follower
-// gives up on its leader after syncLimit ticks without hearing from it,
-// and a leader steps down when a quorum has not answered for as long. A
-// vrkeeper backup starts a view change after syncLimit ticks without
-// hearing from its primary (at a point drawn between that and twice it,
-// so backups rarely start together), and a primary that hears no quorum
-// for that long steps down. Heartbeats go out every replica tick: a
-// twentieth of tickTime, between 5 and 100 ms.
+// replica's clock: a backup starts a view change after syncLimit ticks
+// without hearing from its primary (capped by maxPrimarySilence; the exact
+// point is drawn between that and twice it, so backups rarely start
+// together), and a primary that hears no quorum for as long steps down, as
+// a ZooKeeper leader does after syncLimit ticks. Heartbeats go out every
+// replica tick: a twentieth of tickTime and at least eight per timeout,
+// between 5 and 100 ms.
 func failureDetection(tick time.Duration, syncLimit int) (replicaTick time.Duration, viewChangeTicks int) {
 	if syncLimit <= 0 {
 		syncLimit = 5
 	}
-	replicaTick = min(max(tick/20, 5*time.Millisecond), 100*time.Millisecond)
-	timeout := time.Duration(syncLimit) * tick
+	timeout := min(time.Duration(syncLimit)*tick, maxPrimarySilence)
+	replicaTick = min(max(min(tick/20, timeout/8), 5*time.Millisecond), 100*time.Millisecond)
 	viewChangeTicks = max(int((timeout+replicaTick-1)/replicaTick), 2)
 	return replicaTick, viewChangeTicks
 }
@@ -205,9 +214,7 @@ func announceServing(ctx context.Context, cfg *Config, srv *frontend.Server, nod
 			return
 		}
 	}
-	st := node.Status()
-	log.Info("serving", "client", srv.Addr().String(), "id", cfg.ID, "role", st.Role.String(),
-		"view", st.View, "zxid", fmt.Sprintf("0x%x", st.Commit), "data", cfg.DataDir)
+	log.Info("serving", "client", srv.Addr().String(), "id", cfg.ID, "servers", max(len(cfg.Servers), 1), "data", cfg.DataDir)
 }
 
 // confLines are what the conf word prints.
