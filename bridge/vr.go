@@ -160,6 +160,7 @@ func (v *vrReplicator) deliver(from uint64, frame []byte) {
 // run is the replica goroutine.
 func (v *vrReplicator) run() {
 	defer close(v.done)
+	v.publishStatus()
 	ticker := time.NewTicker(v.tick)
 	defer ticker.Stop()
 	for {

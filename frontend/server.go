@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -117,6 +118,7 @@ type Server struct {
 	bound chan struct{} // closed once the client port is bound
 
 	stats serverStats
+	role  atomic.Int32 // the bridge.Role the apply goroutine last saw
 	// outstanding bounds the requests read and not yet answered across
 	// all connections (globalOutstandingLimit); nil: no bound.
 	outstanding chan struct{}
@@ -144,7 +146,21 @@ func New(cfg Config, log hclog.Logger) *Server {
 }
 
 // Handler returns the bridge.Handler to build the node with.
-func (s *Server) Handler() bridge.Handler { return s.core }
+func (s *Server) Handler() bridge.Handler { return roleTracker{s.core, &s.role} }
+
+// roleTracker is the core as the node's handler, noting each role change
+// where the four-letter words and the AdminServer read it without the
+// apply goroutine.
+type roleTracker struct {
+	*core
+	role *atomic.Int32
+}
+
+// RoleChanged implements bridge.Handler.
+func (h roleTracker) RoleChanged(a *bridge.Apply, role bridge.Role) {
+	h.role.Store(int32(role))
+	h.core.RoleChanged(a, role)
+}
 
 // Serve listens on the client address and serves until ctx ends.
 func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
@@ -196,9 +212,9 @@ func (s *Server) accept(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+	if closed := s.closed; closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
 		s.mu.Unlock()
-		if !s.closed {
+		if !closed {
 			s.stats.connRejected.Add(1)
 			s.cfg.Metrics.Add(metrics.ConnectionRejected, 1)
 			s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)

@@ -103,7 +103,7 @@ func (s *Server) answerCoreWord(word string, b *bytes.Buffer) {
 // serving reports whether the server serves clients: it has a primary and
 // a role in its view.
 func (s *Server) serving() bool {
-	return s.node != nil && s.node.Status().Role != bridge.RoleNone
+	return s.node != nil && bridge.Role(s.role.Load()) != bridge.RoleNone
 }
 
 // inspectTimeout bounds how long a word or an admin command waits for the

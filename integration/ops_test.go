@@ -293,7 +293,8 @@ func TestPrimaryReportsItsBackups(t *testing.T) {
 }
 
 // TestStopsOnSignal: SIGTERM and SIGINT stop a server cleanly (exit 0)
-// and leave nothing listening.
+// and leave nothing listening; it logged one serving line (text, then
+// JSON).
 func TestStopsOnSignal(t *testing.T) {
 	if target != "vrkeeper" {
 		return
@@ -301,7 +302,12 @@ func TestStopsOnSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		dir := t.TempDir()
 		client := net.JoinHostPort("127.0.0.1", freePort(t, "127.0.0.1"))
-		cmd := exec.Command(vrkeeperBin, "--client-addr", client, "--admin-addr", "off", "--data-dir", filepath.Join(dir, "d"))
+		format, servingLine := "text", "vrkeeper: serving:"
+		if sig == syscall.SIGINT {
+			format, servingLine = "json", `"@message":"serving"`
+		}
+		cmd := exec.Command(vrkeeperBin, "--client-addr", client, "--admin-addr", "off", "--data-dir", filepath.Join(dir, "d"),
+			"--log-format", format)
 		cmd.Dir = dir
 		var logs bytes.Buffer
 		cmd.Stderr = &logs
@@ -331,7 +337,7 @@ func TestStopsOnSignal(t *testing.T) {
 			c.Close()
 			t.Errorf("%v: the port is still open", sig)
 		}
-		if n := strings.Count(logs.String(), "vrkeeper: serving:"); n != 1 {
+		if n := strings.Count(logs.String(), servingLine); n != 1 {
 			t.Errorf("%d serving lines:\n%s", n, logs.String())
 		}
 	}
