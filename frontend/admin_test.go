@@ -8,12 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/vrkeeper/vrkeeper/internal/jsonshape"
 )
 
 // goldenState makes, through a real client, the state the AdminServer
@@ -52,72 +52,15 @@ func adminGet(t *testing.T, h http.Handler, target string) (int, string) {
 	return rec.Code, rec.Body.String()
 }
 
-// jsonType names a decoded JSON value's type.
-func jsonType(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "bool"
-	case float64:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// dataKeyed are objects whose keys are data (ids, paths, times): their
-// entry counts are compared, not their keys. JVM-only objects are not
-// compared at all.
+// DataKeyed are the AdminServer's objects whose keys are data (ids,
+// paths, times): their entry counts are compared, not their keys. JVM-only
+// or differently modelled answers are not compared by shape.
 var (
 	dataKeyed = map[string]bool{"session_id_to_watched_paths": true, "path_to_session_ids": true,
 		"expiry_time_to_session_ids": true, "session_id_to_ephemeral_paths": true, "current_config": true}
 	notCompared = map[string]bool{"environment": true, "system_properties": true, "zabstate": true,
 		"monitor": true, "hash": true}
 )
-
-// compareShape reports where ours differs from ZooKeeper's answer in keys
-// and value types.
-func compareShape(path string, zkv, ours any, diffs *[]string) {
-	if jsonType(zkv) != jsonType(ours) {
-		*diffs = append(*diffs, fmt.Sprintf("%s: ZooKeeper has a %s, vrkeeper a %s", path, jsonType(zkv), jsonType(ours)))
-		return
-	}
-	switch z := zkv.(type) {
-	case map[string]any:
-		o := ours.(map[string]any)
-		key := path[strings.LastIndex(path, ".")+1:]
-		if dataKeyed[key] {
-			if len(z) != len(o) {
-				*diffs = append(*diffs, fmt.Sprintf("%s: ZooKeeper has %d entries, vrkeeper %d", path, len(z), len(o)))
-			}
-			return
-		}
-		for k, v := range z {
-			ov, ok := o[k]
-			if !ok {
-				*diffs = append(*diffs, fmt.Sprintf("%s.%s: missing", path, k))
-				continue
-			}
-			compareShape(path+"."+k, v, ov, diffs)
-		}
-		for k := range o {
-			if _, ok := z[k]; !ok {
-				*diffs = append(*diffs, fmt.Sprintf("%s.%s: not in ZooKeeper's answer", path, k))
-			}
-		}
-	case []any:
-		o := ours.([]any)
-		if len(z) > 0 && len(o) > 0 {
-			compareShape(path+"[0]", z[0], o[0], diffs)
-		}
-	}
-}
 
 // TestAdminMatchesZooKeeper: for the state the golden files were recorded
 // against, every AdminServer command of a standalone vrkeeper answers with
@@ -166,10 +109,7 @@ func TestAdminMatchesZooKeeper(t *testing.T) {
 		if notCompared[name] {
 			continue
 		}
-		var diffs []string
-		compareShape(name, zkv, ours, &diffs)
-		sort.Strings(diffs)
-		for _, d := range diffs {
+		for _, d := range jsonshape.Compare(name, zkv, ours, dataKeyed) {
 			t.Errorf("%s", d)
 		}
 	}
