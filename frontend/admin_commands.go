@@ -260,6 +260,9 @@ func cmdDump(s *Server, _ url.Values) (object, error) {
 	d, ok := inspect(s, func(a *bridge.Apply) dump {
 		ids := a.Tree().SessionIDs(nil)
 		d := dump{expiry: map[int64][]int64{}, eph: s.core.ephemerals(a, ids)}
+		if r := a.Role(); r != bridge.RolePrimary && r != bridge.RoleStandalone {
+			return d // only the primary expires sessions, as only ZooKeeper's leader does
+		}
 		for _, id := range ids {
 			if info, ok := a.Tree().Session(id); ok {
 				// ZooKeeper groups sessions by expiry time rounded up to a tick.

@@ -19,6 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/vrkeeper/vrkeeper/internal/jsonshape"
 )
 
 // These tests run vrkeeper as an operator who runs ZooKeeper would: through
@@ -231,13 +232,66 @@ func TestWordsTellTheTruth(t *testing.T) {
 	}
 }
 
-// TestPrimaryReportsItsBackups: in a three-server cluster the primary's
-// mntr counts two learners, both synced, its AdminServer's leader command
-// names it, vrkeeper status shows one primary and two backups with no
-// lag once quiet, and its Prometheus scrape has each backup's lag.
-func TestPrimaryReportsItsBackups(t *testing.T) {
+// adminNotCompared are the commands whose answers are JVM facts or Zab's
+// internals (zabstate maps VR onto Zab's words with fewer fields), and
+// monitor, whose keys are checked against ZooKeeper's by frontend's tests.
+var adminNotCompared = map[string]bool{"environment": true, "system_properties": true, "zabstate": true,
+	"monitor": true, "hash": true}
+
+// adminDataKeyed are objects keyed by data: their entry counts are
+// compared.
+var adminDataKeyed = map[string]bool{"session_id_to_watched_paths": true, "path_to_session_ids": true,
+	"expiry_time_to_session_ids": true, "session_id_to_ephemeral_paths": true, "current_config": true}
+
+// compareAdmin holds one server's AdminServer answers against ZooKeeper's
+// recorded in mode's directory (frontend/testdata/admin/zookeeper) for
+// the same state, and returns them by command.
+func compareAdmin(t *testing.T, adminAddr, mode string) map[string]map[string]any {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("../frontend/testdata/admin/zookeeper", mode, "*.json"))
+	if len(files) < 20 {
+		t.Fatalf("only %d golden files for %s", len(files), mode)
+	}
+	answers := map[string]map[string]any{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		command := name
+		if name == "unknown" {
+			command = "nosuch"
+		}
+		golden, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		if err := json.Unmarshal(golden, &want); err != nil {
+			t.Fatalf("%s/%s: %v", mode, name, err)
+		}
+		ours := adminJSON(t, adminAddr, command)
+		answers[name] = ours
+		if want["error"] != ours["error"] {
+			t.Errorf("%s %s: error %v, ZooKeeper's %v", mode, name, ours["error"], want["error"])
+		}
+		if adminNotCompared[name] {
+			continue
+		}
+		for _, d := range jsonshape.Compare(mode+" "+name, want, ours, adminDataKeyed) {
+			t.Error(d)
+		}
+	}
+	return answers
+}
+
+// TestClusterMonitoringMatchesZooKeeper: a three-server cluster holding
+// the state the AdminServer goldens were recorded against (a session on a
+// backup with an ephemeral and watches) answers every AdminServer command
+// on its primary and on that backup as ZooKeeper's leader and follower
+// did; the primary's mntr counts two learners, both synced; vrkeeper
+// status shows one primary and two backups; the primary's Prometheus
+// scrape has each backup's lag.
+func TestClusterMonitoringMatchesZooKeeper(t *testing.T) {
 	if target != "vrkeeper" {
-		return // vrkeeper's own figures
+		return // vrkeeper's own figures, compared with ZooKeeper's recorded answers
 	}
 	admin := map[string]string{}
 	prom := map[string]string{}
@@ -249,11 +303,25 @@ func TestPrimaryReportsItsBackups(t *testing.T) {
 			"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider",
 			"metricsProvider.httpHost=" + host, "metricsProvider.httpPort=" + p}
 	})
-	s := connect(t, 10*time.Second, c.addrs()...)
-	if _, err := s.Create("/m", []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+	p := c.servers[c.withMode("leader")]
+	b := c.servers[c.withMode("follower")]
+	// The state of internal/admingolden, through a client of the backup.
+	s := connect(t, 30*time.Second, b.clientAddr)
+	acl := zk.WorldACL(zk.PermAll)
+	for _, n := range []struct {
+		path, data string
+		flags      int32
+	}{{"/golden", "hello", 0}, {"/golden/child", "c", 0}, {"/golden/eph", "e", zk.FlagEphemeral}} {
+		if _, err := s.Create(n.path, []byte(n.data), n.flags, acl); err != nil {
+			t.Fatalf("create %s: %v", n.path, err)
+		}
+	}
+	if _, _, _, err := s.GetW("/golden"); err != nil {
 		t.Fatal(err)
 	}
-	p := c.servers[c.withMode("leader")]
+	if _, _, _, err := s.ChildrenW("/golden"); err != nil {
+		t.Fatal(err)
+	}
 	// The backups answer the primary's next heartbeats within moments.
 	var mntr string
 	deadline := time.Now().Add(30 * time.Second)
@@ -264,19 +332,23 @@ func TestPrimaryReportsItsBackups(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{"zk_server_state\tleader\n", "zk_learners\t2\n", "zk_synced_followers\t2\n", "zk_pending_syncs\t0\n", "zk_quorum_size\t3\n"} {
+	for _, want := range []string{"zk_server_state\tleader\n", "zk_learners\t2\n", "zk_synced_followers\t2\n",
+		"zk_pending_syncs\t0\n", "zk_quorum_size\t3\n", "zk_znode_count\t8\n", "zk_global_sessions\t1\n"} {
 		if !strings.Contains(mntr, want) {
 			t.Errorf("primary's mntr lacks %q:\n%s", want, mntr)
 		}
 	}
-	if v := adminJSON(t, admin[p.clientAddr], "leader"); v["is_leader"] != true || v["leader_id"] != float64(p.id) {
-		t.Errorf("admin leader on the primary: %v", v)
+	leader := compareAdmin(t, admin[p.clientAddr], "leader")
+	follower := compareAdmin(t, admin[b.clientAddr], "follower")
+	if v := leader["leader"]; v["is_leader"] != true || v["leader_id"] != float64(p.id) {
+		t.Errorf("leader on the primary: %v", v)
 	}
-	for _, srv := range c.servers {
-		if srv != p {
-			if v := adminJSON(t, admin[srv.clientAddr], "leader"); v["is_leader"] != false || v["leader_id"] != float64(p.id) {
-				t.Errorf("admin leader on server %d: %v", srv.id, v)
-			}
+	if v := follower["leader"]; v["is_leader"] != false || v["leader_id"] != float64(p.id) {
+		t.Errorf("leader on the backup: %v", v)
+	}
+	for _, answers := range []map[string]map[string]any{leader, follower} {
+		if n := answers["server_stats"]["node_count"]; n != 8.0 {
+			t.Errorf("node_count %v, ZooKeeper's 8", n)
 		}
 	}
 	out, err := runTool(t, nil, vrkeeperBin, "status", "--servers", strings.Join(c.addrs(), ","))
@@ -289,6 +361,33 @@ func TestPrimaryReportsItsBackups(t *testing.T) {
 	}
 	if f := fams["synced_followers"]; f == nil || f.Metric[0].GetGauge().GetValue() != 2 {
 		t.Errorf("synced_followers: %v", f)
+	}
+}
+
+// TestWordsWithoutQuorum: a server whose peers are gone tells the truth:
+// ruok imok, isro null, srvr and mntr not serving, vrkeeper status not
+// serving (and exit 1), as a ZooKeeper server without a quorum.
+func TestWordsWithoutQuorum(t *testing.T) {
+	c := startCluster(t, 3)
+	c.kill(0)
+	c.kill(1)
+	addr := c.servers[2].clientAddr
+	deadline := time.Now().Add(30 * time.Second)
+	for mode(addr) != "" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	for word, want := range map[string]string{"ruok": "imok", "isro": "null",
+		"srvr": "This ZooKeeper instance is not currently serving requests\n",
+		"mntr": "This ZooKeeper instance is not currently serving requests\n"} {
+		if got, _ := fourLetter(addr, word); got != want {
+			t.Errorf("%s without quorum: %q, want %q", word, got, want)
+		}
+	}
+	if target == "vrkeeper" {
+		out, err := runTool(t, nil, vrkeeperBin, "status", "--servers", addr)
+		if err == nil || !strings.Contains(out, "not serving") {
+			t.Errorf("vrkeeper status without quorum: %v\n%s", err, out)
+		}
 	}
 }
 
