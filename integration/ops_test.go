@@ -183,7 +183,7 @@ print(s.unavailable, s.mode, s.version, s.node_count, s.latency_min_avg_max)`, c
 	}
 }
 
-// TestWordsTellTheTruth: on a single server, srst and crst reset what
+// TestWordsTellTheTruth: on a single server, crst and srst reset what
 // they say, dirs measures the directories, isro answers rw, and the
 // packet counts cover the server's life, not only open connections.
 func TestWordsTellTheTruth(t *testing.T) {
@@ -194,6 +194,27 @@ func TestWordsTellTheTruth(t *testing.T) {
 		if _, err := s.Create(fmt.Sprintf("/w%d", i), []byte("x"), 0, zk.WorldACL(zk.PermAll)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// crst: the open connection's packet count starts again.
+	recved := func() int {
+		out, _ := fourLetter(addr, "cons")
+		for _, line := range strings.Split(out, "\n") {
+			if i := strings.Index(line, "recved="); i >= 0 && strings.Contains(line, "sid=") {
+				n, _ := strconv.Atoi(strings.SplitN(line[i+len("recved="):], ",", 2)[0])
+				return n
+			}
+		}
+		t.Fatalf("cons shows no session:\n%s", out)
+		return 0
+	}
+	if n := recved(); n < 6 {
+		t.Errorf("recved=%d after 6 packets", n)
+	}
+	if out, _ := fourLetter(addr, "crst"); out != "Connection stats reset.\n" {
+		t.Errorf("crst: %q", out)
+	}
+	if n := recved(); n > 1 { // a ping may come in between
+		t.Errorf("recved=%d after crst", n)
 	}
 	s.Close()
 	field := func(word, prefix string) string {
