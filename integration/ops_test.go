@@ -462,3 +462,45 @@ func TestStopsOnSignal(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachablePeerLoggedOnce: the primary logs a backup that stops
+// answering once at WARN, and once when it is back, instead of a line per
+// failed attempt.
+func TestUnreachablePeerLoggedOnce(t *testing.T) {
+	if target != "vrkeeper" {
+		return // vrkeeper's log
+	}
+	c := startCluster(t, 3)
+	p := c.servers[c.withMode("leader")]
+	var b *server
+	for _, s := range c.servers {
+		if s != p {
+			b = s
+		}
+	}
+	log := func() string {
+		out, _ := os.ReadFile(filepath.Join(p.dir, "server.log"))
+		return string(out)
+	}
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(log(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the primary never logged %q:\n%s", what, log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	c.kill(c.index(b.clientAddr))
+	waitFor("peer unreachable")
+	c.restart(c.index(b.clientAddr))
+	waitFor("peer reachable again")
+	text := log()
+	if n := strings.Count(text, "peer unreachable"); n != 1 {
+		t.Errorf("%d unreachable lines for one outage:\n%s", n, text)
+	}
+	if !strings.Contains(text, fmt.Sprintf("[WARN]  vrkeeper.peers: peer unreachable: peer=%d", b.id)) {
+		t.Errorf("the WARN line does not name server %d:\n%s", b.id, text)
+	}
+}
