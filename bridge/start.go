@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
@@ -83,66 +84,41 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	if !ok {
 		return nil, fmt.Errorf("bridge: server id %d is not among the peers", opts.ID)
 	}
-	store, boot, err := storage.Open(storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS})
-	if err != nil {
-		return nil, err
-	}
-	if boot.Log.Torn != nil {
-		log.Warn("cut off a torn write at the end of the log", "segment", boot.Log.Torn.Segment,
-			"offset", boot.Log.Torn.Offset, "bytes", boot.Log.Torn.Length, "kept_in", boot.Log.Torn.SavedAs)
+	if opts.Rejoin {
+		log.Warn("--rejoin is no longer needed and is ignored: a server whose data directory is empty finds out from the others whether to rebuild its state")
 	}
 	t := tree.New(opts.Tree)
-	meta, found, skipped, err := store.Snapshots.LoadNewest(func(_ storage.SnapshotMeta, r io.Reader) error {
-		restored, err := tree.Restore(r, opts.Tree)
-		if err == nil {
-			t = restored
-		}
-		return err
+	opened, err := driver.Open(driver.OpenOptions{
+		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS},
+		Restore: func(_ storage.SnapshotMeta, r io.Reader) error {
+			restored, err := tree.Restore(r, opts.Tree)
+			if err == nil {
+				t = restored
+			}
+			return err
+		},
+		Log:      log,
+		ServerID: opts.ID,
+		Members:  ids,
 	})
-	for _, e := range skipped {
-		log.Warn("skipped a damaged snapshot", "error", e)
-	}
 	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("bridge: load snapshot: %w", err)
-	}
-	if err := storage.CheckContinuity(opts.LogDir, meta, found, boot.Log); err != nil {
-		store.Close()
 		return nil, err
 	}
-	lastOp := boot.Log.NextOp - min(boot.Log.NextOp, 1)
-	if found {
-		lastOp = max(lastOp, meta.Op)
-	}
-	cboot := consensus.Boot{
-		Hard: consensus.HardState{
-			Epoch: boot.State.Epoch, View: boot.State.View, LastNormalView: boot.State.LastNormalView,
-			Commit: min(boot.Log.Committed, lastOp), Recovering: boot.State.Recovering,
-		},
-		DiskLost: opts.Rejoin,
-	}
-	if found {
-		cboot.Snapshot = &consensus.Snapshot{Op: meta.Op, View: meta.View, Data: localSnapshot{meta.Op}}
-	}
-	for _, e := range boot.Log.Entries {
-		cboot.Entries = append(cboot.Entries, consensus.Entry{Op: e.Op, View: e.View, Cmd: e.Data})
-	}
+	store, meta := opened.Store, opened.Snapshot
 	r, err := consensus.New(consensus.Config{
 		ID: self, Replicas: len(ids), Rand: newRand(opts.ID), Logger: log.Named("vr"),
 		ViewChangeTicks: opts.ViewChangeTicks,
-	}, cboot)
+	}, opened.Boot)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	v := &vrReplicator{
-		log: log.Named("replica"), r: r, store: store, ids: ids, index: index, self: self,
-		tick: opts.ReplicaTick, readTimeout: time.Duration(4*opts.ViewChangeTicks) * opts.ReplicaTick,
-		inbox: make(chan consensus.Envelope, 4096), wake: make(chan struct{}, 1),
+		log: log.Named("replica"), store: store, ids: ids, index: index, self: self,
+		tick:  opts.ReplicaTick,
+		inbox: make(chan inbound, 4096), wake: make(chan struct{}, 1),
 		out: make(chan applyBatch, 64), roleCh: make(chan Role, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
-		pending: map[consensus.ReadID]pendingRead{},
-		saved:   boot.State, walNext: boot.Log.NextOp,
 	}
 	if len(ids) > 1 {
 		v.tr, err = NewTransport(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), TransportOptions{MaxFrame: 1 << 30})
@@ -151,24 +127,36 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 			return nil, err
 		}
 	}
-	n := &Node{
+	var n *Node
+	dopts := driver.Options{
+		IDs: ids, Self: self, Store: store, Applier: v,
+		ReadTimeout: time.Duration(4*opts.ViewChangeTicks) * opts.ReplicaTick,
+		Log:         log.Named("replica"), OnSoftState: v.setRole,
+		// A peer's snapshot makes the one in progress useless, and its
+		// writer would hold up the store's write of the peer's: abandon it
+		// first.
+		BeforeInstall:       func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) },
+		CompactInBackground: true,
+	}
+	if v.tr != nil {
+		dopts.Transport = v
+	}
+	v.d = driver.New(dopts, r, opened)
+	n = &Node{
 		log: log, tree: t, handler: handler, repl: v, vr: v, tick: opts.Tick,
 		wake: make(chan struct{}, 1), opts: opts, serving: make(chan struct{}),
 	}
 	// A replica that restarts as a backup of its durable view is normal at
 	// once and reports no soft-state change, so publish its role now.
 	info := r.Info()
-	v.setRole(&consensus.SoftState{View: info.View, Status: info.Status,
+	v.setRole(consensus.SoftState{View: info.View, Status: info.Status,
 		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
-	// A peer's snapshot makes the one in progress useless, and its writer
-	// would hold up the store's write of the peer's: abandon it first.
-	v.beforeInstall = func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) }
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.appliedView = meta.View
 	n.lastSnap = t.LastZxid()
 	log.Info("booted", "id", opts.ID, "replicas", len(ids), "snapshot_op", meta.Op,
-		"log_entries", len(boot.Log.Entries), "committed", boot.Log.Committed, "view", boot.State.View)
+		"log_entries", opened.LogEntries, "committed", opened.Boot.Hard.Commit, "view", opened.Saved.View)
 	go v.run()
 	return n, nil
 }

@@ -90,7 +90,7 @@ func (v *vrReplicator) observe(env consensus.Envelope) {
 // publishStatus records the replica's state after a round of work
 // (replica goroutine).
 func (v *vrReplicator) publishStatus() {
-	info := v.r.Info()
+	info := v.d.Replica().Info()
 	t := &v.st
 	t.mu.Lock()
 	defer t.mu.Unlock()

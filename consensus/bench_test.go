@@ -27,7 +27,7 @@ func newBenchCluster(b *testing.B, batch int) *benchCluster {
 			Rand:        rand.New(rand.NewPCG(uint64(i), 1)),
 			MaxBatchOps: max(batch, 1), MaxUncommittedOps: 4 * max(batch, 1),
 			MaxQueuedProposals: 8 * max(batch, 1),
-		}, consensus.Boot{})
+		}, consensus.Boot{Hard: consensus.HardState{Cluster: 1}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -58,7 +58,7 @@ func newHarness(t *testing.T, n int) *harness {
 		h.nodes = append(h.nodes, &hnode{id: consensus.ReplicaID(i)})
 	}
 	for _, nd := range h.nodes {
-		h.boot(nd, consensus.Boot{})
+		h.boot(nd, memberBoot(nd.id))
 	}
 	return h
 }
@@ -147,7 +147,11 @@ func (h *harness) describeReady(nd *hnode, rd consensus.Ready) {
 	}
 	if rd.HardState != nil {
 		hs := rd.HardState
-		parts = append(parts, fmt.Sprintf("hard{v=%d lnv=%d commit=%d recovering=%v}", hs.View, hs.LastNormalView, hs.Commit, hs.Recovering))
+		seed := ""
+		if hs.Seeded {
+			seed = " seeded"
+		}
+		parts = append(parts, fmt.Sprintf("hard{v=%d lnv=%d commit=%d recovering=%v cluster=%x%s}", hs.View, hs.LastNormalView, hs.Commit, hs.Recovering, hs.Cluster, seed))
 	}
 	if rd.Snapshot != nil {
 		parts = append(parts, fmt.Sprintf("install-snapshot{op=%d}", rd.Snapshot.Op))
@@ -294,12 +298,19 @@ func (h *harness) restart(id int) {
 	h.boot(nd, b)
 }
 
-// loseDisk restarts a replica with an empty disk.
+// memberBoot is the boot of a member of a new cluster that already has its
+// identity (the state a new cluster's replicas write once they agreed it
+// is new).
+func memberBoot(id consensus.ReplicaID) consensus.Boot {
+	return consensus.Boot{Hard: consensus.HardState{Cluster: 1, Incarnation: uint64(id) + 1}}
+}
+
+// loseDisk restarts a replica with an empty disk (no flag: it finds out).
 func (h *harness) loseDisk(id int) {
 	nd := h.nodes[id]
 	*nd = hnode{id: nd.id}
 	h.logf("n%d: RESTART with its disk lost", id)
-	h.boot(nd, consensus.Boot{DiskLost: true})
+	h.boot(nd, consensus.Boot{})
 }
 
 // snapshot takes a durable snapshot of n's state machine.

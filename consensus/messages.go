@@ -125,17 +125,25 @@ type NewState struct {
 	Entries         []Entry
 }
 
-// Recovery is broadcast by a replica that lost its disk.
+// Recovery is broadcast by a replica without durable state (a new server,
+// or a lost disk) or whose recovery was interrupted.
 type Recovery struct {
 	Header
-	Nonce uint64
+	Nonce   uint64
+	Cluster uint64 // the sender's cluster, 0 if it has none yet
 }
 
-// RecoveryResponse answers Recovery. Only the primary fills in the state.
+// RecoveryResponse answers Recovery. Every replica answers; only the
+// primary of a view it is normal in fills in its state.
 type RecoveryResponse struct {
 	Header
 	Nonce           uint64
-	Primary         bool
+	Cluster         uint64 // the responder's cluster (0: none)
+	Blank           bool   // the responder has no durable state either (or is recovering)
+	Normal          bool   // the responder is normal in View
+	Pristine        bool   // the responder is a member that holds no state: empty log, no snapshot, nothing committed
+	Seed            bool   // the responder was seeded by an operator and is the sole source of state
+	Primary         bool   // the responder is the primary of View; the fields below are its state
 	Snapshot        *Snapshot
 	Op              uint64
 	Commit          uint64
@@ -143,6 +151,13 @@ type RecoveryResponse struct {
 	After           uint64
 	Entries         []Entry
 }
+
+// PreViewChange asks whether the receiver would change to View (the
+// sender's next view) too; the sender has not moved (see prevote.go).
+type PreViewChange struct{ Header }
+
+// PreViewChangeOk grants a PreViewChange for View.
+type PreViewChangeOk struct{ Header }
 
 // Forward carries client commands from a backup to the primary.
 type Forward struct {
@@ -187,6 +202,8 @@ func (m *Recovery) validate() error          { return nil }
 func (m *ReadIndexRequest) validate() error  { return nil }
 func (m *ReadIndexResponse) validate() error { return nil }
 func (m *Forward) validate() error           { return nil }
+func (m *PreViewChange) validate() error     { return nil }
+func (m *PreViewChangeOk) validate() error   { return nil }
 
 func (m *DoViewChange) validate() error {
 	if m.Op != m.After+uint64(len(m.Entries)) {
@@ -256,6 +273,8 @@ func (m *CommitOk) String() string {
 	return fmt.Sprintf("CommitOk{v=%d op=%d commit=%d round=%d}", m.View, m.Op, m.Commit, m.ReadRound)
 }
 func (m *StartViewChange) String() string { return fmt.Sprintf("StartViewChange{v=%d}", m.View) }
+func (m *PreViewChange) String() string   { return fmt.Sprintf("PreViewChange{v=%d}", m.View) }
+func (m *PreViewChangeOk) String() string { return fmt.Sprintf("PreViewChangeOk{v=%d}", m.View) }
 func (m *DoViewChange) String() string {
 	return fmt.Sprintf("DoViewChange{v=%d lnv=%d op=%d commit=%d gma=%d %s}", m.View, m.LastNormalView, m.Op, m.Commit, m.GlobalMinAccept, opsString(m.After, m.Entries))
 }
@@ -268,12 +287,23 @@ func (m *GetState) String() string {
 func (m *NewState) String() string {
 	return fmt.Sprintf("NewState{v=%d op=%d commit=%d gma=%d%s %s}", m.View, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
 }
-func (m *Recovery) String() string { return fmt.Sprintf("Recovery{v=%d nonce=%x}", m.View, m.Nonce) }
+func (m *Recovery) String() string {
+	return fmt.Sprintf("Recovery{v=%d nonce=%x cluster=%x}", m.View, m.Nonce, m.Cluster)
+}
 func (m *RecoveryResponse) String() string {
-	if !m.Primary {
-		return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x}", m.View, m.Nonce)
+	var flags string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{m.Blank, " blank"}, {m.Normal, " normal"}, {m.Pristine, " pristine"}, {m.Seed, " seed"}} {
+		if f.on {
+			flags += f.name
+		}
 	}
-	return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x primary op=%d commit=%d gma=%d%s %s}", m.View, m.Nonce, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
+	if !m.Primary {
+		return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x cluster=%x%s}", m.View, m.Nonce, m.Cluster, flags)
+	}
+	return fmt.Sprintf("RecoveryResponse{v=%d nonce=%x cluster=%x%s primary op=%d commit=%d gma=%d%s %s}", m.View, m.Nonce, m.Cluster, flags, m.Op, m.Commit, m.GlobalMinAccept, snapString(m.Snapshot), opsString(m.After, m.Entries))
 }
 func (m *Forward) String() string {
 	var b strings.Builder

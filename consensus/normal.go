@@ -8,21 +8,33 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 		return
 	}
 	r.idleTicks = 0
+	r.clearPreVote()
 	r.appendFromPrimary(m.After, m.Entries)
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	r.ackPending = true
 }
 
-// onCommit: the primary's heartbeat; answered at once with the durable op.
+// onCommit: the primary's heartbeat, answered with the durable op: at once
+// if being normal in this view is already durable (the common case, which
+// keeps read rounds off the disk's latency), else by the PrepareOk that
+// follows the Ready making it durable (the view was installed in this same
+// batch). That acknowledgement is built when the Ready is, so a view change
+// later in the batch cancels it: an ack of a view must never leave after the
+// replica durably moved past that view.
 func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
 	}
 	r.idleTicks = 0
+	r.clearPreVote()
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
-	r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
+		r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+	} else {
+		r.ackPending = true
+	}
 }
 
 // fromCurrentPrimary filters normal-operation messages of the primary of
@@ -86,6 +98,10 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 	}
 	p := &r.prog[from]
 	p.heard = true
+	if r.seeded && !p.joined {
+		p.joined = true
+		r.maybeEndSeed()
+	}
 	if op > p.match {
 		p.match = op
 		p.stall = 0
@@ -110,6 +126,13 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 // to the lowest op durable on all.
 func (r *Replica) maybeCommit() {
 	r.prog[r.id].match = r.stableOp
+	if r.hard.Seeded {
+		// A seeded primary commits nothing until f backups joined it and
+		// the end of the seed is durable: until then a restart makes it
+		// lead a later view from its own durable log alone, which must not
+		// drop anything committed.
+		return
+	}
 	var buf [64]uint64
 	ms := buf[:0]
 	for i := range r.prog {
@@ -124,6 +147,22 @@ func (r *Replica) maybeCommit() {
 	}
 	r.maybeCompact()
 	r.releaseReads()
+}
+
+// maybeEndSeed clears the seed once f backups acknowledged this view: from
+// then on the ordinary quorum rules hold (the flag's end is persisted
+// before anything commits).
+func (r *Replica) maybeEndSeed() {
+	joined := 0
+	for i := range r.prog {
+		if r.prog[i].joined && ReplicaID(i) != r.id {
+			joined++
+		}
+	}
+	if joined >= r.f {
+		r.seeded = false
+		r.log.Info("seed complete: enough servers joined", "view", r.view, "joined", joined)
+	}
 }
 
 // becomePrimary starts normal operation as the primary of the current view.

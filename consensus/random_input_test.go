@@ -21,7 +21,7 @@ func TestRandomMessagesNeverPanic(t *testing.T) {
 		return es
 	}
 	for run := 0; run < 200; run++ {
-		r, err := consensus.New(consensus.Config{ID: 0, Replicas: 3, Epoch: 1, Rand: rand.New(rand.NewPCG(uint64(run), 1)), ViewChangeTicks: 3}, consensus.Boot{})
+		r, err := consensus.New(consensus.Config{ID: 0, Replicas: 3, Epoch: 1, Rand: rand.New(rand.NewPCG(uint64(run), 1)), ViewChangeTicks: 3}, consensus.Boot{Hard: consensus.HardState{Cluster: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}

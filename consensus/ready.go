@@ -118,6 +118,9 @@ func (r *Replica) Advance(rd Ready) {
 	}
 	r.dirtyFrom = 0
 	r.stableOp = r.entries.lastOp()
+	for i := range rd.MessagesAfterPersist {
+		checkVouch(rd.MessagesAfterPersist[i].Msg, r.hard, r.stableOp)
+	}
 	if n := len(rd.Committed); n > 0 {
 		r.applied = rd.Committed[n-1].Op
 	}

@@ -74,9 +74,19 @@ type Replica struct {
 	dvc     []*DoViewChange
 	dvcSent bool
 
+	// Identity (see HardState).
+	cluster     uint64
+	incarnation uint64
+	seeded      bool
+
+	// Pre-vote.
+	pre preVote
+
 	// Recovery.
-	nonce   uint64
-	recResp []*RecoveryResponse
+	nonce     uint64
+	recResp   []*RecoveryResponse
+	recWarned bool // a recovery problem was logged for this nonce
+	recRounds int  // Recovery broadcasts since the last report
 }
 
 // progress is the primary's view of one replica in the current view.
@@ -89,6 +99,7 @@ type progress struct {
 	stall      int    // heartbeats without progress while behind
 	probing    bool   // one batch in flight until an ack moves match
 	commitSent uint64 // commit-number last sent
+	joined     bool   // acknowledged this view (a seeded primary counts them)
 }
 
 // Boot is the durable state a replica starts from.
@@ -96,17 +107,15 @@ type Boot struct {
 	Hard     HardState
 	Snapshot *Snapshot // latest durable snapshot, or nil; the driver's state machine reflects it
 	Entries  []Entry   // durable log after the snapshot, consecutive (entries ≤ Snapshot.Op are ignored)
-	// DiskLost: the replica lost its disk (its data directory is gone): it
-	// rebuilds from the others with nonce-based Recovery and takes part in
-	// nothing before it has caught up. Never set it for a first start of a
-	// fresh cluster.
-	DiskLost bool
 }
 
-// New creates a replica from its durable state. A zero Boot starts a member of
-// a fresh cluster. A replica that is the primary of its durable view (or was
-// about to become it) restarts by starting a view change to the next view, so
-// it never leads a view in which it may have prepared ops it lost.
+// New creates a replica from its durable state. A Boot without a cluster
+// (the zero Boot: a new server, or a lost disk) starts with no vote: it
+// asks the others whether this is a new cluster or one to recover from (see
+// recovery.go); so does a replica whose recovery was interrupted. A member
+// that is the primary of its durable view (or was about to become it)
+// restarts by starting a view change to the next view, so it never leads a
+// view in which it may have prepared ops it lost.
 func New(cfg Config, b Boot) (*Replica, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -135,10 +144,15 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	}
 	r.view, r.lastNormalView = b.Hard.View, b.Hard.LastNormalView
 	r.persistedView = r.view
-	if b.DiskLost || b.Hard.Recovering {
-		if r.n == 1 {
+	r.cluster, r.incarnation, r.seeded = b.Hard.Cluster, b.Hard.Incarnation, b.Hard.Seeded
+	if b.Hard.Cluster == 0 || b.Hard.Recovering {
+		if b.Hard.Cluster == 0 && (b.Snapshot != nil || len(b.Entries) > 0) {
+			return nil, fmt.Errorf("consensus: boot: a log or snapshot but no cluster identity")
+		}
+		if b.Hard.Recovering && r.n == 1 {
 			return nil, fmt.Errorf("consensus: boot: a single replica cannot recover a lost disk")
 		}
+		r.hard = b.Hard
 		r.startRecovery()
 		return r, nil
 	}
@@ -148,7 +162,25 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.commit = max(min(b.Hard.Commit, r.entries.lastOp()), r.entries.start)
 	r.hard = r.hardState()
 	r.prevSoft = r.softState()
+	r.startMember()
+	return r, nil
+}
+
+// startMember begins work as a member with its durable state.
+func (r *Replica) startMember() {
 	switch {
+	case r.seeded:
+		// An operator made this replica the cluster's sole source: it leads
+		// the next view of its own at once (never one it led before: it may
+		// have prepared ops there that it lost).
+		v := r.view + 1
+		for r.primaryOf(v) != r.id {
+			v++
+		}
+		r.log.Info("seeded by an operator: leading a view of its own", "view", v, "op", r.entries.lastOp())
+		r.status = StatusViewChange
+		r.enterView(v)
+		r.dvcSent = true
 	case r.primaryOf(r.view) == r.id:
 		// Whether or not it had finished becoming primary, the previous
 		// incarnation may have prepared ops it lost: it never leads this
@@ -164,7 +196,6 @@ func New(cfg Config, b Boot) (*Replica, error) {
 		// let the primary's retransmissions catch it up.
 		r.status = StatusNormal
 	}
-	return r, nil
 }
 
 func (r *Replica) loadLog(b Boot) error {
@@ -195,15 +226,19 @@ func (r *Replica) resetElectionTimeout() {
 }
 
 func (r *Replica) hardState() HardState {
-	return HardState{Epoch: r.epoch, View: r.view, LastNormalView: r.lastNormalView, Commit: r.commit, Recovering: r.status == StatusRecovering}
+	return HardState{Epoch: r.epoch, View: r.view, LastNormalView: r.lastNormalView, Commit: r.commit,
+		Recovering: r.status == StatusRecovering, Cluster: r.cluster, Incarnation: r.incarnation, Seeded: r.seeded}
 }
 
 func (r *Replica) softState() SoftState {
 	return SoftState{View: r.view, Status: r.status, Primary: r.primaryOf(r.view), IsPrimary: r.status == StatusNormal && r.isPrimary()}
 }
 
-// send queues a message that depends on nothing unpersisted.
+// send queues a message that depends on nothing unpersisted: it leaves
+// before the Ready's persistence. A message that vouches for state must
+// find that state durable already (see vouch.go).
 func (r *Replica) send(to ReplicaID, m Message) {
+	checkVouch(m, r.hard, r.stableOp)
 	r.msgs = append(r.msgs, Envelope{From: r.id, To: to, Msg: m})
 }
 
@@ -337,6 +372,8 @@ func (r *Replica) guard(what string) {
 // Info is a read-only summary for drivers, tests and checkers.
 type Info struct {
 	ID              ReplicaID
+	Cluster         uint64 // 0 until the replica has an identity
+	Seeded          bool
 	View            uint64
 	LastNormalView  uint64
 	Status          Status
@@ -352,7 +389,7 @@ type Info struct {
 // Info returns the replica's current summary.
 func (r *Replica) Info() Info {
 	return Info{
-		ID: r.id, View: r.view, LastNormalView: r.lastNormalView, Status: r.status,
+		ID: r.id, Cluster: r.cluster, Seeded: r.seeded, View: r.view, LastNormalView: r.lastNormalView, Status: r.status,
 		IsPrimary: r.status == StatusNormal && r.isPrimary(),
 		Op:        r.entries.lastOp(), Commit: r.commit, Applied: r.applied,
 		GlobalMinAccept: r.gma, LogStart: r.entries.start, StableOp: r.stableOp,

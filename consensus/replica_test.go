@@ -25,7 +25,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"timeout not above heartbeat", func(c *consensus.Config) { c.HeartbeatTicks, c.ViewChangeTicks = 5, 5 }, consensus.Boot{}},
 		{"durable epoch ahead", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{Epoch: 2}}},
 		{"last-normal-view above view", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{View: 1, LastNormalView: 2}}},
-		{"log with a gap", func(*consensus.Config) {}, consensus.Boot{Entries: []consensus.Entry{{Op: 2}}}},
+		{"log with a gap", func(*consensus.Config) {}, consensus.Boot{Hard: consensus.HardState{Cluster: 1}, Entries: []consensus.Entry{{Op: 2}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cfg(0, 3)
@@ -35,7 +35,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := consensus.New(cfg(0, 1), consensus.Boot{DiskLost: true}); err == nil {
+	if _, err := consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Cluster: 1, Recovering: true}}); err == nil {
 		t.Fatal("a single replica accepted disk-loss recovery")
 	}
 }
@@ -60,7 +60,7 @@ func TestStepRejectsBadInput(t *testing.T) {
 			Snapshot: &consensus.Snapshot{Op: 4}, After: 2}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := consensus.New(cfg(0, 3), consensus.Boot{})
+			r, err := consensus.New(cfg(0, 3), memberBoot(0))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestStepRejectsBadInput(t *testing.T) {
 func TestProposeAndReadBounds(t *testing.T) {
 	c := cfg(0, 3)
 	c.MaxCommandBytes, c.MaxQueuedProposals, c.MaxPendingReads = 8, 2, 1
-	r, err := consensus.New(c, consensus.Boot{})
+	r, err := consensus.New(c, memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestProposeAndReadBounds(t *testing.T) {
 }
 
 func TestNothingBetweenReadyAndAdvance(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{})
+	r, err := consensus.New(cfg(0, 3), memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func drain(r *consensus.Replica) (now, after []consensus.Envelope, committed []c
 }
 
 func TestSingleReplica(t *testing.T) {
-	r, err := consensus.New(cfg(0, 1), consensus.Boot{})
+	r, err := consensus.New(cfg(0, 1), memberBoot(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestSingleReplica(t *testing.T) {
 		t.Fatalf("reads %v", reads)
 	}
 	// Restart from durable state: a new view, the same log, op-numbers continue.
-	r, err = consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Commit: 2}, Entries: log})
+	r, err = consensus.New(cfg(0, 1), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Commit: 2, Cluster: 1}, Entries: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestSingleReplica(t *testing.T) {
 // TestDurabilityOrdering checks what must wait for persistence: a backup's
 // PrepareOk, and StartViewChange after a timeout (the new view is durable first).
 func TestDurabilityOrdering(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1}})
+	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +212,27 @@ func TestDurabilityOrdering(t *testing.T) {
 		t.Fatalf("after persist: %v", rd.MessagesAfterPersist)
 	}
 	r.Advance(rd)
-	for i := 0; i < 40 && r.Info().Status == consensus.StatusNormal; i++ {
+	// The primary goes silent: the replica first asks (pre-vote), changing
+	// nothing durable, and moves only with a grant.
+	asked := false
+	for i := 0; i < 40 && !asked; i++ {
 		r.Tick()
+		rd = r.Ready()
+		for _, e := range rd.Messages {
+			if m, ok := e.Msg.(*consensus.PreViewChange); ok && m.View == 2 {
+				asked = true
+			}
+		}
+		if rd.HardState != nil && rd.HardState.View != 1 {
+			t.Fatalf("view %d became durable before any other replica agreed", rd.HardState.View)
+		}
+		r.Advance(rd)
+	}
+	if !asked || r.Info().View != 1 {
+		t.Fatalf("no pre-vote for view 2 (asked %v, view %d)", asked, r.Info().View)
+	}
+	if err := r.Step(consensus.Envelope{From: 2, To: 0, Msg: &consensus.PreViewChangeOk{Header: consensus.Header{Epoch: 1, View: 2}}}); err != nil {
+		t.Fatal(err)
 	}
 	rd = r.Ready()
 	if rd.HardState == nil || rd.HardState.View != 2 || !rd.MustSync {
@@ -240,7 +259,7 @@ func TestDurabilityOrdering(t *testing.T) {
 // of a peer's StartViewChange votes (DoViewChange) only after the new view is
 // durable, in the same Ready that persists it.
 func TestDoViewChangeAfterViewIsDurable(t *testing.T) {
-	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1}})
+	r, err := consensus.New(cfg(0, 3), consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,4 +287,51 @@ func TestDoViewChangeAfterViewIsDurable(t *testing.T) {
 		t.Fatalf("DoViewChange to the primary of view 5: %v", dvc)
 	}
 	r.Advance(rd)
+}
+
+// TestPreVoteRefusedWithLivePrimary: a backup that hears its primary does
+// not grant a pre-vote, so a replica that was cut off cannot take the group
+// into a new view; one that lost its primary too grants.
+func TestPreVoteRefusedWithLivePrimary(t *testing.T) {
+	boot := consensus.Boot{Hard: consensus.HardState{Epoch: 1, View: 1, LastNormalView: 1, Cluster: 1}}
+	r, err := consensus.New(cfg(2, 3), boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(r)
+	hdr := consensus.Header{Epoch: 1, View: 1}
+	ask := func() bool {
+		if err := r.Step(consensus.Envelope{From: 0, To: 2, Msg: &consensus.PreViewChange{Header: consensus.Header{Epoch: 1, View: 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		rd := r.Ready()
+		defer r.Advance(rd)
+		for _, e := range rd.Messages {
+			if _, ok := e.Msg.(*consensus.PreViewChangeOk); ok {
+				return true
+			}
+		}
+		return false
+	}
+	// Heartbeats from the primary n1 keep arriving.
+	for i := 0; i < 30; i++ {
+		r.Tick()
+		if err := r.Step(consensus.Envelope{From: 1, To: 2, Msg: &consensus.Commit{Header: hdr}}); err != nil {
+			t.Fatal(err)
+		}
+		drain(r)
+		if ask() {
+			t.Fatalf("granted a pre-vote %d ticks into hearing a live primary", i)
+		}
+	}
+	// The primary falls silent for a whole timeout: now it grants.
+	granted := false
+	for i := 0; i < 30 && !granted; i++ {
+		r.Tick()
+		drain(r)
+		granted = ask()
+	}
+	if !granted || r.Info().View != 1 {
+		t.Fatalf("granted %v, view %d: a backup without a primary grants, and moves nowhere by granting", granted, r.Info().View)
+	}
 }

@@ -51,6 +51,10 @@ func (r *Replica) Step(e Envelope) error {
 		r.onRecoveryResponse(from, m)
 	case *Forward:
 		r.onForward(m)
+	case *PreViewChange:
+		r.onPreViewChange(from, m)
+	case *PreViewChangeOk:
+		r.onPreViewChangeOk(from, m)
 	case *ReadIndexRequest:
 		r.onReadIndexRequest(from, m)
 	case *ReadIndexResponse:
@@ -143,17 +147,18 @@ func (r *Replica) tickPrimary() {
 
 func (r *Replica) tickBackup() {
 	r.idleTicks++
+	if r.tickPreVote() {
+		return
+	}
 	if r.idleTicks >= r.electionTimeout {
-		r.log.Info("primary silent, starting view change", "view", r.view)
-		r.startViewChange(r.view + 1)
+		r.startPreVote(r.view + 1)
 	}
 }
 
 func (r *Replica) tickViewChange() {
 	r.idleTicks++
-	if r.idleTicks >= r.electionTimeout {
-		r.startViewChange(r.view + 1)
-		return
+	if !r.tickPreVote() && r.idleTicks >= r.electionTimeout {
+		r.startPreVote(r.view + 1)
 	}
 	r.hbTicks++
 	if r.hbTicks < r.cfg.HeartbeatTicks {
@@ -167,13 +172,5 @@ func (r *Replica) tickViewChange() {
 	r.broadcast(&StartViewChange{Header: r.hdr()})
 	if r.dvcSent && !r.isPrimary() {
 		r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
-	}
-}
-
-func (r *Replica) tickRecovering() {
-	r.hbTicks++
-	if r.hbTicks >= 2*r.cfg.HeartbeatTicks {
-		r.hbTicks = 0
-		r.broadcast(&Recovery{Header: r.hdr(), Nonce: r.nonce})
 	}
 }

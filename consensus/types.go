@@ -37,12 +37,31 @@ type Snapshot struct {
 
 // HardState is the replica state that must survive a crash. It is written
 // atomically as a whole.
+//
+// Cluster and Incarnation are the replica's durable identity. A replica
+// with no durable state at all (Cluster 0: a new server, or one whose disk
+// was lost or replaced) never votes and never counts towards a quorum: it
+// asks the others, and either takes part in starting a brand-new cluster
+// (every other replica answered, and none holds any state) or rebuilds
+// its state from them with VR's recovery protocol (someone holds state),
+// and only then writes its identity. See recovery.go.
 type HardState struct {
 	Epoch          uint64 // configuration epoch
 	View           uint64 // highest view this replica has entered; never decreases
 	LastNormalView uint64 // last view in which the replica's log was installed (status normal)
 	Commit         uint64 // a lower bound of the commit-number; advisory, needs no sync of its own
 	Recovering     bool   // disk-loss recovery in progress: the log is not to be trusted for voting
+	// Cluster identifies the cluster the replica belongs to (0: none yet).
+	Cluster uint64
+	// Incarnation is drawn when the replica's state is created (a new
+	// cluster, or a recovery); it tells this disk's life from earlier ones.
+	Incarnation uint64
+	// Seeded: an operator made this replica the sole source of the
+	// cluster's state after a majority of disks was lost (vrkeeper
+	// reseed). It leads a view of its own without a view change, lets
+	// recovering replicas rebuild from it alone, and commits nothing until
+	// f backups have joined it and the flag is durably cleared.
+	Seeded bool
 }
 
 // Status is a replica's VR status.

@@ -17,6 +17,7 @@ func (r *Replica) enterView(v uint64) {
 	r.ackPending, r.ackGap = false, false
 	r.seenRound = 0
 	r.idleTicks, r.hbTicks = 0, 0
+	r.clearPreVote()
 	r.resetElectionTimeout()
 	if wasPrimary {
 		r.demotePrimaryReads()
@@ -109,6 +110,11 @@ func (r *Replica) onDoViewChange(from ReplicaID, m *DoViewChange) {
 // with the largest (last-normal-view, op) and the largest commit-number.
 func (r *Replica) maybeBecomePrimary() {
 	if r.status != StatusViewChange || r.awaitingState || !r.isPrimary() || r.persistedView < r.view {
+		return
+	}
+	if r.seeded {
+		// Its log is the cluster's by an operator's decision: no votes.
+		r.becomePrimary()
 		return
 	}
 	votes := 0

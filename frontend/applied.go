@@ -8,31 +8,43 @@ import (
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
-// BeforeApply implements bridge.Handler. A write of a session connected
-// here is about to change the tree: the reads and local requests the
-// session sent before it are answered now, against the state before the
-// write, and sent, so the client gets them (and registers their watches)
-// before the write's events. Answering a read here needs no read index:
-// every write acknowledged before the read arrived has an op-number below
-// this write's, which the primary assigned after the read arrived.
+// BeforeApply implements bridge.Handler. A write of a connection here is
+// about to change the tree: the reads and local requests its session sent
+// before it are answered now, against the state before the write, and
+// sent, so the client gets them (and registers their watches) before the
+// write's events. Answering a read here needs no read index: every write
+// acknowledged before the read arrived has an op-number below this write's,
+// which the primary assigned after the read arrived.
 func (k *core) BeforeApply(a *bridge.Apply, zxid int64, cmd []byte) {
-	id, cxid, ok := tree.PeekClientWrite(cmd)
+	key, ok := tree.PeekClientWrite(cmd)
 	if !ok {
 		return
 	}
-	sess := k.sessions[id]
-	if sess == nil || sess.conn == nil {
+	sess := k.sessions[key.SessionID]
+	if sess == nil || sess.conn == nil || sess.conn.owner != key.Owner {
 		return
 	}
-	for _, r := range sess.queue {
-		if r.kind == kindWrite && r.xid == cxid && !r.done {
-			break
-		}
+	w := pendingWrite(sess.queue, key.Seq)
+	if w < 0 {
+		return // a copy of a write answered already
+	}
+	for _, r := range sess.queue[:w] {
 		if !r.done && r.kind != kindWrite {
 			r.ready = true
 		}
 	}
 	k.pump(a, sess)
+}
+
+// pendingWrite returns the index in queue of the unanswered write numbered
+// seq, or -1.
+func pendingWrite(queue []*request, seq int64) int {
+	for i, r := range queue {
+		if r.kind == kindWrite && !r.done && r.seq == seq {
+			return i
+		}
+	}
+	return -1
 }
 
 // Applied implements bridge.Handler: deliver the change's watch events,
@@ -53,12 +65,15 @@ func (k *core) Applied(a *bridge.Apply, zxid int64, out *tree.Output) {
 		k.answerWrite(a, out)
 	case tree.KindAttachSession:
 		// A newer connection of the session (here or on another server) took
-		// it over: the older one is closed, as ZooKeeper does.
-		if sess := k.sessions[out.Attached.ID]; sess != nil && sess.conn != nil && sess.conn.token != out.Attached.Owner {
+		// it over: the older one is closed, as ZooKeeper's leader does
+		// (see docs/compat.md), and its writes still in flight fail with
+		// SESSIONMOVED.
+		if sess := k.sessions[out.Attached.ID]; sess != nil && sess.conn != nil && sess.conn.owner != out.Attached.Owner {
 			c := sess.conn
 			k.detach(c)
 			c.close()
 		}
+		k.attached(a, out.Attached)
 	}
 	for _, id := range out.Closed {
 		// Sessions ended by expiry (or by a close from another server's
@@ -87,60 +102,52 @@ func (k *core) deliver(ev *tree.Event) {
 }
 
 // answerWrite records a write's answer on the request waiting for it, if
-// its session is connected here.
+// the connection that sent it is here. Writes are matched by the key the
+// server gave them (owner and sequence number), never by xid.
 func (k *core) answerWrite(a *bridge.Apply, out *tree.Output) {
 	sess := k.sessions[out.SessionID]
-	if sess == nil || sess.conn == nil || !awaits(sess.queue, out.Cxid) {
-		// Not a write of this connection: one the session's previous
-		// connection sent, applied after the session moved here. Its client
-		// saw a connection loss; nothing here waits for it.
+	if sess == nil || sess.conn == nil || sess.conn.owner != out.Owner || out.Seq == 0 {
+		// Not a write of this session's connection here: one of another
+		// server's connection, or of the session's previous connection
+		// (applied after the session moved; its client saw a connection
+		// loss, nothing waits for it).
 		return
 	}
-	for _, r := range sess.queue {
-		if r.kind != kindWrite || r.done {
-			continue
+	var r *request
+	for _, q := range sess.queue {
+		if q.kind == kindWrite && !q.done {
+			r = q
+			break
 		}
-		if r.xid != out.Cxid {
-			// An earlier write of this session was lost (its primary failed
-			// before replicating it) while a later one was applied: the
-			// session's order cannot be kept on this connection. Close it;
-			// the client sees a connection loss for both, as ZooKeeper
-			// clients do when a server fails.
-			c := sess.conn
-			k.detach(c)
-			c.close()
-			return
-		}
-		if out.Dup == tree.DupStale {
-			c := sess.conn
-			k.detach(c)
-			c.close()
-			return
-		}
-		r.done = true
-		r.code = out.Code
-		r.reply = append([]byte(nil), out.Body...)
-		k.pump(a, sess)
+	}
+	if r == nil || out.Seq < r.seq {
+		return // a copy of a write answered already (proposed again after a view change)
+	}
+	if out.Seq > r.seq || out.Dup == tree.DupStale || out.Dup == tree.DupGap || out.Code == zkproto.ErrSessionMoved {
+		// An earlier write of this connection was lost (its primary failed
+		// before replicating it) while a later one reached the log, which
+		// refused it to keep the session's order; or the session moved
+		// away. Close without answering: the client sees a connection loss
+		// for every outstanding request, as ZooKeeper clients do when a
+		// server fails, and as ZooKeeper closes a connection whose write met
+		// SESSIONMOVED.
+		c := sess.conn
+		k.detach(c)
+		c.close()
 		return
 	}
-}
-
-// awaits reports whether a write with xid cxid waits for its answer in
-// queue.
-func awaits(queue []*request, cxid int32) bool {
-	for _, r := range queue {
-		if r.kind == kindWrite && !r.done && r.xid == cxid {
-			return true
-		}
-	}
-	return false
+	r.done = true
+	r.code = out.Code
+	r.reply = append([]byte(nil), out.Body...)
+	k.pump(a, sess)
 }
 
 // RoleChanged implements bridge.Handler. Proposals made before a view
 // change may have been lost with the old primary: they are proposed again,
-// in each session's order. One that did commit is answered from the
-// session's duplicate table the second time, so it is applied once; a
-// later write that overtook a lost one is caught by answerWrite.
+// in each connection's order, with the same owner and sequence number. One
+// that did commit is refused by the session's duplicate table the second
+// time, so it applies once; a later write that overtook a lost one is
+// refused by the tree, and answerWrite closes its connection.
 func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 	k.role = role
 	if role == bridge.RolePrimary || role == bridge.RoleStandalone {
@@ -156,9 +163,20 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 			}
 		}
 	}
+	k.dropHandshakes()
+}
+
+// dropHandshakes closes the connections whose open or attach was proposed
+// and not yet applied: it may have been lost. Their clients retry the
+// handshake.
+func (k *core) dropHandshakes() {
 	for p, c := range k.opening {
 		delete(k.opening, p)
-		c.close() // the client retries the handshake
+		c.close()
+	}
+	for owner, res := range k.resuming {
+		delete(k.resuming, owner)
+		res.c.close()
 	}
 }
 
@@ -170,10 +188,7 @@ func (k *core) Restored(a *bridge.Apply) {
 		k.detach(c)
 		c.close()
 	}
-	for p, c := range k.opening {
-		delete(k.opening, p)
-		c.close()
-	}
+	k.dropHandshakes()
 }
 
 // renewState paces session renewals and expiry.

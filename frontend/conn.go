@@ -25,8 +25,11 @@ type conn struct {
 	id     uint64
 	ip     string
 	remote string
-	token  int64 // names this connection in attach-session commands
-	out    *outbox
+	// owner names this connection in the replicated state: the session it
+	// opens or resumes is owned by it, and its writes carry it (never 0,
+	// drawn at random, so unique across servers and restarts).
+	owner int64
+	out   *outbox
 	// slots bounds the requests read but not yet answered: the reader takes
 	// one per request, the core gives it back with the reply.
 	slots chan struct{}
@@ -47,7 +50,10 @@ type conn struct {
 	auth    []zkproto.Id  // identities: the ip id, then digest ids
 	waiting []*request    // requests that came before the session opened
 	hasRO   bool          // the client sent the readOnly byte
-	gone    bool          // closed; the core forgets it
+	// writeSeq numbers the connection's writes in arrival order: with owner
+	// the key that makes each apply once (tree/dedup.go).
+	writeSeq int64
+	gone     bool // closed; the core forgets it
 }
 
 type connStatsLive struct {
@@ -65,10 +71,8 @@ type connStatsLive struct {
 }
 
 func newConn(s *Server, nc net.Conn, id uint64, ip string) *conn {
-	var tok [8]byte
-	rand.Read(tok[:])
 	c := &conn{
-		token:       int64(binary.BigEndian.Uint64(tok[:])),
+		owner:       newOwnerID(),
 		srv:         s,
 		nc:          nc,
 		id:          id,
@@ -79,6 +83,17 @@ func newConn(s *Server, nc net.Conn, id uint64, ip string) *conn {
 	}
 	c.out = newOutbox(nc, s.cfg.MaxQueuedBytes, 30*time.Second)
 	return c
+}
+
+// newOwnerID draws a connection's owner id: random, never 0.
+func newOwnerID() int64 {
+	var b [8]byte
+	for {
+		rand.Read(b[:])
+		if id := int64(binary.BigEndian.Uint64(b[:])); id != 0 {
+			return id
+		}
+	}
 }
 
 // errClosedByServer ends a reader whose connection the core closed.

@@ -25,6 +25,9 @@ type core struct {
 	// opening maps the password of a proposed open-session command to the
 	// connection waiting for it.
 	opening map[string]*conn
+	// resuming maps the owner id of a proposed attach-session command to
+	// the resume waiting for it.
+	resuming map[int64]*resume
 
 	// Reads wait for a read index in rounds: one round in flight, and the
 	// reads that arrive meanwhile share the next one.
@@ -43,6 +46,14 @@ type sessionState struct {
 	queue []*request // requests in arrival order, not yet answered
 }
 
+// resume is a connection resuming a session, waiting for its attach.
+type resume struct {
+	c       *conn
+	id      int64
+	timeout int32
+	passwd  []byte
+}
+
 // readRef is a read waiting for a read index.
 type readRef struct {
 	c *conn
@@ -56,6 +67,7 @@ func newCore(s *Server) *core {
 		conns:    map[WatcherID]*conn{},
 		registry: NewRegistry(),
 		opening:  map[string]*conn{},
+		resuming: map[int64]*resume{},
 	}
 }
 
@@ -106,12 +118,33 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 			k.refuse(c)
 			return
 		}
-		k.attach(a, c, req.SessionID, timeout, info.Passwd)
-		// Tell every server: the session is alive (it may have been silent
-		// while the client looked for a server), and this connection owns it
-		// now, so an older one elsewhere is closed.
-		a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.token))
+		// Tell every server that this connection owns the session now (an
+		// older one elsewhere is closed, and its writes fail with
+		// SESSIONMOVED) and that it is alive (it may have been silent while
+		// the client looked for a server). The handshake is answered once
+		// the attach is applied, as ZooKeeper answers after revalidating the
+		// session with its leader: every write of this connection then
+		// comes after the attach in the log.
+		k.resuming[c.owner] = &resume{c: c, id: req.SessionID, timeout: timeout, passwd: info.Passwd}
+		a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.owner))
 	})
+}
+
+// attached answers the resume waiting for an applied attach, if it is
+// here: the session is attached, or refused if it ended meanwhile.
+func (k *core) attached(a *bridge.Apply, at tree.AttachedSession) {
+	res := k.resuming[at.Owner]
+	if res == nil {
+		return
+	}
+	delete(k.resuming, at.Owner)
+	switch {
+	case res.c.gone:
+	case at.ID == 0:
+		k.refuse(res.c)
+	default:
+		k.attach(a, res.c, res.id, res.timeout, res.passwd)
+	}
 }
 
 // open proposes a new session.
@@ -120,7 +153,7 @@ func (k *core) open(a *bridge.Apply, c *conn, timeout int32) {
 	rand.Read(passwd)
 	k.opening[string(passwd)] = c
 	c.timeoutMs.Store(timeout)
-	a.Propose(tree.AppendOpenSession(nil, a.Now(), timeout, passwd))
+	a.Propose(tree.AppendOwnedOpenSession(nil, a.Now(), timeout, passwd, c.owner))
 }
 
 // refuse answers a resume of an unknown or expired session, or one with the
@@ -187,5 +220,6 @@ func (k *core) connGone(c *conn) {
 			delete(k.opening, p)
 		}
 	}
+	delete(k.resuming, c.owner)
 	c.waiting = nil
 }

@@ -37,8 +37,11 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 	sess.queue = append(sess.queue, r)
 	switch r.kind {
 	case kindWrite:
+		c.writeSeq++
+		r.seq = c.writeSeq
 		r.cmd = tree.AppendClientWrite(nil, &tree.ClientWrite{
-			SessionID: sess.id, Cxid: r.xid, Time: a.Now(), Auth: c.auth, Op: r.op, Body: r.body,
+			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq, Time: a.Now(),
+			Auth: c.auth, Op: r.op, Body: r.body,
 		})
 		r.body = nil
 		a.Propose(r.cmd)
@@ -128,8 +131,11 @@ func (k *core) pump(a *bridge.Apply, sess *sessionState) {
 // reply sends r's answer.
 func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
 	h := zkproto.ReplyHeader{Xid: r.xid, Zxid: a.Applied(), Err: r.code}
-	if r.op == zkproto.OpAuth {
+	switch r.op {
+	case zkproto.OpAuth:
 		h.Zxid = 0 // ZooKeeper answers auth outside the pipeline, at zxid 0
+	case zkproto.OpPing:
+		h.Xid = zkproto.PingXid // ZooKeeper answers every ping so, whatever its xid
 	}
 	c.send(&h, r.reply)
 	c.answered(r, h.Zxid)

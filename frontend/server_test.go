@@ -20,12 +20,18 @@ import (
 // returns its client address.
 func startServer(t testing.TB, mutate func(*Config)) string {
 	t.Helper()
-	_, addr := startTestServer(t, mutate)
-	return addr
+	return startServerWith(t, mutate).Addr().String()
 }
 
 // startTestServer is startServer that also returns the server.
 func startTestServer(t testing.TB, mutate func(*Config)) (*Server, string) {
+	t.Helper()
+	srv := startServerWith(t, mutate)
+	return srv, srv.Addr().String()
+}
+
+// startServerWith is startServer returning the server.
+func startServerWith(t testing.TB, mutate func(*Config)) *Server {
 	t.Helper()
 	cfg := Config{
 		ClientAddr:        "127.0.0.1:0",
@@ -66,7 +72,7 @@ func startTestServer(t testing.TB, mutate func(*Config)) (*Server, string) {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	return srv, srv.Addr().String()
+	return srv
 }
 
 // rawConn speaks the protocol frame by frame, for what real clients never
@@ -142,6 +148,9 @@ func (r *rawConn) frame() (zkproto.ReplyHeader, []byte) {
 func (r *rawConn) call(op zkproto.OpCode, body, resp zkproto.Record) (zkproto.Code, []zkproto.WatcherEvent) {
 	r.t.Helper()
 	xid := r.send(op, body)
+	if op == zkproto.OpPing {
+		xid = zkproto.PingXid // ZooKeeper answers every ping so
+	}
 	var events []zkproto.WatcherEvent
 	for {
 		h, b := r.frame()

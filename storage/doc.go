@@ -126,10 +126,13 @@
 //
 // # Replica state file
 //
-//	magic "vrk-stat", version uint32 (1), flags uint32 (bit 0:
-//	Recovering; the others zero), epoch uint64,
-//	view uint64, lastNormalView uint64, config length uint32, extra
-//	length uint32, config bytes, extra bytes, CRC32C of all before (uint32)
+//	magic "vrk-stat", version uint32 (2), flags uint32 (bit 0:
+//	Recovering, bit 1: Seeded; the others zero), epoch uint64,
+//	view uint64, lastNormalView uint64, cluster uint64, incarnation
+//	uint64, config length uint32, extra length uint32, config bytes,
+//	extra bytes, CRC32C of all before (uint32)
+//
+// Format 1 (no cluster and incarnation) is refused with ErrOldFormat.
 //
 // # Snapshot file
 //

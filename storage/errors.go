@@ -29,14 +29,23 @@ var (
 	// ErrNotDurable is returned when reading entries that are not durable
 	// yet (or were never appended).
 	ErrNotDurable = errors.New("storage: entries not durable")
+	// ErrOldFormat is returned for a data directory written in a format
+	// this version no longer reads.
+	ErrOldFormat = errors.New("storage: format of an earlier version")
+	// ErrForeign is returned for a data directory that belongs to another
+	// server or cluster than the configuration says.
+	ErrForeign = errors.New("storage: data directory of another server or cluster")
+	// ErrInconsistent is returned for a data directory whose files
+	// contradict each other (a log or snapshots without a replica state).
+	ErrInconsistent = errors.New("storage: data directory inconsistent")
 )
 
 // RebuildAdvice is the operator's way out of corruption, appended to every
 // CorruptionError's message.
 const RebuildAdvice = "this replica's disk cannot be trusted; rebuild the replica from its peers: " +
-	"stop it, move its data and log directories aside, and restart it empty with " +
-	"`vrkeeper serve --rejoin` so that it rejoins through disk-loss recovery and receives " +
-	"a snapshot and the log from the others"
+	"stop it, move its data and log directories aside, and start it again with the same " +
+	"configuration: a server with an empty data directory in an existing cluster rebuilds " +
+	"its state from the others (disk-loss recovery) before it takes part in anything"
 
 // CorruptionError says which file is corrupt and where. It matches
 // ErrCorrupt with errors.Is.

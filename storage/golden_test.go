@@ -3,11 +3,13 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"os"
 	"path"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
@@ -114,11 +116,21 @@ func TestGoldenSegment(t *testing.T) {
 }
 
 func TestGoldenStateFile(t *testing.T) {
-	st := HardState{Epoch: 2, View: 9, LastNormalView: 8, Recovering: true, Config: []byte("1@a,2@b,3@c"), Extra: []byte{1}}
+	st := HardState{Epoch: 2, View: 9, LastNormalView: 8, Recovering: true, Seeded: true,
+		Cluster: 0x1122334455667788, Incarnation: 0x99, Config: []byte("1@a,2@b,3@c"), Extra: []byte{1}}
 	golden := checkGolden(t, "replica-state", encodeState(st))
 	got, err := decodeState("replica-state", golden)
 	if err != nil || !reflect.DeepEqual(got, st) {
 		t.Fatalf("golden state decodes to %+v, %v", got, err)
+	}
+	// Format 1 had no identity: it is refused with advice, never read as a
+	// replica without a cluster (which would pass for an empty disk).
+	old, err := os.ReadFile(filepath.Join("testdata", "replica-state.v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeState("replica-state", old); !errors.Is(err, ErrOldFormat) || !strings.Contains(err.Error(), "empty its data directory") {
+		t.Fatalf("format 1 state: %v, want ErrOldFormat with advice", err)
 	}
 }
 

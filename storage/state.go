@@ -29,6 +29,14 @@ type HardState struct {
 	// Recovering is set while the replica rebuilds after losing its disk:
 	// it must not vote, even after a restart, until it has caught up.
 	Recovering bool
+	// Cluster is the id of the cluster the replica belongs to (0: none
+	// yet); a data directory of another cluster is refused.
+	Cluster uint64
+	// Incarnation is drawn when the replica's state is created.
+	Incarnation uint64
+	// Seeded marks a replica an operator made the sole source of the
+	// cluster's state (vrkeeper reseed); the consensus core clears it.
+	Seeded bool
 	// Config is the encoded configuration (opaque here).
 	Config []byte
 	// Extra is any further state the consensus core needs durable (opaque
@@ -46,11 +54,12 @@ const stateFileName = "replica-state"
 var stateMagic = [8]byte{'v', 'r', 'k', '-', 's', 't', 'a', 't'}
 
 const (
-	stateVersion   = 1
-	stateHeaderLen = 48
-	// stateRecovering is the flags bit of HardState.Recovering; the other
-	// bits are zero.
+	stateVersion   = 2
+	stateHeaderLen = 64
+	// stateRecovering and stateSeeded are the flags bits of
+	// HardState.Recovering and HardState.Seeded; the other bits are zero.
 	stateRecovering = 1
+	stateSeeded     = 2
 )
 
 // StateFile keeps the HardState in one file, replaced atomically. It is
@@ -104,14 +113,21 @@ func encodeState(st HardState) []byte {
 	b := make([]byte, stateHeaderLen, stateHeaderLen+len(st.Config)+len(st.Extra)+4)
 	copy(b, stateMagic[:])
 	binary.LittleEndian.PutUint32(b[8:], stateVersion)
+	var flags uint32
 	if st.Recovering {
-		binary.LittleEndian.PutUint32(b[12:], stateRecovering)
+		flags |= stateRecovering
 	}
+	if st.Seeded {
+		flags |= stateSeeded
+	}
+	binary.LittleEndian.PutUint32(b[12:], flags)
 	binary.LittleEndian.PutUint64(b[16:], st.Epoch)
 	binary.LittleEndian.PutUint64(b[24:], st.View)
 	binary.LittleEndian.PutUint64(b[32:], st.LastNormalView)
-	binary.LittleEndian.PutUint32(b[40:], uint32(len(st.Config)))
-	binary.LittleEndian.PutUint32(b[44:], uint32(len(st.Extra)))
+	binary.LittleEndian.PutUint64(b[40:], st.Cluster)
+	binary.LittleEndian.PutUint64(b[48:], st.Incarnation)
+	binary.LittleEndian.PutUint32(b[56:], uint32(len(st.Config)))
+	binary.LittleEndian.PutUint32(b[60:], uint32(len(st.Extra)))
 	b = append(b, st.Config...)
 	b = append(b, st.Extra...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
@@ -119,6 +135,10 @@ func encodeState(st HardState) []byte {
 
 // decodeState parses and checks the state file.
 func decodeState(path string, b []byte) (HardState, error) {
+	if len(b) >= 12 && [8]byte(b[:8]) == stateMagic && binary.LittleEndian.Uint32(b[8:]) == 1 {
+		return HardState{}, fmt.Errorf("state: %s was written by a vrkeeper before replica identities (format 1): %w; "+
+			"to rebuild this server from its peers, stop it, empty its data directory (and dataLogDir) and start it again", path, ErrOldFormat)
+	}
 	if len(b) < stateHeaderLen+4 {
 		return HardState{}, corrupt(path, 0, "file of %d bytes is too short", len(b))
 	}
@@ -133,18 +153,21 @@ func decodeState(path string, b []byte) (HardState, error) {
 		return HardState{}, corrupt(path, 8, "unknown format version %d", v)
 	}
 	flags := binary.LittleEndian.Uint32(b[12:])
-	if flags&^stateRecovering != 0 {
+	if flags&^(stateRecovering|stateSeeded) != 0 {
 		return HardState{}, corrupt(path, 12, "unknown flags %#x", flags)
 	}
-	nc, ne := int(binary.LittleEndian.Uint32(b[40:])), int(binary.LittleEndian.Uint32(b[44:]))
+	nc, ne := int(binary.LittleEndian.Uint32(b[56:])), int(binary.LittleEndian.Uint32(b[60:]))
 	if nc > MaxStateBlob || ne > MaxStateBlob || stateHeaderLen+nc+ne != len(body) {
-		return HardState{}, corrupt(path, 40, "lengths %d and %d do not match the file", nc, ne)
+		return HardState{}, corrupt(path, 56, "lengths %d and %d do not match the file", nc, ne)
 	}
 	st := HardState{
 		Epoch:          binary.LittleEndian.Uint64(b[16:]),
 		View:           binary.LittleEndian.Uint64(b[24:]),
 		LastNormalView: binary.LittleEndian.Uint64(b[32:]),
 		Recovering:     flags&stateRecovering != 0,
+		Seeded:         flags&stateSeeded != 0,
+		Cluster:        binary.LittleEndian.Uint64(b[40:]),
+		Incarnation:    binary.LittleEndian.Uint64(b[48:]),
 	}
 	if nc > 0 {
 		st.Config = append([]byte(nil), body[stateHeaderLen:stateHeaderLen+nc]...)

@@ -17,6 +17,7 @@ func TestStateRoundTrip(t *testing.T) {
 		{Epoch: 2, View: 1 << 62, LastNormalView: 3, Config: []byte("1,2,3")},
 		{View: 9, Extra: []byte{0, 1, 2}},
 		{Recovering: true},
+		{Cluster: 0xfeedfacecafebeef, Incarnation: 7, Seeded: true, View: 3, LastNormalView: 3},
 		{Config: bytes.Repeat([]byte{7}, MaxStateBlob), Extra: bytes.Repeat([]byte{8}, MaxStateBlob)},
 	}
 	for _, st := range tests {

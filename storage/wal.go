@@ -50,6 +50,13 @@ type WALOptions struct {
 	MaxBatchBytes int
 	// Preallocate says how segment space is reserved; default PreallocZeros.
 	Preallocate Prealloc
+	// ManualSync runs no syncer goroutine: the pending batch is written and
+	// synced only when SyncPending is called (or a WaitDurable needs it),
+	// on the caller's goroutine, and the next segment's file is made at the
+	// roll that needs it. Every file operation then happens at a point the
+	// caller chose, which is what the deterministic simulator needs to
+	// crash a replica between sending and persisting. Servers leave it off.
+	ManualSync bool
 
 	// spareInline makes the next segment's file at the roll that needs it,
 	// on the syncer, instead of ahead of time on a goroutine of its own:
@@ -252,8 +259,13 @@ func OpenWAL(dir string, opts WALOptions) (*WAL, *Recovered, error) {
 	}
 	w.pending = make([]byte, batchFrameLen, 64<<10)
 	w.spare = make([]byte, 0, 64<<10)
-	w.prepareSpare()
-	go w.runSyncer()
+	if opts.ManualSync {
+		w.opts.spareInline = true
+		close(w.syncerEnd)
+	} else {
+		w.prepareSpare()
+		go w.runSyncer()
+	}
 	return w, rec, nil
 }
 
@@ -315,6 +327,9 @@ func (w *WAL) Close() error {
 	if w.closing {
 		w.mu.Unlock()
 		return ErrClosed
+	}
+	if w.opts.ManualSync && w.pendingRecords > 0 && w.stop.err == nil {
+		w.syncTakenLocked()
 	}
 	w.closing = true
 	w.work.Broadcast()

@@ -59,6 +59,10 @@ func (w *WAL) mutate(cut bool, cutOp uint64, entries []Entry) (uint64, error) {
 		return w.accepted, nil
 	}
 	for w.pendingRecords > 0 && len(w.pending)+size > w.opts.MaxBatchBytes {
+		if w.opts.ManualSync {
+			w.syncTakenLocked() // nobody else would make room
+			continue
+		}
 		w.room.Wait()
 		if err := w.usableLocked(); err != nil {
 			return 0, err
@@ -137,6 +141,10 @@ func (w *WAL) WaitDurable(seq uint64) error {
 	for w.durable.Seq < seq {
 		if w.stop.err != nil {
 			return w.stop.err
+		}
+		if w.opts.ManualSync {
+			w.syncTakenLocked() // nobody else would sync it
+			continue
 		}
 		batch := w.taken + 1
 		if seq <= w.inflightSeq {

@@ -111,3 +111,15 @@ func decodeEntryFrame(frame []byte, seed uint32) (Entry, error) {
 	}
 	return e, nil
 }
+
+// DurableView returns the view of the durable entry at op, and false if
+// the log holds no durable entry there (never written, not yet durable, or
+// truncated away). It reads only the in-memory index.
+func (w *WAL) DurableView(op uint64) (uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.index) == 0 || op < w.indexFirst || op-w.indexFirst >= uint64(len(w.index)) {
+		return 0, false
+	}
+	return w.index[op-w.indexFirst].view, true
+}

@@ -21,46 +21,72 @@ func (w *WAL) runSyncer() {
 			w.mu.Unlock()
 			return
 		}
-		batch, records, committed := w.pending, w.pendingRecords, w.committed
-		mark := Mark{Seq: w.accepted, LastOp: lastOpOf(w.nextOp)}
-		next := w.nextOp
-		w.inflightSeq = w.accepted
-		w.taken++
-		w.pending, w.pendingRecords = w.spare[:batchFrameLen], 0
-		w.room.Broadcast()
+		w.syncTakenLocked()
 		w.mu.Unlock()
+	}
+}
 
-		if committed > w.committedWritten {
-			batch = appendCommit(batch, committed)
-			records++
-		}
-		batch, err := w.writeBatch(batch, records)
-		if err == nil {
-			w.committedWritten = max(w.committedWritten, committed)
-		}
+// SyncPending writes and syncs the pending batch now, on the caller's
+// goroutine, and returns the log's failure if that (or an earlier write)
+// failed. It is how a log opened with WALOptions.ManualSync becomes
+// durable; with a syncer running it only waits for what is accepted.
+func (w *WAL) SyncPending() error {
+	if !w.opts.ManualSync {
+		return w.Sync()
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop.err != nil {
+		return w.stop.err
+	}
+	if w.pendingRecords > 0 {
+		w.syncTakenLocked()
+	}
+	return w.stop.err
+}
 
-		w.mu.Lock()
-		if err != nil {
-			w.failLocked(err)
-		} else {
-			w.applyUpdatesLocked()
-			w.durable, w.durableNext = mark, next
-		}
-		w.done[w.taken%2].Broadcast()
-		w.inflightSeq = 0
-		if cap(batch) <= 2*w.opts.MaxBatchBytes {
-			w.spare = batch[:0]
-		} else {
-			// One oversized mutation grew it; do not keep that memory.
-			w.spare = make([]byte, 0, 64<<10)
-		}
-		w.mu.Unlock()
-		// A token also on failure, so a driver waiting on Notify wakes and
-		// finds Err set.
-		select {
-		case w.notify <- struct{}{}:
-		default:
-		}
+// syncTakenLocked takes the pending batch, makes it durable (releasing mu
+// while it writes and syncs) and publishes the new mark. mu is held on
+// entry and on return.
+func (w *WAL) syncTakenLocked() {
+	batch, records, committed := w.pending, w.pendingRecords, w.committed
+	mark := Mark{Seq: w.accepted, LastOp: lastOpOf(w.nextOp)}
+	next := w.nextOp
+	w.inflightSeq = w.accepted
+	w.taken++
+	w.pending, w.pendingRecords = w.spare[:batchFrameLen], 0
+	w.room.Broadcast()
+	w.mu.Unlock()
+
+	if committed > w.committedWritten {
+		batch = appendCommit(batch, committed)
+		records++
+	}
+	batch, err := w.writeBatch(batch, records)
+	if err == nil {
+		w.committedWritten = max(w.committedWritten, committed)
+	}
+
+	w.mu.Lock()
+	if err != nil {
+		w.failLocked(err)
+	} else {
+		w.applyUpdatesLocked()
+		w.durable, w.durableNext = mark, next
+	}
+	w.done[w.taken%2].Broadcast()
+	w.inflightSeq = 0
+	if cap(batch) <= 2*w.opts.MaxBatchBytes {
+		w.spare = batch[:0]
+	} else {
+		// One oversized mutation grew it; do not keep that memory.
+		w.spare = make([]byte, 0, 64<<10)
+	}
+	// A token also on failure, so a driver waiting on Notify wakes and
+	// finds Err set.
+	select {
+	case w.notify <- struct{}{}:
+	default:
 	}
 }
 

@@ -58,11 +58,13 @@ func (t *Tree) Apply(zxid int64, cmd []byte, out *Output) error {
 }
 
 // applyClientWrite applies a client's write request: a session that is not
-// open gets SESSIONEXPIRED (but closing it succeeds); a repeated cxid is
-// answered from the duplicate table; anything else runs and its answer is
-// recorded.
+// open gets SESSIONEXPIRED (but closing it succeeds); a write its owner did
+// not send gets SESSIONMOVED, a copy of an applied write is answered from
+// the duplicate table, one out of sequence is refused (dedup.go); anything
+// else runs and its answer is recorded.
 func (t *Tree) applyClientWrite(zxid int64, h *cmdHeader, out *Output) {
 	out.SessionID, out.Cxid, out.Op = h.session, h.cxid, h.op
+	out.Owner, out.Seq = h.owner, h.seq
 	s := t.sessions[h.session]
 	if s == nil {
 		// Closing a session that is gone succeeds: a closeSession
@@ -72,15 +74,17 @@ func (t *Tree) applyClientWrite(zxid int64, h *cmdHeader, out *Output) {
 		}
 		return
 	}
-	switch s.dupStatus(h.cxid) {
-	case DupRepeat:
-		out.Dup = DupRepeat
-		out.Code = s.lastCode
+	dup, code := s.admit(h.owner, h.seq)
+	switch {
+	case dup == DupRepeat:
+		out.Dup, out.Code = dup, code
 		out.Body = append(out.Body, s.lastBody...)
 		return
-	case DupStale:
-		out.Dup = DupStale
-		out.Code = zkproto.ErrConnectionLoss
+	case dup == DupGap && !s.broken:
+		t.updateSession(s, func(s *session) { s.broken = true })
+		fallthrough
+	case dup != DupNone, code != zkproto.OK:
+		out.Dup, out.Code = dup, code
 		return
 	}
 	if h.op == zkproto.OpCloseSession {
@@ -94,7 +98,7 @@ func (t *Tree) applyClientWrite(zxid int64, h *cmdHeader, out *Output) {
 	}
 	t.updateSession(s, func(s *session) {
 		s.lastSeen = t.now
-		s.record(h.cxid, out.Code, out.Body)
+		s.record(h.seq, out.Code, out.Body)
 	})
 }
 

@@ -18,21 +18,30 @@ import (
 //	byte    kind
 //	...     the kind's fields, big-endian as in jute:
 //
-//	client write:    int64 session, int32 cxid, int64 time,
-//	                 int32 n, n × (ustring scheme, ustring id),
+//	client write:    int64 session, int32 cxid, int64 owner, int64 seq,
+//	                 int64 time, int32 n, n × (ustring scheme, ustring id),
 //	                 int32 opcode, then the client's request body, unchanged,
 //	                 to the end of the command
-//	open session:    int64 time, int32 timeout (ms), buffer password
+//	open session:    int64 time, int32 timeout (ms), buffer password,
+//	                 int64 owner
 //	expire sessions: int64 time, int32 n, n × int64 session
 //	renew sessions:  int64 time, int32 n, n × int64 session
 //	clean-up:        int64 time
 //	attach session:  int64 time, int64 session, int64 owner
 //
 // Time is the proposing primary's wall clock in ms since the epoch; it is the
-// only clock the tree knows.
+// only clock the tree knows. Owner and seq identify a client write for
+// duplicate suppression and session ownership (see dedup.go); format 1,
+// which a log written before them holds, lacks them (a client write without
+// owner and seq, an open without owner), and is still applied, as owner 0
+// and seq 0.
 
-// commandFormat is the version byte of every command this package writes.
-const commandFormat = 1
+// commandFormat is the version byte of every command this package writes;
+// commandFormat1 is the one before owners and sequence numbers, still read.
+const (
+	commandFormat  = 2
+	commandFormat1 = 1
+)
 
 // CommandKind says what a command does.
 type CommandKind uint8
@@ -54,9 +63,11 @@ const (
 	// KindCleanup removes the containers and TTL nodes that qualify at the
 	// command's time.
 	KindCleanup CommandKind = 5
-	// KindAttachSession records that a connection (named by an opaque owner
-	// token) resumed the session: the session is renewed, and every server
-	// closes its older connection of the session when it applies it.
+	// KindAttachSession records that a connection (named by an owner id the
+	// server assigned) resumed the session: the session is renewed, the
+	// connection becomes its owner with a fresh write sequence, writes of
+	// any other connection fail with SESSIONMOVED from then on, and every
+	// server closes its older connection of the session when it applies it.
 	KindAttachSession CommandKind = 6
 )
 
@@ -85,8 +96,19 @@ var ErrBadCommand = errors.New("tree: malformed command")
 // ClientWrite is a client write request as a command.
 type ClientWrite struct {
 	SessionID int64
-	Cxid      int32 // the request's xid, for duplicate suppression
-	Time      int64 // the primary's clock, ms since the epoch
+	// Cxid is the request's xid, opaque: clients may repeat it, send it out
+	// of order or start it again from 1. It is echoed in Output.Cxid and
+	// never compared.
+	Cxid int32
+	// Owner names the connection the request came on (assigned by the
+	// server); a write whose owner is not the session's current owner fails
+	// with SESSIONMOVED. 0 is the owner of a session opened without one.
+	Owner int64
+	// Seq numbers the owner's writes in arrival order from 1, with no gaps:
+	// the duplicate-suppression key (see dedup.go). 0 applies the write
+	// without duplicate suppression (tools and tests).
+	Seq  int64
+	Time int64 // the primary's clock, ms since the epoch
 	// Auth holds the requester's identities: its ip id, every digest id it
 	// authenticated, and {super, ""} if one of them is the super digest.
 	Auth []zkproto.Id
@@ -99,6 +121,8 @@ func AppendClientWrite(dst []byte, w *ClientWrite) []byte {
 	dst = append(dst, commandFormat, byte(KindClientWrite))
 	dst = zkproto.AppendInt64(dst, w.SessionID)
 	dst = zkproto.AppendInt32(dst, w.Cxid)
+	dst = zkproto.AppendInt64(dst, w.Owner)
+	dst = zkproto.AppendInt64(dst, w.Seq)
 	dst = zkproto.AppendInt64(dst, w.Time)
 	dst = zkproto.AppendInt32(dst, int32(len(w.Auth)))
 	for i := range w.Auth {
@@ -110,13 +134,23 @@ func AppendClientWrite(dst []byte, w *ClientWrite) []byte {
 
 // AppendOpenSession appends the command that opens a session with the
 // negotiated timeout (ms) and a password the proposer drew at random
-// (zkproto.PasswordSize bytes). The password also identifies the open in
-// Output.Opened, so the proposer can find the connection waiting for it.
+// (zkproto.PasswordSize bytes), owned by owner 0 (for tools and tests; a
+// server names the connection with AppendOwnedOpenSession). The password
+// also identifies the open in Output.Opened, so the proposer can find the
+// connection waiting for it.
 func AppendOpenSession(dst []byte, time int64, timeout int32, passwd []byte) []byte {
+	return AppendOwnedOpenSession(dst, time, timeout, passwd, 0)
+}
+
+// AppendOwnedOpenSession is AppendOpenSession for a session owned by the
+// connection named owner: only writes carrying that owner apply to it
+// until an attach names another.
+func AppendOwnedOpenSession(dst []byte, time int64, timeout int32, passwd []byte, owner int64) []byte {
 	dst = append(dst, commandFormat, byte(KindOpenSession))
 	dst = zkproto.AppendInt64(dst, time)
 	dst = zkproto.AppendInt32(dst, timeout)
-	return zkproto.AppendBuffer(dst, passwd)
+	dst = zkproto.AppendBuffer(dst, passwd)
+	return zkproto.AppendInt64(dst, owner)
 }
 
 // AppendExpireSessions appends the command that expires the given sessions;
@@ -165,6 +199,8 @@ type Command struct {
 	Write      ClientWrite // KindClientWrite
 	Timeout    int32       // KindOpenSession
 	Passwd     []byte      // KindOpenSession
+	Owner      int64       // KindOpenSession, KindAttachSession
+	SessionID  int64       // KindAttachSession
 	SessionIDs []int64     // KindExpireSessions, KindRenewSessions
 }
 
@@ -177,7 +213,7 @@ func DecodeCommand(b []byte, c *Command) error {
 	*c = Command{Kind: h.kind, Time: h.time}
 	switch h.kind {
 	case KindClientWrite:
-		c.Write = ClientWrite{SessionID: h.session, Cxid: h.cxid, Time: h.time, Op: h.op, Body: h.body}
+		c.Write = ClientWrite{SessionID: h.session, Cxid: h.cxid, Owner: h.owner, Seq: h.seq, Time: h.time, Op: h.op, Body: h.body}
 		d := zkproto.NewDecoder(h.auth)
 		for d.Remaining() > 0 {
 			var id zkproto.Id
@@ -187,7 +223,9 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Write.Auth = append(c.Write.Auth, id)
 		}
 	case KindOpenSession:
-		c.Timeout, c.Passwd = h.timeout, h.passwd
+		c.Timeout, c.Passwd, c.Owner = h.timeout, h.passwd, h.owner
+	case KindAttachSession:
+		c.SessionID, c.Owner = h.session, h.owner
 	case KindExpireSessions, KindRenewSessions:
 		for i := 0; i < h.nIDs; i++ {
 			c.SessionIDs = append(c.SessionIDs, h.id(i))
@@ -202,6 +240,7 @@ type cmdHeader struct {
 	time    int64
 	session int64  // client write
 	cxid    int32  // client write
+	seq     int64  // client write
 	nAuth   int    // client write: number of identities
 	auth    []byte // client write: the encoded identities
 	op      zkproto.OpCode
@@ -210,7 +249,7 @@ type cmdHeader struct {
 	passwd  []byte // open session
 	nIDs    int    // expire, renew
 	ids     []byte // expire, renew: nIDs big-endian int64s
-	owner   int64  // attach
+	owner   int64  // client write, open, attach
 }
 
 // maxPasswordSize bounds the password an open-session command may carry.
@@ -220,8 +259,9 @@ func (h *cmdHeader) parse(b []byte) error {
 	if len(b) < 2 {
 		return fmt.Errorf("%w: %d bytes", ErrBadCommand, len(b))
 	}
-	if b[0] != commandFormat {
-		return fmt.Errorf("%w: format version %d", ErrBadCommand, b[0])
+	format := b[0]
+	if format != commandFormat && format != commandFormat1 {
+		return fmt.Errorf("%w: format version %d", ErrBadCommand, format)
 	}
 	h.kind = CommandKind(b[1])
 	var d zkproto.Decoder
@@ -230,6 +270,10 @@ func (h *cmdHeader) parse(b []byte) error {
 	case KindClientWrite:
 		h.session = d.Int64()
 		h.cxid = d.Int32()
+		if format != commandFormat1 {
+			h.owner = d.Int64()
+			h.seq = d.Int64()
+		}
 		h.time = d.Int64()
 		n := d.Int32()
 		if n < 0 || int(n) > d.Remaining()/8 {
@@ -252,6 +296,9 @@ func (h *cmdHeader) parse(b []byte) error {
 		h.passwd = d.BytesView()
 		if len(h.passwd) > maxPasswordSize {
 			return fmt.Errorf("%w: password of %d bytes", ErrBadCommand, len(h.passwd))
+		}
+		if format != commandFormat1 {
+			h.owner = d.Int64()
 		}
 	case KindExpireSessions, KindRenewSessions:
 		h.time = d.Int64()
@@ -281,11 +328,24 @@ func (h *cmdHeader) id(i int) int64 {
 	return int64(binary.BigEndian.Uint64(h.ids[8*i:]))
 }
 
-// PeekClientWrite returns the session and cxid of a client-write command
-// without decoding the rest; ok is false for other commands.
-func PeekClientWrite(cmd []byte) (sessionID int64, cxid int32, ok bool) {
-	if len(cmd) < 14 || cmd[0] != commandFormat || CommandKind(cmd[1]) != KindClientWrite {
-		return 0, 0, false
+// WriteKey identifies a client write: its session, the connection that
+// sent it and its place among that connection's writes.
+type WriteKey struct {
+	SessionID int64
+	Owner     int64
+	Seq       int64
+}
+
+// PeekClientWrite returns the key of a client-write command without
+// decoding the rest; ok is false for other commands (and for client writes
+// of format 1, which have no owner and sequence number).
+func PeekClientWrite(cmd []byte) (k WriteKey, ok bool) {
+	if len(cmd) < 30 || cmd[0] != commandFormat || CommandKind(cmd[1]) != KindClientWrite {
+		return WriteKey{}, false
 	}
-	return int64(binary.BigEndian.Uint64(cmd[2:])), int32(binary.BigEndian.Uint32(cmd[10:])), true
+	return WriteKey{
+		SessionID: int64(binary.BigEndian.Uint64(cmd[2:])),
+		Owner:     int64(binary.BigEndian.Uint64(cmd[14:])),
+		Seq:       int64(binary.BigEndian.Uint64(cmd[22:])),
+	}, true
 }

@@ -23,12 +23,14 @@
 // watch triggers, to be delivered before any later reply; out.Opened and
 // out.Closed the sessions created and ended.
 //
-// Duplicates: each session keeps its last applied cxid and answer. A command
-// repeating that cxid is answered from the table (out.Dup == DupRepeat)
-// without applying anything, so a write re-forwarded after a failover is not
-// applied twice; an older cxid is not applied (DupStale). An attach (a
-// session resumed on a new connection, perhaps by a new client handle whose
-// xids start again from 1) empties the table.
+// Duplicates and ownership (dedup.go): a session is owned by the connection
+// that opened or last resumed it (an owner id the server assigned), and the
+// server numbers that connection's writes in arrival order. A write applies
+// only if it comes from the owner and is its next one: a copy of the last
+// is answered from the session's table (out.Dup == DupRepeat), an older
+// copy is refused (DupStale), one past a missing write is refused with every
+// later one (DupGap), and a write of a connection that no longer owns the
+// session fails with SESSIONMOVED. Client xids are echoed, never compared.
 //
 // Sessions are replicated state: opened by command (the tree assigns the
 // id), kept alive by renew commands and by their own writes, ended by

@@ -17,10 +17,11 @@ type harness struct {
 	clock int64
 	out   Output
 	cxid  map[int64]int32
+	seq   map[int64]int64 // the next write's sequence number, less one
 }
 
 func newHarness(tb testing.TB, cfg Config) *harness {
-	return &harness{tb: tb, tree: New(cfg), clock: treeClockStart, cxid: map[int64]int32{}}
+	return &harness{tb: tb, tree: New(cfg), clock: treeClockStart, cxid: map[int64]int32{}, seq: map[int64]int64{}}
 }
 
 // apply applies a command and returns the output (valid until the next).
@@ -42,15 +43,17 @@ func (h *harness) open() int64 {
 	return out.Opened.ID
 }
 
-// write applies a client write of session sid with the next cxid.
+// write applies a client write of session sid (owner 0) with the next
+// cxid and sequence number.
 func (h *harness) write(sid int64, auth []zkproto.Id, op zkproto.OpCode, req zkproto.Record) *Output {
 	h.tb.Helper()
 	h.cxid[sid]++
+	h.seq[sid]++
 	var body []byte
 	if req != nil {
 		body = req.Append(nil)
 	}
-	return h.apply(AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: h.cxid[sid], Time: h.clock, Auth: auth, Op: op, Body: body}))
+	return h.apply(AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: h.cxid[sid], Seq: h.seq[sid], Time: h.clock, Auth: auth, Op: op, Body: body}))
 }
 
 func (h *harness) create(sid int64, path string, data []byte, mode zkproto.CreateMode) *Output {

@@ -326,8 +326,9 @@ func appendSession(b []byte, s *session) []byte {
 	b = zkproto.AppendInt32(b, s.timeout)
 	b = appendBytesString(b, s.passwd)
 	b = zkproto.AppendInt64(b, s.lastSeen)
-	b = zkproto.AppendBool(b, s.hasLast)
-	b = zkproto.AppendInt32(b, s.lastCxid)
+	b = zkproto.AppendInt64(b, s.owner)
+	b = zkproto.AppendInt64(b, s.lastSeq)
+	b = zkproto.AppendBool(b, s.broken)
 	b = zkproto.AppendInt32(b, int32(s.lastCode))
 	return appendBytesString(b, s.lastBody)
 }

@@ -10,15 +10,19 @@ import "github.com/vrkeeper/vrkeeper/zkproto"
 type Output struct {
 	Kind CommandKind
 
-	// For a client write: the requesting session, the request's xid and op.
-	// Route the reply by them (only the server holding the session's
-	// connection sends it).
+	// For a client write: the requesting session, the request's xid and op,
+	// and the connection that sent it with the write's number among that
+	// connection's writes. Route the reply by Owner and Seq (only the server
+	// holding that connection sends it); never by Cxid, which clients may
+	// repeat.
 	SessionID int64
 	Cxid      int32
 	Op        zkproto.OpCode
+	Owner     int64
+	Seq       int64
 
-	// Dup tells whether the command was applied or answered from the
-	// session's duplicate table.
+	// Dup tells whether the command was applied (or failed) now, or was
+	// refused by the session's duplicate table (dedup.go).
 	Dup DupStatus
 
 	// Code is the reply header's error code. A failed multi has Code OK and
@@ -50,8 +54,8 @@ type Output struct {
 
 // AttachedSession names the connection that now owns a session.
 type AttachedSession struct {
-	ID    int64 // 0: nothing attached
-	Owner int64 // the attaching connection's token
+	ID    int64 // 0: nothing attached (the session is gone)
+	Owner int64 // the attaching connection's id, set for every attach command
 }
 
 // DupStatus says how a client write met the duplicate table.
@@ -59,15 +63,19 @@ type DupStatus uint8
 
 // The duplicate statuses.
 const (
-	// DupNone: the command was applied (or rejected) now.
+	// DupNone: the command was applied (or rejected, SESSIONMOVED included)
+	// now.
 	DupNone DupStatus = iota
-	// DupRepeat: the command's cxid equals the session's last applied cxid;
-	// nothing was applied and Code and Body are the recorded answer.
+	// DupRepeat: a copy of the owner's last applied write; nothing was
+	// applied and Code and Body are the recorded answer.
 	DupRepeat
-	// DupStale: the cxid is older than the session's last applied cxid; it
-	// was not applied and its answer is no longer known. Code is
-	// CONNECTIONLOSS: the outcome is unknown to the client.
+	// DupStale: a copy of an earlier write of the owner; it was not applied
+	// and its answer is no longer known. Code is CONNECTIONLOSS.
 	DupStale
+	// DupGap: an earlier write of the owner is missing from the log (or was
+	// refused so); not applied, and no later write of that owner will be.
+	// Code is CONNECTIONLOSS: the connection must close.
+	DupGap
 )
 
 // OpenedSession describes a session an open-session command created.
@@ -113,7 +121,7 @@ type eventSpan struct {
 // reset prepares o for a new command.
 func (o *Output) reset(kind CommandKind) {
 	o.Kind = kind
-	o.SessionID, o.Cxid, o.Op = 0, 0, 0
+	o.SessionID, o.Cxid, o.Op, o.Owner, o.Seq = 0, 0, 0, 0, 0
 	o.Dup = DupNone
 	o.Code = zkproto.OK
 	o.Body = o.Body[:0]

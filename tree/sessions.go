@@ -17,9 +17,12 @@ type session struct {
 	// ephemerals holds the paths of the session's ephemeral nodes.
 	ephemerals map[string]struct{}
 
-	// The duplicate table: the last applied cxid and its answer.
-	hasLast  bool
-	lastCxid int32
+	// Ownership and the duplicate table (dedup.go): the connection that
+	// owns the session, the sequence number of its last applied write and
+	// that write's answer.
+	owner    int64
+	lastSeq  int64
+	broken   bool // the owner's sequence had a gap: none of its writes apply
 	lastCode zkproto.Code
 	lastBody []byte
 
@@ -28,12 +31,12 @@ type session struct {
 
 func (s *session) computeContrib() uint64 {
 	h := hashBytes(hashBytes(0, s.passwd), s.lastBody)
-	has := uint64(0)
-	if s.hasLast {
-		has = 1
+	broken := uint64(0)
+	if s.broken {
+		broken = 1
 	}
 	return hashWords(h, uint64(s.id), uint64(uint32(s.timeout)), uint64(s.lastSeen),
-		has, uint64(uint32(s.lastCxid)), uint64(uint32(s.lastCode)))
+		uint64(s.owner), uint64(s.lastSeq), broken, uint64(uint32(s.lastCode)))
 }
 
 // update changes s through f, keeping the digest up to date.
@@ -43,37 +46,6 @@ func (t *Tree) updateSession(s *session, f func(*session)) {
 	f(s)
 	s.contrib = s.computeContrib()
 	t.sessionSum += s.contrib
-}
-
-// cxidMask keeps the 31 bits clients use for xids: they count 1..MaxInt32
-// and wrap (the Java client to 1, go-zookeeper to 0).
-const cxidMask = 0x7fffffff
-
-// dupStatus classifies cxid against the session's last applied one, in
-// 31-bit serial-number arithmetic so that wrapping from MaxInt32 to 1 still
-// counts as newer: equal is a repeat, up to 2^30 ahead is new, anything
-// else is stale. Negative cxids (reserved xids) are never tracked.
-func (s *session) dupStatus(cxid int32) DupStatus {
-	if !s.hasLast || cxid < 0 {
-		return DupNone
-	}
-	d := (uint32(cxid) - uint32(s.lastCxid)) & cxidMask
-	switch {
-	case d == 0:
-		return DupRepeat
-	case d < 1<<30:
-		return DupNone
-	}
-	return DupStale
-}
-
-// record stores an applied command's answer in the duplicate table.
-func (s *session) record(cxid int32, code zkproto.Code, body []byte) {
-	if cxid < 0 {
-		return
-	}
-	s.hasLast, s.lastCxid, s.lastCode = true, cxid, code
-	s.lastBody = append(s.lastBody[:0], body...)
 }
 
 // applyOpenSession opens a session. Its id is the larger of the last id + 1
@@ -87,7 +59,7 @@ func (t *Tree) applyOpenSession(h *cmdHeader, out *Output) {
 		id = t.lastSessionID + 1
 	}
 	t.lastSessionID = id
-	s := &session{id: id, timeout: h.timeout, passwd: string(h.passwd), lastSeen: t.now}
+	s := &session{id: id, timeout: h.timeout, passwd: string(h.passwd), lastSeen: t.now, owner: h.owner}
 	s.contrib = s.computeContrib()
 	t.sessionSum += s.contrib
 	t.sessions[id] = s
@@ -107,29 +79,22 @@ func (t *Tree) applyRenewSessions(h *cmdHeader) {
 	}
 }
 
-// applyAttachSession renews a resumed session and reports its new owner;
-// the owner is not state: only the order of attach commands in the log
-// matters, which every server sees alike.
-//
-// It also empties the duplicate table: the new connection may belong to a
-// new client handle (ZooKeeper's Java client given a session id and
-// password, kazoo's client_id), whose xids count from 1 again, and would
-// otherwise see its writes refused as stale. The cost is a narrow window:
-// a write of the old connection that was applied before the attach and is
-// proposed again after it (its server re-proposes it after a view change
-// without having noticed that the client left) is applied twice.
+// applyAttachSession renews a resumed session and makes the attaching
+// connection its owner, with a fresh write sequence (see dedup.go): from now
+// on a write of any other connection, including a copy of one applied
+// before, fails with SESSIONMOVED. out.Attached names the owner, with ID 0
+// if the session is gone.
 func (t *Tree) applyAttachSession(h *cmdHeader, out *Output) {
+	out.Attached = AttachedSession{Owner: h.owner}
 	s := t.sessions[h.session]
 	if s == nil {
 		return
 	}
-	if s.lastSeen < t.now || s.hasLast {
-		t.updateSession(s, func(s *session) {
-			s.lastSeen = max(s.lastSeen, t.now)
-			s.hasLast = false
-		})
-	}
-	out.Attached = AttachedSession{ID: h.session, Owner: h.owner}
+	t.updateSession(s, func(s *session) {
+		s.lastSeen = max(s.lastSeen, t.now)
+		s.setOwner(h.owner)
+	})
+	out.Attached.ID = h.session
 }
 
 // applyExpireSessions ends the listed sessions that have expired by now;

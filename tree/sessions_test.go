@@ -48,7 +48,7 @@ func TestCommandsOfUnknownSessionsExpire(t *testing.T) {
 func TestDuplicateSuppression(t *testing.T) {
 	h := newHarness(t, Config{})
 	sid := h.open()
-	cmd := AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: 10, Time: h.clock, Op: zkproto.OpCreate,
+	cmd := AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: 10, Seq: 1, Time: h.clock, Op: zkproto.OpCreate,
 		Body: zkproto.Marshal(&zkproto.CreateRequest{Path: "/s-", ACL: openACL, Flags: zkproto.ModePersistentSequential})})
 	first := h.apply(cmd)
 	want := outputString(first)
@@ -67,39 +67,6 @@ func TestDuplicateSuppression(t *testing.T) {
 	h.tree.lastZxid++
 	if h.tree.NodeCount() != 5 {
 		t.Errorf("%d nodes: the repeat was applied", h.tree.NodeCount())
-	}
-
-	tests := []struct {
-		last, next int32
-		want       DupStatus
-	}{
-		{10, 11, DupNone},
-		{10, 10, DupRepeat},
-		{10, 9, DupStale},
-		{10, 10 + 1<<30, DupStale}, // too far ahead counts as behind
-		{10, 9 + 1<<30, DupNone},
-		{2147483647, 1, DupNone},
-		{2147483647, 0, DupNone},
-		{1, 2147483647, DupStale},
-		{5, -2, DupNone}, // reserved xids are not tracked
-	}
-	for _, tc := range tests {
-		s := session{hasLast: true, lastCxid: tc.last}
-		if got := s.dupStatus(tc.next); got != tc.want {
-			t.Errorf("last %d, next %d: %d, want %d", tc.last, tc.next, got, tc.want)
-		}
-	}
-	if (&session{}).dupStatus(5) != DupNone {
-		t.Error("a fresh session has no duplicates")
-	}
-
-	stale := AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: 9, Time: h.clock, Op: zkproto.OpDelete,
-		Body: zkproto.Marshal(&zkproto.DeleteRequest{Path: "/s-0000000000", Version: -1})})
-	if out := h.apply(stale); out.Dup != DupStale || out.Code != zkproto.ErrConnectionLoss {
-		t.Errorf("stale: %s", outputString(out))
-	}
-	if h.tree.lookup("/s-0000000000") == nil {
-		t.Error("a stale command was applied")
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // byte-wise order of name, sessions in order of id, and ACL lists are
 // numbered by first use in that order. Big-endian, jute encodings:
 //
-//	magic      8 bytes "VRKTREE\x01" (the last byte is the format version)
+//	magic      8 bytes "VRKTREE\x02" (the last byte is the format version)
 //	header     int64 lastZxid, now, lastSessionID, nodeCount
 //	nodes      the root, then depth first, each node followed by its
 //	           children (nodeCount records in all):
@@ -29,17 +29,22 @@ import (
 //	                     the next number (from 0)
 //	             int32   number of children
 //	sessions   int32 count, then by id: int64 id, int32 timeout,
-//	           buffer password, int64 lastSeen, bool hasLast, int32
-//	           lastCxid, int32 lastCode, buffer lastBody
+//	           buffer password, int64 lastSeen, int64 owner, int64 lastSeq,
+//	           bool broken, int32 lastCode, buffer lastBody
 //	trailer    int64 digest, then 8 bytes "VRKTREE\x00"
 //
 // Config is not part of the snapshot: Restore takes it, like New. Restore
 // refuses a node created after lastZxid and a session above lastSessionID:
 // a live snapshot tells what is newer than itself by them.
-
+//
+// Format 1 (before session owners) had, per session, bool hasLast and int32
+// lastCxid where format 2 has owner, lastSeq and broken. Restore still reads
+// it: its sessions get owner 0 and an empty sequence, and its digest is
+// checked as format 1 computed it.
 var (
-	snapMagic = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 1}
-	snapEnd   = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 0}
+	snapMagic   = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 2}
+	snapMagicV1 = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 1}
+	snapEnd     = [8]byte{'V', 'R', 'K', 'T', 'R', 'E', 'E', 0}
 )
 
 // ErrBadSnapshot is returned (wrapped) by Restore for a stream that is not a
@@ -90,6 +95,10 @@ type snapReader struct {
 	buf     [8]byte
 	scratch []byte // the last buffer read
 	err     error
+	v1      bool // format 1
+	// v1Sessions is the sessions' share of the digest as format 1
+	// computed it.
+	v1Sessions uint64
 }
 
 func (sr *snapReader) fail(err error) {
@@ -154,9 +163,10 @@ func (sr *snapReader) bytes(allowNull bool) []byte {
 func (sr *snapReader) restore(cfg Config) (*Tree, error) {
 	var magic [8]byte
 	copy(magic[:], sr.read(8))
-	if sr.err == nil && magic != snapMagic {
+	if sr.err == nil && magic != snapMagic && magic != snapMagicV1 {
 		return nil, fmt.Errorf("magic %q", magic)
 	}
+	sr.v1 = magic == snapMagicV1
 	t := newEmpty(cfg)
 	t.lastZxid = sr.int64()
 	t.now = sr.int64()
@@ -189,7 +199,11 @@ func (sr *snapReader) restore(cfg Config) (*Tree, error) {
 		}
 		s.ephemerals[path] = struct{}{}
 	}
-	if got := t.Digest(); got != uint64(digest) {
+	got := t.Digest()
+	if sr.v1 {
+		got += sr.v1Sessions - t.sessionSum
+	}
+	if got != uint64(digest) {
 		return nil, fmt.Errorf("digest %#x, recorded %#x", got, uint64(digest))
 	}
 	return t, nil
@@ -344,10 +358,23 @@ func (sr *snapReader) sessions(t *Tree) {
 	last := int64(0)
 	for i := int32(0); i < count && sr.err == nil; i++ {
 		s := &session{id: sr.int64(), timeout: sr.int32(), passwd: string(sr.bytes(false)), lastSeen: sr.int64()}
-		s.hasLast = sr.bool()
-		s.lastCxid = sr.int32()
+		var v1Has, v1Cxid uint64
+		if sr.v1 {
+			if sr.bool() {
+				v1Has = 1
+			}
+			v1Cxid = uint64(uint32(sr.int32()))
+		} else {
+			s.owner, s.lastSeq, s.broken = sr.int64(), sr.int64(), sr.bool()
+		}
 		s.lastCode = zkproto.Code(sr.int32())
 		s.lastBody = append([]byte(nil), sr.bytes(false)...)
+		if sr.v1 {
+			h := hashBytes(hashBytes(0, s.passwd), s.lastBody)
+			sr.v1Sessions += hashWords(h, uint64(s.id), uint64(uint32(s.timeout)), uint64(s.lastSeen),
+				v1Has, v1Cxid, uint64(uint32(s.lastCode)))
+			s.lastCode, s.lastBody = zkproto.OK, s.lastBody[:0] // an empty sequence
+		}
 		if sr.err != nil {
 			return
 		}

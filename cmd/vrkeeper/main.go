@@ -5,6 +5,7 @@
 //	vrkeeper serve --client-addr 127.0.0.1:2181 --data-dir d --id 1 --peers 1=h1:2888;2181,2=...
 //	vrkeeper status --servers h1:2181,h2:2181,h3:2181
 //	vrkeeper metrics --server h1:2181
+//	vrkeeper reseed [--yes] --config zoo.cfg   after a majority of disks was lost (see reseed.go)
 //	vrkeeper version
 package main
 
@@ -41,6 +42,9 @@ Usage:
   vrkeeper serve --config zoo.cfg     run a server from ZooKeeper's configuration
   vrkeeper status --servers h:p,...   one line per server: role, view, op/commit, lag, ...
   vrkeeper metrics --server h:p       one server's monitoring figures (mntr)
+  vrkeeper reseed [--yes] --config zoo.cfg
+                                      after a majority of disks was lost: make a stopped
+                                      survivor the seed of a new cluster (--help explains)
   vrkeeper version                    print the version
 
 Run "vrkeeper serve --help" for the server's flags. ZooKeeper's -D properties
@@ -79,8 +83,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "version":
 		fmt.Fprintln(stdout, "vrkeeper", version)
 		return nil
+	case "reseed":
+		return reseed(args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve, status, metrics or version; --help lists them)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, status, metrics, reseed or version; --help lists them)", cmd)
 }
 
 // loadConfig reads the serve flags, the -D properties of the environment
@@ -98,7 +104,7 @@ func loadConfig(args []string, stdout, stderr io.Writer, getenv func(string) str
 	tick := fs.Duration("tick-time", 0, "the base time unit (default 2s)")
 	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
-	rejoin := fs.Bool("rejoin", false, "this server lost its data: rebuild it from the others before serving")
+	rejoin := fs.Bool("rejoin", false, "no longer needed (ignored): a server with an empty data directory rebuilds from the others by itself")
 	adminAddr := fs.String("admin-addr", "", "host:port of the AdminServer (default 127.0.0.1:8080; \"off\" disables it)")
 	metricsAddr := fs.String("metrics-addr", "", "host:port of the Prometheus endpoint (default off)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's pprof profiles on this host:port (for diagnosis)")

@@ -78,6 +78,18 @@ var scenarios = []scenario{
 			return runCliMT(ctx, p, rec, cliMTCommands)
 		},
 	},
+	{
+		// Last: the absolute zxids the scenarios before it see stay as
+		// they were (cli_mt prints them in hex).
+		name:   "assumptions",
+		client: "raw frames (cmd/zkrecord/raw.go): what ZooKeeper serves that no client library sends",
+		about: "xids backwards, repeated, zero, negative, wrapped, restarted at 1 by a resumed session; ping with a client xid;\n" +
+			"requests pipelined behind the handshake; handshakes with protocolVersion 7, readOnly true and trailing bytes,\n" +
+			"a short password, timeout 0 and negative, lastZxidSeen ahead; setWatches split, unsorted, repeated, relativeZxid\n" +
+			"0 and ahead; multi with no ops, only a check, a read inside; multiRead with no ops, a write inside",
+		run:            runAssumptions,
+		crossCheckOnly: true,
+	},
 }
 
 // zkCliCommands is the zkCli session of the "zkcli" scenario; {proxy} is

@@ -51,7 +51,7 @@ func (c *checker) installed(n *node, op uint64, digest uint64) {
 
 // node checks one replica after it handled an event.
 func (c *checker) node(n *node) {
-	in := n.r.Info()
+	in := n.info()
 	if in.Commit > in.Op {
 		c.w.fail("n%d commit %d exceeds op %d", n.id, in.Commit, in.Op)
 	}
@@ -77,7 +77,7 @@ func (c *checker) tick() {
 		if !b.up {
 			continue
 		}
-		bi := b.r.Info()
+		bi := b.info()
 		if bi.Status != consensus.StatusNormal || bi.IsPrimary {
 			continue
 		}
@@ -85,15 +85,15 @@ func (c *checker) tick() {
 		if !p.up {
 			continue
 		}
-		pi := p.r.Info()
+		pi := p.info()
 		if !pi.IsPrimary || pi.View != bi.View || bi.Op > pi.Op {
 			if pi.IsPrimary && pi.View == bi.View {
 				c.w.fail("backup n%d op %d is ahead of its primary n%d op %d in view %d", b.id, bi.Op, p.id, pi.Op, bi.View)
 			}
 			continue
 		}
-		bv, ok1 := b.r.EntryView(bi.Op)
-		pv, ok2 := p.r.EntryView(bi.Op)
+		bv, ok1 := b.d.Replica().EntryView(bi.Op)
+		pv, ok2 := p.d.Replica().EntryView(bi.Op)
 		if ok1 && ok2 && bv != pv {
 			c.w.fail("backup n%d log diverges from primary n%d at op %d (views %d vs %d)", b.id, p.id, bi.Op, bv, pv)
 		}

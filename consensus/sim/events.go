@@ -2,8 +2,6 @@ package sim
 
 import (
 	"container/heap"
-
-	"github.com/vrkeeper/vrkeeper/consensus"
 )
 
 // Simulated time is counted in units; a replica tick is tickUnits units.
@@ -27,7 +25,8 @@ type event struct {
 	node   int
 	inc    int // node incarnation the event belongs to
 	client int
-	env    consensus.Envelope
+	from   int    // evDeliver: sender
+	frame  []byte // evDeliver: the encoded message
 }
 
 type eventQueue []event

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"maps"
+	"slices"
 )
 
 // opKind is a client operation of the key-value model.
@@ -106,4 +108,85 @@ func (s *kvState) apply(op uint64, c command) bool {
 	}
 	s.digest = h.Sum64()
 	return fresh
+}
+
+// encode is the snapshot of the state: op, digest, then the keys and the
+// clients' last sequence numbers in increasing order (deterministic bytes).
+func (s *kvState) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, s.op)
+	b = binary.BigEndian.AppendUint64(b, s.digest)
+	keys := slices.Sorted(maps.Keys(s.data))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(keys)))
+	for _, k := range keys {
+		b = append(b, k)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s.data[k])))
+		b = append(b, s.data[k]...)
+	}
+	clients := slices.Sorted(maps.Keys(s.lastSeq))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(clients)))
+	for _, c := range clients {
+		b = binary.BigEndian.AppendUint32(b, c)
+		b = binary.BigEndian.AppendUint32(b, s.lastSeq[c])
+	}
+	return b
+}
+
+// decodeKV reads a snapshot written by encode.
+func decodeKV(r io.Reader) (*kvState, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	bad := fmt.Errorf("sim: malformed key-value snapshot of %d bytes", len(b))
+	take := func(n int) []byte {
+		if n > len(b) {
+			b = nil
+			return nil
+		}
+		v := b[:n]
+		b = b[n:]
+		return v
+	}
+	u32 := func() (uint32, bool) {
+		v := take(4)
+		if v == nil {
+			return 0, false
+		}
+		return binary.BigEndian.Uint32(v), true
+	}
+	head := take(16)
+	if head == nil {
+		return nil, bad
+	}
+	s := newKV()
+	s.op, s.digest = binary.BigEndian.Uint64(head), binary.BigEndian.Uint64(head[8:])
+	nk, ok := u32()
+	for i := uint32(0); ok && i < nk; i++ {
+		k := take(1)
+		var n uint32
+		if n, ok = u32(); k == nil || !ok {
+			return nil, bad
+		}
+		v := take(int(n))
+		if v == nil && n > 0 {
+			return nil, bad
+		}
+		s.data[k[0]] = string(v)
+	}
+	nc, ok2 := u32()
+	if !ok || !ok2 {
+		return nil, bad
+	}
+	for i := uint32(0); i < nc; i++ {
+		c, ok1 := u32()
+		q, ok2 := u32()
+		if !ok1 || !ok2 {
+			return nil, bad
+		}
+		s.lastSeq[c] = q
+	}
+	if len(b) != 0 {
+		return nil, bad
+	}
+	return s, nil
 }

@@ -2,35 +2,42 @@ package sim
 
 import (
 	"fmt"
+	"io"
+	mrand "math/rand"
 	"math/rand/v2"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/storage"
+	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
 
-// node is one replica with its driver: it persists Ready output to its disk,
-// sends messages, applies committed commands to its key-value state and
-// answers the clients waiting on it.
+// node is one server: the production driver (bridge/driver) running a
+// replica over real storage on a crashable in-memory file system, with the
+// simulated network as its transport and a key-value state machine. The
+// simulator only decides when things happen: ticks, deliveries, how long a
+// sync takes, and where a crash cuts the driver's file operations.
 type node struct {
-	w        *World
-	id       int
-	inc      int  // incarnation, bumped by every start
-	up       bool // running
-	diskLost bool // lost its disk and has not yet durably recovered
-	r        *consensus.Replica
-	disk     *disk
-	kv       *kvState
-	busy     bool  // between Ready and Advance, waiting for a sync
-	tickLen  int64 // units between this node's ticks (clock rate)
-	rd       consensus.Ready
+	w   *World
+	id  int
+	inc int  // incarnation, bumped by every start and crash
+	up  bool // running
+	// hasData: the node's disk holds a replica identity (it joined a new
+	// cluster or finished recovering). A node without it, whether new or
+	// after a disk loss, cannot vote: the fault model counts it as failed.
+	hasData bool
+	fs      *faultfs.FS
+	d       *driver.Driver
+	store   *storage.Store
+	kv      *kvState
+	tickLen int64 // units between this node's ticks (clock rate)
+	syncing bool  // a disk-done event is scheduled for the Ready that waits
 
-	// Input that arrived while busy, handled after Advance.
-	inbox     []consensus.Envelope
-	ticks     int
-	qProps    [][]byte
-	qReads    []consensus.ReadID
-	writes    map[uint32]waitingWrite      // client → command waiting to be applied here
-	reads     map[consensus.ReadID]readReq // read id → client waiting here
+	writes    map[uint32]waitingWrite // client → command waiting to be applied here
+	resubmit  bool                    // the view changed: re-propose writes after this Ready
 	soft      consensus.SoftState
 	lastSnap  uint64
 	lastView  uint64 // view of the last applied entry
@@ -42,13 +49,17 @@ type waitingWrite struct {
 	cmd []byte
 }
 
-type readReq struct {
-	client int
-	seq    uint32
-	key    uint8
-}
+// The simulated storage layout: small segments so runs cross them often.
+const (
+	dataDir         = "data"
+	simSegmentSize  = 16 << 10
+	simRetainSnaps  = 2
+	simReadTimeout  = 40 * tickUnits // units, as milliseconds of the node's clock
+	crashOpsHorizon = 24             // a crash during persistence hits one of its next operations
+)
 
-// simLogger records the core's log lines in the trace.
+// simLogger records the core's log lines in the trace; an invariant
+// violation fails the run.
 type simLogger struct{ n *node }
 
 func (l simLogger) Debug(string, ...any) {}
@@ -62,14 +73,53 @@ func (l simLogger) Warn(msg string, args ...any) {
 	}
 }
 
-func (n *node) start(b consensus.Boot) {
+// serverID is the id the driver knows replica i by.
+func serverID(i int) uint64 { return uint64(i + 1) }
+
+// serverIDs returns every server's id, in replica order.
+func (w *World) serverIDs() []uint64 {
+	ids := make([]uint64, w.faults.Replicas)
+	for i := range ids {
+		ids[i] = serverID(i)
+	}
+	return ids
+}
+
+func (n *node) storageOptions() storage.Options {
+	return storage.Options{DataDir: dataDir, FS: n.fs, RetainSnapshots: simRetainSnaps,
+		WAL: storage.WALOptions{SegmentSize: simSegmentSize, ManualSync: true, Preallocate: storage.PreallocNone}}
+}
+
+// start boots the node from its file system, as a server process does:
+// nothing tells it whether its disk was lost.
+func (n *node) start() {
 	w := n.w
 	n.inc++
-	n.up, n.busy = true, false
-	n.inbox, n.ticks, n.qProps, n.qReads = nil, 0, nil, nil
+	n.up, n.syncing, n.resubmit = true, false, false
 	n.writes = map[uint32]waitingWrite{}
-	n.reads = map[consensus.ReadID]readReq{}
 	n.maxCommit = 0
+	n.kv = newKV()
+	n.lastSnap, n.lastView = 0, 0
+	opened, err := driver.Open(driver.OpenOptions{
+		Storage: n.storageOptions(),
+		Restore: func(meta storage.SnapshotMeta, r io.Reader) error {
+			kv, err := decodeKV(r)
+			if err != nil {
+				return err
+			}
+			n.kv, n.lastSnap, n.lastView = kv, meta.Op, meta.View
+			return nil
+		},
+		ServerID: serverID(n.id),
+		Members:  n.w.serverIDs(),
+	})
+	if err != nil {
+		w.fail("n%d: start: %v", n.id, err)
+		return
+	}
+	b := opened.Boot
+	w.note(n.id, "START view=%d lnv=%d log=%d entries snap=%d recovering=%v", b.Hard.View, b.Hard.LastNormalView,
+		len(b.Entries), opened.Snapshot.Op, b.Hard.Cluster == 0 || b.Hard.Recovering)
 	cfg := consensus.Config{
 		ID: consensus.ReplicaID(n.id), Replicas: w.faults.Replicas, Epoch: 1,
 		Rand:           rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())),
@@ -77,76 +127,78 @@ func (n *node) start(b consensus.Boot) {
 		HeartbeatTicks: 1, ViewChangeTicks: 10,
 		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40,
 	}
-	n.kv = newKV()
-	n.lastSnap = 0
-	if b.Snapshot != nil {
-		n.kv = b.Snapshot.Data.(*kvState).clone()
-		n.lastSnap, n.lastView = b.Snapshot.Op, b.Snapshot.View
-	}
 	r, err := consensus.New(cfg, b)
 	if err != nil {
 		w.fail("n%d: start: %v", n.id, err)
 		return
 	}
-	n.r = r
+	ids := w.serverIDs()
+	n.store = opened.Store
+	n.d = driver.New(driver.Options{
+		IDs: ids, Self: consensus.ReplicaID(n.id), Store: opened.Store, Transport: n, Applier: n,
+		Clock: n.clock, ReadTimeout: simReadTimeout * time.Millisecond, Log: hclog.NewNullLogger(),
+		OnSoftState: n.softState,
+	}, r, opened)
 	n.soft = consensus.SoftState{}
 	w.schedule(event{at: w.now + 1 + w.rng.Int64N(tickUnits), kind: evTick, node: n.id, inc: n.inc})
 	n.pump()
 }
 
+// clock is the node's wall clock: simulated time in milliseconds.
+func (n *node) clock() time.Time { return time.UnixMilli(n.w.now) }
+
+// crash stops the node at an arbitrary point. If a Ready waits for the
+// disk, the crash may strike in the middle of persisting it: at one of the
+// next file operations of the sync, the state save or the Ready's other
+// writes (after its first messages left, before the ones that vouch for
+// the persisted state). The file system the node restarts with keeps what
+// was synced and, by the draw, none, all or a torn part of the rest.
 func (n *node) crash(loseDisk bool) {
-	pending := len(n.disk.pending)
-	keep := 0
-	if pending > 0 {
-		keep = n.w.rng.IntN(pending + 1)
+	w := n.w
+	where := "idle"
+	if n.d != nil && n.d.Waiting() && w.rng.IntN(2) == 0 {
+		k := 1 + w.rng.IntN(crashOpsHorizon)
+		n.fs.CrashAt(n.fs.Ops() + k)
+		n.persist()
+		where = fmt.Sprintf("during persistence (file op +%d)", k)
+		if op, ok := n.fs.Crashed(); ok {
+			where += " at " + op.String()
+		}
+	} else if n.d != nil && n.d.Waiting() {
+		where = "before persistence"
 	}
-	n.disk.crash(keep)
-	torn := ""
-	if keep < pending {
-		torn = ", next one torn"
-	}
-	n.w.note(n.id, "CRASH (kept %d of %d unsynced writes%s)", keep, pending, torn)
+	n.fs.Crash()
+	modes := []faultfs.CrashMode{faultfs.LoseUnsynced, faultfs.KeepUnsynced, faultfs.Tear}
+	mode := modes[w.rng.IntN(len(modes))]
+	n.fs = n.fs.Reboot(mode, mrand.New(mrand.NewSource(w.rng.Int64())))
+	w.note(n.id, "CRASH %s, disk keeps %s", where, []string{"synced only", "everything", "a torn part"}[mode])
 	if loseDisk {
-		n.disk = &disk{}
-		n.diskLost = true
-		n.w.note(n.id, "DISK LOST")
+		n.fs = faultfs.New()
+		n.hasData = false
+		w.note(n.id, "DISK LOST")
 	}
-	n.up, n.busy, n.r = false, false, nil
+	n.up, n.d, n.store = false, nil, nil
 	n.inc++
-	for c := range n.writes {
-		delete(n.writes, c)
-	}
+	clear(n.writes)
 }
 
-func (n *node) restart() {
-	b := n.disk.boot()
-	if n.diskLost && n.disk.hard == (consensus.HardState{}) {
-		// Nothing durable since the loss: the replica must not pass for a
-		// fresh member, it recovers.
-		b = consensus.Boot{DiskLost: true}
-	}
-	n.w.note(n.id, "RESTART view=%d lnv=%d log=%d entries snap=%v recovering=%v", b.Hard.View, b.Hard.LastNormalView, len(b.Entries), b.Snapshot != nil, b.DiskLost || b.Hard.Recovering)
-	n.start(b)
+func (n *node) restart() { n.start() }
+
+// Send is the driver's transport: the simulated network.
+func (n *node) Send(to uint64, frame []byte) error {
+	n.vouchOracle(int(to-1), frame)
+	n.w.send(n.id, int(to-1), frame)
+	return nil
 }
 
-func (n *node) deliver(env consensus.Envelope) {
-	if n.busy {
-		n.inbox = append(n.inbox, env)
-		return
-	}
-	if err := n.r.Step(env); err != nil {
-		n.w.fail("n%d: step %s: %v", n.id, env, err)
-	}
+func (n *node) deliver(cluster uint64, env consensus.Envelope) {
+	n.d.Deliver(cluster, env)
 	n.w.check.node(n)
 	n.pump()
 }
 
 func (n *node) tick() {
-	if n.busy {
-		n.ticks++
-		return
-	}
-	n.r.Tick()
+	n.d.Tick()
 	n.w.check.node(n)
 	n.pump()
 }
@@ -154,121 +206,154 @@ func (n *node) tick() {
 func (n *node) propose(client uint32, seq uint32, cmd []byte) {
 	n.writes[client] = waitingWrite{seq: seq, cmd: cmd}
 	n.w.note(n.id, "client %d proposes seq %d", client, seq)
-	if n.busy {
-		n.qProps = append(n.qProps, cmd)
-		return
-	}
-	_ = n.r.Propose(cmd) // a dropped proposal is retried by the client
+	_ = n.d.Propose(cmd) // a dropped proposal is retried by the client
 	n.pump()
 }
 
 func (n *node) read(client int, seq uint32, key uint8) {
-	n.w.readID++
-	id := n.w.readID
-	n.reads[id] = readReq{client: client, seq: seq, key: key}
-	n.w.note(n.id, "client %d read %d: get k%d", client, id, key)
-	if n.busy {
-		n.qReads = append(n.qReads, id)
-		return
-	}
-	_ = n.r.Read(id)
-	n.pump()
-}
-
-// pump drains Ready until the replica is idle or waits for a sync.
-func (n *node) pump() {
 	w := n.w
-	for n.up && !n.busy && w.err == nil && n.r.HasReady() {
-		rd := n.r.Ready()
-		for _, e := range rd.Messages {
-			w.send(e)
-		}
-		if rd.Snapshot != nil {
-			n.disk.write(record{snap: rd.Snapshot})
-		}
-		if rd.LogFrom != 0 {
-			n.disk.write(record{logFrom: rd.LogFrom, entries: rd.Entries})
-		}
-		if rd.HardState != nil {
-			n.disk.write(record{hard: rd.HardState})
-		}
-		n.rd = rd
-		if rd.MustSync {
-			n.busy = true
-			w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDisk), kind: evDiskDone, node: n.id, inc: n.inc})
+	w.readID++
+	id := w.readID
+	inc := n.inc
+	w.note(n.id, "client %d read %d: get k%d", client, id, key)
+	n.d.Read(func(op uint64, ok bool) {
+		if !ok || !n.up || n.inc != inc {
 			return
 		}
-		n.complete()
-	}
-}
-
-func (n *node) diskDone() {
-	n.disk.sync()
-	n.complete()
+		if n.kv.op < op {
+			w.fail("n%d: read %d released at op %d but applied only %d", n.id, id, op, n.kv.op)
+			return
+		}
+		w.note(n.id, "serve read %d of client %d at op %d (applied %d): k%d = %q", id, client, op, n.kv.op, key, n.kv.data[key])
+		w.clients[client].respond(seq, n.kv.data[key])
+	})
 	n.pump()
 }
 
-// complete finishes the Ready after its persistence.
-func (n *node) complete() {
-	w, rd := n.w, n.rd
-	n.rd = consensus.Ready{}
-	for _, e := range rd.MessagesAfterPersist {
-		w.send(e)
-	}
-	if rd.Snapshot != nil {
-		n.kv = rd.Snapshot.Data.(*kvState).clone()
-		n.lastSnap, n.lastView = rd.Snapshot.Op, rd.Snapshot.View
-		w.check.installed(n, rd.Snapshot.Op, n.kv.digest)
-	}
-	for _, e := range rd.Committed {
-		n.apply(e)
-	}
-	for _, rs := range rd.Reads {
-		n.serveRead(rs)
-	}
-	if rd.CompactTo != 0 {
-		n.disk.compact(rd.CompactTo)
-	}
-	if rd.SoftState != nil {
-		changed := rd.SoftState.View != n.soft.View
-		n.soft = *rd.SoftState
-		if changed {
+// pump runs the driver until it is idle or a Ready waits for the disk;
+// then the sync completes after a simulated latency (diskDone).
+func (n *node) pump() {
+	w := n.w
+	for n.up && w.err == nil {
+		if n.resubmit {
 			// The driver re-submits what may have been lost in the view change.
+			n.resubmit = false
 			for _, ww := range n.writes {
-				n.qProps = append(n.qProps, ww.cmd)
+				_ = n.d.Propose(ww.cmd)
 			}
 		}
-	}
-	n.r.Advance(rd)
-	n.busy = false
-	if n.diskLost && n.disk.hard != (consensus.HardState{}) && !n.disk.hard.Recovering {
-		n.diskLost = false // the recovered state is durable
-	}
-	w.check.node(n)
-	if f := w.faults.SnapEvery; n.kv.op >= n.lastSnap+f {
-		snap := consensus.Snapshot{Op: n.kv.op, View: n.lastView, Data: n.kv.clone()}
-		if n.disk.snap == nil || n.disk.snap.Op < snap.Op {
-			n.disk.snap = &snap
+		_, wait, err := n.d.Process()
+		if err != nil {
+			w.fail("n%d: driver: %v", n.id, err)
+			return
 		}
-		n.lastSnap = snap.Op
-		n.r.SnapshotTaken(snap)
-	}
-	inbox, ticks, props, reads := n.inbox, n.ticks, n.qProps, n.qReads
-	n.inbox, n.ticks, n.qProps, n.qReads = nil, 0, nil, nil
-	for _, env := range inbox {
-		if err := n.r.Step(env); err != nil {
-			w.fail("n%d: step %s: %v", n.id, env, err)
+		n.afterReady()
+		if !wait {
+			if !n.resubmit {
+				return
+			}
+			continue
 		}
+		if !n.syncing {
+			n.syncing = true
+			w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDisk), kind: evDiskDone, node: n.id, inc: n.inc})
+		}
+		return
 	}
-	for ; ticks > 0; ticks-- {
-		n.r.Tick()
+}
+
+// diskDone: the simulated sync latency passed.
+func (n *node) diskDone() {
+	n.syncing = false
+	if !n.persist() {
+		return
 	}
-	for _, p := range props {
-		_ = n.r.Propose(p)
+	n.pump()
+}
+
+// persist makes the waiting Ready durable (the manual-sync log written and
+// synced now) and resumes the driver. It reports false if the file system
+// crashed meanwhile (a crash injected in the middle of persistence).
+func (n *node) persist() bool {
+	w := n.w
+	if err := n.store.WAL.SyncPending(); err != nil {
+		if n.crashedFS(err) {
+			return false
+		}
+		w.fail("n%d: log sync: %v", n.id, err)
+		return false
 	}
-	for _, id := range reads {
-		_ = n.r.Read(id)
+	if err := n.d.Resume(); err != nil {
+		if n.crashedFS(err) {
+			return false
+		}
+		w.fail("n%d: driver: %v", n.id, err)
+		return false
 	}
+	n.afterReady()
+	return true
+}
+
+// crashedFS reports whether err comes from a crash the simulator injected
+// (storage reports it as an I/O failure: the file system stopped).
+func (n *node) crashedFS(err error) bool {
+	_, crashed := n.fs.Crashed()
+	return crashed && err != nil
+}
+
+// afterReady runs the checks and the node's own snapshots once the driver
+// finished a Ready.
+func (n *node) afterReady() {
+	if st := n.d.SavedState(); st.Cluster != 0 && !st.Recovering {
+		n.hasData = true // the identity is durable (saved synchronously)
+	}
+	n.w.check.node(n)
+	if f := n.w.faults.SnapEvery; n.kv.op >= n.lastSnap+f && !n.d.Waiting() {
+		n.takeSnapshot()
+	}
+}
+
+// takeSnapshot writes the state machine to the snapshot store (atomically
+// and durably, as the server's snapshot job does) and tells the replica.
+func (n *node) takeSnapshot() {
+	meta := storage.SnapshotMeta{Op: n.kv.op, View: n.lastView}
+	data := n.kv.encode()
+	err := n.store.Snapshots.Save(meta, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		if _, crashed := n.fs.Crashed(); !crashed {
+			n.w.fail("n%d: snapshot at op %d: %v", n.id, meta.Op, err)
+		}
+		return
+	}
+	n.lastSnap = meta.Op
+	n.d.SnapshotTaken(meta)
+}
+
+// softState is the driver's soft-state callback.
+func (n *node) softState(ss consensus.SoftState) {
+	if ss.View != n.soft.View {
+		n.resubmit = true
+	}
+	n.soft = ss
+}
+
+// Apply is the driver's Applier: the key-value state machine.
+func (n *node) Apply(b driver.Batch) error {
+	if b.Snapshot != nil {
+		kv, err := decodeKV(strings.NewReader(string(b.Snapshot)))
+		if err != nil {
+			return fmt.Errorf("sim: install snapshot at op %d: %w", b.SnapOp, err)
+		}
+		n.kv, n.lastSnap, n.lastView = kv, b.SnapOp, b.SnapView
+		n.w.check.installed(n, b.SnapOp, n.kv.digest)
+	}
+	for _, e := range b.Entries {
+		n.apply(e)
+	}
+	return nil
 }
 
 func (n *node) apply(e consensus.Entry) {
@@ -291,18 +376,16 @@ func (n *node) apply(e consensus.Entry) {
 	}
 }
 
-func (n *node) serveRead(rs consensus.ReadState) {
-	q, ok := n.reads[rs.ID]
-	if !ok {
-		return
-	}
-	delete(n.reads, rs.ID)
-	if n.kv.op < rs.Op {
-		n.w.fail("n%d: read %d released at op %d but applied only %d", n.id, rs.ID, rs.Op, n.kv.op)
-		return
-	}
-	n.w.note(n.id, "serve read %d of client %d at op %d (applied %d): k%d = %q", rs.ID, q.client, rs.Op, n.kv.op, q.key, n.kv.data[q.key])
-	n.w.clients[q.client].respond(q.seq, n.kv.data[q.key])
-}
+func (n *node) info() consensus.Info { return n.d.Replica().Info() }
 
 func (n *node) String() string { return fmt.Sprintf("n%d", n.id) }
+
+// decodeFrame decodes a message the simulated network carries, with the
+// production driver's framing.
+func decodeFrame(from, to int, frame []byte) (uint64, consensus.Envelope, error) {
+	cluster, m, err := driver.DecodeFrame(frame)
+	if err != nil {
+		return 0, consensus.Envelope{}, err
+	}
+	return cluster, consensus.Envelope{From: consensus.ReplicaID(from), To: consensus.ReplicaID(to), Msg: m}, nil
+}

@@ -18,6 +18,15 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/storage/faultfs"
+)
+
+// quietTicks is how long a converged group is watched for view changes;
+// the watch starts settleTicks after the faults healed at the earliest (a
+// view change the faults legitimately set off may still start until then).
+const (
+	quietTicks  = 60
+	settleTicks = 30
 )
 
 // Faults is the fault mix of one run; FaultsFor derives it from the seed.
@@ -76,6 +85,11 @@ type Options struct {
 	FaultTicks   int64 // ticks with faults injected (default 250)
 	LiveTicks    int64 // ticks allowed to converge after healing (default 400)
 	KeepTrace    bool  // keep the whole trace, not only its tail
+	// FaultMix, if set, replaces the fault mix drawn from the seed.
+	FaultMix *Faults
+	// Nemesis, if set, replaces the random fault injection: it runs before
+	// every event of the fault phase (tests script faults with it).
+	Nemesis func(w *World)
 }
 
 // Result summarizes a run.
@@ -96,21 +110,22 @@ func (r *Result) PrintTrace(w interface{ Write([]byte) (int, error) }) {
 
 // World is one simulated run.
 type World struct {
-	opts    Options
-	faults  Faults
-	rng     *rand.Rand
-	now     int64
-	evSeq   uint64
-	events  eventQueue
-	nodes   []*node
-	clients []*client
-	cut     [][]bool // cut[a][b]: messages a→b are lost
-	healed  bool     // liveness phase: faults off
-	trace   *tracer
-	check   checker
-	history []porcupine.Operation
-	readID  consensus.ReadID
-	err     error
+	opts     Options
+	faults   Faults
+	rng      *rand.Rand
+	now      int64
+	evSeq    uint64
+	events   eventQueue
+	nodes    []*node
+	clients  []*client
+	cut      [][]bool // cut[a][b]: messages a→b are lost
+	healed   bool     // liveness phase: faults off
+	healedAt int64    // when it began
+	trace    *tracer
+	check    checker
+	history  []porcupine.Operation
+	readID   consensus.ReadID
+	err      error
 }
 
 // Run executes one seed and reports the first violation in Result.Err.
@@ -129,6 +144,9 @@ func Run(opts Options) *Result {
 		opts.LiveTicks = 400
 	}
 	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace)}
+	if opts.FaultMix != nil {
+		w.faults = *opts.FaultMix
+	}
 	w.check.init(w)
 	res := &Result{Seed: opts.Seed, Faults: w.faults, world: w}
 	func() {
@@ -164,9 +182,9 @@ func (w *World) run() {
 	}
 	for i := 0; i < n; i++ {
 		// Clocks run at slightly different rates (a tick of 8 to 12 units).
-		nd := &node{w: w, id: i, disk: &disk{}, tickLen: tickUnits - 2 + w.rng.Int64N(5)}
+		nd := &node{w: w, id: i, fs: faultfs.New(), tickLen: tickUnits - 2 + w.rng.Int64N(5)}
 		w.nodes = append(w.nodes, nd)
-		nd.start(consensus.Boot{})
+		nd.start()
 	}
 	for i := 0; i < w.opts.Clients; i++ {
 		c := &client{w: w, id: i}
@@ -176,18 +194,35 @@ func (w *World) run() {
 	faultEnd := w.opts.FaultTicks * tickUnits
 	deadline := faultEnd + w.opts.LiveTicks*tickUnits
 	nextFault := int64(0)
+	quietUntil, quietView := int64(-1), uint64(0)
 	for w.err == nil {
 		if !w.healed && w.now >= faultEnd {
 			w.heal()
 		}
-		if w.healed && w.done() {
-			return
+		if w.healed && quietUntil < 0 && w.now >= w.healedAt+settleTicks*tickUnits && w.done() {
+			// Converged, and the timers the faults left running have run
+			// out: a healthy group must now stay in its view (no replica
+			// left behind pushes it into a new one).
+			quietUntil, quietView = w.now+quietTicks*tickUnits, w.nodes[0].info().View
+		}
+		if quietUntil >= 0 {
+			for _, nd := range w.nodes {
+				if v := nd.info().View; v != quietView {
+					w.fail("liveness: n%d moved to view %d after the group converged in view %d: %s", nd.id, v, quietView, w.describe())
+					return
+				}
+			}
+			if w.now >= quietUntil {
+				return
+			}
 		}
 		if w.now > deadline {
 			w.fail("liveness: not converged %d ticks after healing: %s", w.opts.LiveTicks, w.describe())
 			return
 		}
-		if !w.healed && w.now >= nextFault {
+		if !w.healed && w.opts.Nemesis != nil {
+			w.opts.Nemesis(w)
+		} else if !w.healed && w.now >= nextFault {
 			w.injectFault()
 			nextFault = w.now + tickUnits*(1+w.rng.Int64N(20))
 		}
@@ -204,10 +239,15 @@ func (w *World) run() {
 func (w *World) dispatch(e event) {
 	switch e.kind {
 	case evDeliver:
-		nd := w.nodes[e.env.To]
-		if nd.up && !w.cut[e.env.From][e.env.To] {
-			w.trace.add(traceLine{at: w.now, node: int(e.env.To), env: e.env})
-			nd.deliver(e.env)
+		nd := w.nodes[e.node]
+		if nd.up && !w.cut[e.from][e.node] {
+			cluster, env, err := decodeFrame(e.from, e.node, e.frame)
+			if err != nil {
+				w.fail("n%d: undecodable message from n%d: %v", e.node, e.from, err)
+				return
+			}
+			w.trace.add(traceLine{at: w.now, node: e.node, env: env})
+			nd.deliver(cluster, env)
 		}
 	case evTick:
 		if nd := w.nodes[e.node]; nd.up && nd.inc == e.inc {
@@ -230,17 +270,17 @@ func (w *World) dispatch(e event) {
 	}
 }
 
-// send puts a message on the network.
-func (w *World) send(env consensus.Envelope) {
-	if w.cut[env.From][env.To] {
+// send puts an encoded message on the network.
+func (w *World) send(from, to int, frame []byte) {
+	if w.cut[from][to] {
 		return
 	}
 	if !w.healed && w.rng.Float64() < w.faults.Drop {
 		return
 	}
-	w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+	w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, node: to, from: from, frame: frame})
 	if !w.healed && w.rng.Float64() < w.faults.Dup {
-		w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, env: env})
+		w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDelay), kind: evDeliver, node: to, from: from, frame: frame})
 	}
 }
 
@@ -251,6 +291,18 @@ func (w *World) injectFault() {
 		if f.Partitions {
 			w.healPartitions()
 			side := w.rng.Uint64()
+			if p := w.primary(); p >= 0 && w.rng.IntN(2) == 0 {
+				// Cut the primary off (with a random share of the others):
+				// it goes on preparing alone while the rest change view, so
+				// logs of different views pile up, which view changes must
+				// then reconcile.
+				side = 1 << p
+				for i := 0; i < n; i++ {
+					if i != p && w.rng.IntN(3) == 0 {
+						side |= 1 << i
+					}
+				}
+			}
 			var a, b []int
 			for i := 0; i < n; i++ {
 				if side>>i&1 == 1 {
@@ -295,21 +347,41 @@ func (w *World) injectFault() {
 	}
 }
 
+// primary returns the node that is primary of the highest view among the
+// live nodes, or -1.
+func (w *World) primary() int {
+	best, view := -1, uint64(0)
+	for _, nd := range w.nodes {
+		if nd.up {
+			if in := nd.info(); in.IsPrimary && (best < 0 || in.View > view) {
+				best, view = nd.id, in.View
+			}
+		}
+	}
+	return best
+}
+
 // pickCrashVictim picks a node to crash, often one at an interesting moment:
-// in the middle of persisting (unsynced writes get lost or torn) or of a view
-// change.
+// in the middle of persisting (unsynced writes get lost or torn), in
+// particular of a new view, or of a view change.
 func (w *World) pickCrashVictim() *node {
 	var pick []*node
-	switch w.rng.IntN(3) {
+	switch w.rng.IntN(4) {
 	case 0:
 		for _, nd := range w.nodes {
-			if nd.up && nd.busy {
+			if nd.up && nd.d.Waiting() {
+				pick = append(pick, nd)
+			}
+		}
+	case 3:
+		for _, nd := range w.nodes {
+			if nd.up && nd.d.WaitingViewChange() {
 				pick = append(pick, nd)
 			}
 		}
 	case 1:
 		for _, nd := range w.nodes {
-			if nd.up && nd.r.Info().Status == consensus.StatusViewChange {
+			if nd.up && nd.info().Status == consensus.StatusViewChange {
 				pick = append(pick, nd)
 			}
 		}
@@ -321,14 +393,25 @@ func (w *World) pickCrashVictim() *node {
 }
 
 // canLoseDisk keeps disk losses within the fault model: at most one replica
-// is without its data (lost and not yet recovered) at a time.
+// is without its data at a time (a replica that lost its disk and has not
+// recovered yet, or one that never had any: it cannot vote either).
 func (w *World) canLoseDisk() bool {
 	for _, nd := range w.nodes {
-		if nd.diskLost {
+		if !nd.hasData {
 			return false
 		}
 	}
 	return true
+}
+
+// isolate cuts node i off from every other node (on) or reconnects it.
+func (w *World) isolate(i int, on bool) {
+	for j := range w.cut {
+		if j != i {
+			w.cut[i][j], w.cut[j][i] = on, on
+		}
+	}
+	w.note(-1, "n%d isolated=%v", i, on)
 }
 
 func (w *World) healPartitions() {
@@ -340,7 +423,7 @@ func (w *World) healPartitions() {
 
 // heal ends the fault phase: network whole, every node up.
 func (w *World) heal() {
-	w.healed = true
+	w.healed, w.healedAt = true, w.now
 	w.healPartitions()
 	for _, nd := range w.nodes {
 		if !nd.up {
@@ -360,10 +443,10 @@ func (w *World) done() bool {
 	}
 	var v, op uint64
 	for i, nd := range w.nodes {
-		if !nd.up || nd.busy {
+		if !nd.up || nd.d.Waiting() {
 			return false
 		}
-		in := nd.r.Info()
+		in := nd.info()
 		if in.Status != consensus.StatusNormal || in.Commit != in.Op || in.Applied != in.Op {
 			return false
 		}
@@ -383,8 +466,8 @@ func (w *World) describe() string {
 			fmt.Fprintf(&b, "[n%d down] ", nd.id)
 			continue
 		}
-		in := nd.r.Info()
-		fmt.Fprintf(&b, "[n%d %s v=%d lnv=%d op=%d commit=%d applied=%d primary=%v busy=%v] ", nd.id, in.Status, in.View, in.LastNormalView, in.Op, in.Commit, in.Applied, in.IsPrimary, nd.busy)
+		in := nd.info()
+		fmt.Fprintf(&b, "[n%d %s v=%d lnv=%d op=%d commit=%d applied=%d primary=%v waiting=%v] ", nd.id, in.Status, in.View, in.LastNormalView, in.Op, in.Commit, in.Applied, in.IsPrimary, nd.d.Waiting())
 	}
 	for _, c := range w.clients {
 		if c.done < w.opts.OpsPerClient {

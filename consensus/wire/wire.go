@@ -1,4 +1,8 @@
-package bridge
+// Package wire is the byte encoding of the consensus messages between
+// replicas: one transport frame per message. The server's peer transport
+// and the simulator both use it, so every simulated message crosses the
+// same encoder and decoder production runs.
+package wire
 
 import (
 	"encoding/binary"
@@ -35,18 +39,20 @@ const (
 	msgForward
 	msgReadIndexRequest
 	msgReadIndexResponse
+	msgPreViewChange
+	msgPreViewChangeOk
 )
 
-// errBadWire is returned for a frame that is not a well-formed message.
-var errBadWire = errors.New("bridge: malformed replication message")
+// ErrMalformed is returned for a frame that is not a well-formed message.
+var ErrMalformed = errors.New("wire: malformed replication message")
 
-// snapshotBytes is a snapshot's content travelling in a message: the
+// SnapshotBytes is a snapshot's content travelling in a message: the
 // Data of a consensus.Snapshot received from a peer.
-type snapshotBytes []byte
+type SnapshotBytes []byte
 
-// encodeMessage appends m's frame to dst. snapshot returns the bytes of a
+// Encode appends m's frame to dst. snapshot returns the bytes of a
 // snapshot handle of this server's.
-func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
+func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
 	u64 := func(v uint64) { dst = binary.BigEndian.AppendUint64(dst, v) }
 	hdr := func(t byte, h *consensus.Header) {
 		dst = append(dst, t)
@@ -145,10 +151,18 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 	case *consensus.Recovery:
 		hdr(msgRecovery, &m.Header)
 		u64(m.Nonce)
+		u64(m.Cluster)
 	case *consensus.RecoveryResponse:
 		hdr(msgRecoveryResponse, &m.Header)
 		u64(m.Nonce)
-		boolean(m.Primary)
+		u64(m.Cluster)
+		var flags byte
+		for i, on := range []bool{m.Primary, m.Blank, m.Normal, m.Pristine, m.Seed} {
+			if on {
+				flags |= 1 << i
+			}
+		}
+		dst = append(dst, flags)
 		if err := snap(m.Snapshot); err != nil {
 			return nil, err
 		}
@@ -164,6 +178,10 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 			dst = binary.BigEndian.AppendUint32(dst, uint32(len(c)))
 			dst = append(dst, c...)
 		}
+	case *consensus.PreViewChange:
+		hdr(msgPreViewChange, &m.Header)
+	case *consensus.PreViewChangeOk:
+		hdr(msgPreViewChangeOk, &m.Header)
 	case *consensus.ReadIndexRequest:
 		hdr(msgReadIndexRequest, &m.Header)
 		u64(m.Session)
@@ -174,7 +192,7 @@ func encodeMessage(dst []byte, m consensus.Message, snapshot func(*consensus.Sna
 		u64(m.Seq)
 		u64(m.Op)
 	default:
-		return nil, fmt.Errorf("bridge: cannot encode %T", m)
+		return nil, fmt.Errorf("wire: cannot encode %T", m)
 	}
 	return dst, nil
 }
@@ -187,7 +205,7 @@ type wireReader struct {
 
 func (r *wireReader) take(n int) []byte {
 	if r.err != nil || n < 0 || n > len(r.b) {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
 	v := r.b[:n:n]
@@ -220,7 +238,7 @@ const minEntrySize = 20
 func (r *wireReader) entries() []consensus.Entry {
 	n := int(r.u32())
 	if r.err != nil || n > len(r.b)/minEntrySize {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
 	es := make([]consensus.Entry, n)
@@ -239,22 +257,22 @@ func (r *wireReader) snapshot() *consensus.Snapshot {
 	op, view := r.u64(), r.u64()
 	n := r.u64()
 	if n > uint64(len(r.b)) {
-		r.err = errBadWire
+		r.err = ErrMalformed
 		return nil
 	}
-	return &consensus.Snapshot{Op: op, View: view, Data: snapshotBytes(r.take(int(n)))}
+	return &consensus.Snapshot{Op: op, View: view, Data: SnapshotBytes(r.take(int(n)))}
 }
 
-// decodeMessage decodes one frame. The message may alias frame, which the
+// Decode decodes one frame. The message may alias frame, which the
 // caller must not reuse.
-func decodeMessage(frame []byte) (consensus.Message, error) {
+func Decode(frame []byte) (consensus.Message, error) {
 	r := wireReader{b: frame}
 	typ := r.take(1)
 	var h consensus.Header
 	h.Epoch = r.u64()
 	h.View = r.u64()
 	if r.err != nil {
-		return nil, errBadWire
+		return nil, ErrMalformed
 	}
 	var m consensus.Message
 	switch typ[0] {
@@ -298,10 +316,18 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p.Entries = r.entries()
 		m = p
 	case msgRecovery:
-		m = &consensus.Recovery{Header: h, Nonce: r.u64()}
+		p := &consensus.Recovery{Header: h}
+		p.Nonce, p.Cluster = r.u64(), r.u64()
+		m = p
 	case msgRecoveryResponse:
 		p := &consensus.RecoveryResponse{Header: h}
-		p.Nonce, p.Primary = r.u64(), r.boolean()
+		p.Nonce, p.Cluster = r.u64(), r.u64()
+		if f := r.take(1); f != nil {
+			if f[0] >= 1<<5 {
+				r.err = ErrMalformed
+			}
+			p.Primary, p.Blank, p.Normal, p.Pristine, p.Seed = f[0]&1 != 0, f[0]&2 != 0, f[0]&4 != 0, f[0]&8 != 0, f[0]&16 != 0
+		}
 		p.Snapshot = r.snapshot()
 		p.Op, p.Commit, p.GlobalMinAccept, p.After = r.u64(), r.u64(), r.u64(), r.u64()
 		p.Entries = r.entries()
@@ -310,7 +336,7 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p := &consensus.Forward{Header: h}
 		n := int(r.u32())
 		if r.err == nil && n > len(r.b)/4 {
-			r.err = errBadWire
+			r.err = ErrMalformed
 		}
 		if r.err == nil {
 			p.Cmds = make([][]byte, n)
@@ -319,6 +345,10 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 			}
 		}
 		m = p
+	case msgPreViewChange:
+		m = &consensus.PreViewChange{Header: h}
+	case msgPreViewChangeOk:
+		m = &consensus.PreViewChangeOk{Header: h}
 	case msgReadIndexRequest:
 		p := &consensus.ReadIndexRequest{Header: h}
 		p.Session, p.Seq = r.u64(), r.u64()
@@ -328,13 +358,13 @@ func decodeMessage(frame []byte) (consensus.Message, error) {
 		p.Session, p.Seq, p.Op = r.u64(), r.u64(), r.u64()
 		m = p
 	default:
-		return nil, fmt.Errorf("%w: type %d", errBadWire, typ[0])
+		return nil, fmt.Errorf("%w: type %d", ErrMalformed, typ[0])
 	}
 	if r.err != nil {
-		return nil, fmt.Errorf("%w: %T", errBadWire, m)
+		return nil, fmt.Errorf("%w: %T", ErrMalformed, m)
 	}
 	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after %T", errBadWire, len(r.b), m)
+		return nil, fmt.Errorf("%w: %d bytes after %T", ErrMalformed, len(r.b), m)
 	}
 	return m, nil
 }

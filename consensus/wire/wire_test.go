@@ -1,4 +1,4 @@
-package bridge
+package wire
 
 import (
 	"math/rand/v2"
@@ -11,7 +11,7 @@ import (
 func wireSamples() []consensus.Message {
 	h := consensus.Header{Epoch: 2, View: 7}
 	es := []consensus.Entry{{Op: 11, View: 6, Cmd: []byte("a")}, {Op: 12, View: 7, Cmd: []byte{}}, {Op: 13, View: 7, Cmd: []byte("ccc")}}
-	snap := &consensus.Snapshot{Op: 10, Data: snapshotBytes("snapshot bytes")}
+	snap := &consensus.Snapshot{Op: 10, Data: SnapshotBytes("snapshot bytes")}
 	return []consensus.Message{
 		&consensus.Prepare{Header: h, After: 10, Entries: es, Commit: 9, GlobalMinAccept: 8, ReadRound: 3},
 		&consensus.Prepare{Header: h, After: 13, Entries: []consensus.Entry{}, Commit: 13},
@@ -19,6 +19,8 @@ func wireSamples() []consensus.Message {
 		&consensus.Commit{Header: h, Commit: 13, GlobalMinAccept: 12, ReadRound: 4},
 		&consensus.CommitOk{Header: h, Op: 13, Commit: 13, ReadRound: 4},
 		&consensus.StartViewChange{Header: h},
+		&consensus.PreViewChange{Header: h},
+		&consensus.PreViewChangeOk{Header: h},
 		&consensus.DoViewChange{Header: h, LastNormalView: 6, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
 		&consensus.StartView{Header: h, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
 		&consensus.GetState{Header: h, Op: 9},
@@ -33,15 +35,15 @@ func wireSamples() []consensus.Message {
 	}
 }
 
-func noLocalSnapshots(s *consensus.Snapshot) ([]byte, error) { return s.Data.(snapshotBytes), nil }
+func noLocalSnapshots(s *consensus.Snapshot) ([]byte, error) { return s.Data.(SnapshotBytes), nil }
 
 func TestWireRoundTrip(t *testing.T) {
 	for _, m := range wireSamples() {
-		frame, err := encodeMessage(nil, m, noLocalSnapshots)
+		frame, err := Encode(nil, m, noLocalSnapshots)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeMessage(frame)
+		got, err := Decode(frame)
 		if err != nil {
 			t.Fatalf("%s: %v", m, err)
 		}
@@ -85,19 +87,19 @@ func detail(m consensus.Message) string {
 // decodes to an error or a message, never a panic.
 func TestWireHostile(t *testing.T) {
 	for _, m := range wireSamples() {
-		frame, _ := encodeMessage(nil, m, noLocalSnapshots)
+		frame, _ := Encode(nil, m, noLocalSnapshots)
 		for cut := 0; cut < len(frame); cut++ {
-			if _, err := decodeMessage(frame[:cut]); err == nil {
+			if _, err := Decode(frame[:cut]); err == nil {
 				t.Fatalf("%s truncated to %d bytes decoded", m, cut)
 			}
 		}
 		for i := range frame {
 			b := append([]byte(nil), frame...)
 			b[i] ^= 0xff
-			decodeMessage(b)
+			Decode(b)
 		}
 	}
-	if _, err := decodeMessage(append([]byte{msgForward}, make([]byte, 16)...)[:17]); err == nil {
+	if _, err := Decode(append([]byte{msgForward}, make([]byte, 16)...)[:17]); err == nil {
 		// a Forward with no count field
 		t.Fatal("short forward decoded")
 	}
@@ -105,19 +107,19 @@ func TestWireHostile(t *testing.T) {
 
 func FuzzDecodeMessage(f *testing.F) {
 	for _, m := range wireSamples() {
-		frame, _ := encodeMessage(nil, m, noLocalSnapshots)
+		frame, _ := Encode(nil, m, noLocalSnapshots)
 		f.Add(frame)
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		m, err := decodeMessage(frame)
+		m, err := Decode(frame)
 		if err != nil {
 			return
 		}
-		again, err := encodeMessage(nil, m, noLocalSnapshots)
+		again, err := Encode(nil, m, noLocalSnapshots)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := decodeMessage(again); err != nil {
+		if _, err := Decode(again); err != nil {
 			t.Fatalf("re-encoded %s does not decode: %v", m, err)
 		}
 	})
@@ -129,7 +131,7 @@ func fill(rng *rand.Rand, v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.Type() == reflect.TypeOf(&consensus.Snapshot{}) {
-			v.Set(reflect.ValueOf(&consensus.Snapshot{Op: rng.Uint64(), View: rng.Uint64(), Data: snapshotBytes("s")}))
+			v.Set(reflect.ValueOf(&consensus.Snapshot{Op: rng.Uint64(), View: rng.Uint64(), Data: SnapshotBytes("s")}))
 			return
 		}
 		v.Set(reflect.New(v.Type().Elem()))
@@ -172,11 +174,11 @@ func TestWireCoversEveryField(t *testing.T) {
 			}
 		}
 		msg := m.Interface().(consensus.Message)
-		frame, err := encodeMessage(nil, msg, noLocalSnapshots)
+		frame, err := Encode(nil, msg, noLocalSnapshots)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeMessage(frame)
+		got, err := Decode(frame)
 		if err != nil {
 			t.Fatalf("%T: %v", msg, err)
 		}

@@ -1,0 +1,227 @@
+package driver
+
+import (
+	"io"
+
+	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/consensus/wire"
+	"github.com/vrkeeper/vrkeeper/storage"
+)
+
+// Process carries out the replica's pending Readies until it has none
+// (wait false) or until one must wait for the disk (wait true): then seq is
+// the log mutation to wait for (0 when only the replica state is to be
+// saved), and the host calls Resume once WAL.Durable().Seq ≥ seq, or
+// whenever it likes if seq is 0. Called while waiting, it reports the same
+// wait again.
+func (d *Driver) Process() (seq uint64, wait bool, err error) {
+	if d.stopped != nil {
+		return 0, false, d.stopped
+	}
+	if d.waiting {
+		return d.waitSeq, true, nil
+	}
+	for d.r.HasReady() {
+		d.rd = d.r.Ready()
+		d.inReady = true
+		seq, err := d.persist(&d.rd)
+		if err != nil {
+			return 0, false, d.fail(err)
+		}
+		if d.rd.MustSync {
+			d.waiting, d.waitSeq = true, seq
+			return seq, true, nil
+		}
+		if err := d.finish(); err != nil {
+			return 0, false, d.fail(err)
+		}
+	}
+	return 0, false, nil
+}
+
+// Resume finishes the Ready that waited for the disk: the log is durable
+// up to the mutation Process named. It saves the replica state, sends the
+// messages that vouch for what was persisted, hands the committed entries
+// to the Applier, serves reads and advances the replica; then it hands the
+// replica the input that arrived meanwhile. Call Process next.
+func (d *Driver) Resume() error {
+	if d.stopped != nil {
+		return d.stopped
+	}
+	if !d.waiting {
+		panic("driver: invariant resume-after-wait: Resume without a Ready waiting for the disk")
+	}
+	if err := d.finish(); err != nil {
+		return d.fail(err)
+	}
+	return nil
+}
+
+// Drain processes every pending Ready, waiting for the log with
+// WAL.WaitDurable: the server's way of running Process and Resume.
+func (d *Driver) Drain() error {
+	for {
+		seq, wait, err := d.Process()
+		if err != nil || !wait {
+			return err
+		}
+		if seq > 0 {
+			if err := d.store.WAL.WaitDurable(seq); err != nil {
+				return d.fail(errorf("log sync: %w", err))
+			}
+		}
+		if err := d.Resume(); err != nil {
+			return err
+		}
+	}
+}
+
+// persist is the first half of a Ready: publish the soft state, send the
+// messages that depend on nothing unpersisted, store a peer's snapshot and
+// hand the log changes to the WAL. It returns the WAL mutation that must
+// be durable before the second half.
+func (d *Driver) persist(rd *consensus.Ready) (uint64, error) {
+	if rd.SoftState != nil && d.opts.OnSoftState != nil {
+		d.opts.OnSoftState(*rd.SoftState)
+	}
+	d.send(rd.Messages)
+	if rd.Snapshot != nil {
+		if err := d.storeSnapshot(rd.Snapshot); err != nil {
+			return 0, err
+		}
+	}
+	var seq uint64
+	if rd.LogFrom != 0 {
+		s, err := d.writeLog(rd.LogFrom, rd.Entries)
+		if err != nil {
+			return 0, err
+		}
+		seq = s
+	}
+	return seq, nil
+}
+
+// finish is the second half of a Ready, once its log changes are durable:
+// save the replica state (after the log: a last-normal-view it names is a
+// claim about the log), send the messages that vouch for both, apply,
+// serve reads, compact, advance.
+func (d *Driver) finish() error {
+	rd := d.rd
+	d.rd = consensus.Ready{}
+	d.waiting, d.waitSeq = false, 0
+	if hs := rd.HardState; hs != nil {
+		d.store.WAL.SetCommitted(hs.Commit)
+		st := storage.HardState{Epoch: hs.Epoch, View: hs.View, LastNormalView: hs.LastNormalView,
+			Recovering: hs.Recovering, Cluster: hs.Cluster, Incarnation: hs.Incarnation, Seeded: hs.Seeded,
+			Config: d.membership, Extra: d.saved.Extra}
+		if !sameState(st, d.saved) {
+			if err := d.store.State.Save(st); err != nil {
+				return errorf("save replica state: %w", err)
+			}
+			d.saved = st
+		}
+	}
+	d.send(rd.MessagesAfterPersist)
+	if len(rd.Committed) > 0 || rd.Snapshot != nil {
+		b := Batch{Entries: rd.Committed}
+		if rd.Snapshot != nil {
+			data, ok := rd.Snapshot.Data.(wire.SnapshotBytes)
+			if !ok {
+				return errorf("snapshot to install has handle %T", rd.Snapshot.Data)
+			}
+			b.Snapshot, b.SnapOp, b.SnapView = data, rd.Snapshot.Op, rd.Snapshot.View
+		}
+		if err := d.opts.Applier.Apply(b); err != nil {
+			return err
+		}
+	}
+	for _, rs := range rd.Reads {
+		d.reads.release(rs.ID, rs.Op)
+	}
+	if rd.CompactTo > 0 {
+		d.compactor.compact(rd.CompactTo)
+	}
+	d.r.Advance(rd)
+	d.inReady = false
+	d.replayQueued()
+	return nil
+}
+
+func sameState(a, b storage.HardState) bool {
+	return a.Epoch == b.Epoch && a.View == b.View && a.LastNormalView == b.LastNormalView &&
+		a.Recovering == b.Recovering && a.Cluster == b.Cluster && a.Incarnation == b.Incarnation &&
+		a.Seeded == b.Seeded && string(a.Config) == string(b.Config)
+}
+
+// writeLog stores entries from op from on, replacing what the log held
+// there; it returns the storage mutation to wait for.
+func (d *Driver) writeLog(from uint64, entries []consensus.Entry) (uint64, error) {
+	d.walEntries = d.walEntries[:0]
+	for _, e := range entries {
+		d.walEntries = append(d.walEntries, storage.Entry{Op: e.Op, View: e.View, Data: e.Cmd})
+	}
+	var seq uint64
+	var err error
+	if from == d.walNext && len(entries) > 0 {
+		seq, err = d.store.WAL.Append(d.walEntries)
+	} else {
+		seq, err = d.store.WAL.ReplaceFrom(from, d.walEntries)
+	}
+	clear(d.walEntries)
+	if err != nil {
+		return 0, errorf("write log from op %d: %w", from, err)
+	}
+	d.walNext = from + uint64(len(entries))
+	return seq, nil
+}
+
+// storeSnapshot makes a snapshot received from a peer durable; the whole
+// stored log is superseded by it (the Ready's log change cuts it).
+func (d *Driver) storeSnapshot(s *consensus.Snapshot) error {
+	data, ok := s.Data.(wire.SnapshotBytes)
+	if !ok {
+		return errorf("snapshot to install has handle %T", s.Data)
+	}
+	if d.opts.BeforeInstall != nil {
+		d.opts.BeforeInstall()
+	}
+	err := d.store.Snapshots.Save(storage.SnapshotMeta{Op: s.Op, View: s.View}, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		return errorf("store snapshot at op %d: %w", s.Op, err)
+	}
+	return nil
+}
+
+// send encodes messages and hands them to the transport.
+func (d *Driver) send(envs []consensus.Envelope) {
+	for _, env := range envs {
+		frame, err := d.encodeFrame(env.Msg)
+		if err != nil {
+			d.log.Warn("cannot encode a message", "message", env.Msg.String(), "error", err)
+			continue
+		}
+		if err := d.opts.Transport.Send(d.opts.IDs[env.To], frame); err != nil {
+			d.log.Debug("send failed", "to", d.opts.IDs[env.To], "error", err)
+		}
+	}
+}
+
+// snapshotBytes reads a local snapshot for a peer that needs it.
+func (d *Driver) snapshotBytes(s *consensus.Snapshot) ([]byte, error) {
+	switch h := s.Data.(type) {
+	case wire.SnapshotBytes:
+		return h, nil
+	case LocalSnapshot:
+		var out []byte
+		err := d.store.Snapshots.Load(h.Op, func(_ storage.SnapshotMeta, r io.Reader) error {
+			var err error
+			out, err = io.ReadAll(r)
+			return err
+		})
+		return out, err
+	}
+	return nil, errorf("unknown snapshot handle %T", s.Data)
+}

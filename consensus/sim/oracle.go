@@ -1,0 +1,69 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/consensus"
+)
+
+// vouchOracle checks, as a message leaves a node, that what it vouches for
+// is durable on that node's storage: the replica state the driver saved and
+// the entries its log made durable, read from storage, not from the core's
+// own bookkeeping. It is the durability rule (consensus/vouch.go) checked
+// from outside, so a core or driver that sends an acknowledgement before
+// the state it stands for is durable fails the seed where it happens, not
+// only in the rare runs where a later crash turns it into a lost write.
+func (n *node) vouchOracle(to int, frame []byte) {
+	_, m, err := driver.DecodeFrame(frame)
+	if err != nil {
+		n.w.fail("n%d: undecodable message to n%d: %v", n.id, to, err)
+		return
+	}
+	st := n.d.SavedState()
+	durable := func(op uint64) bool {
+		if op <= n.info().LogStart {
+			return true // covered by a durable snapshot
+		}
+		dv, ok := n.store.WAL.DurableView(op)
+		mv, ok2 := n.d.Replica().EntryView(op)
+		return ok && ok2 && dv == mv
+	}
+	normalIn := func(v, op uint64) error {
+		if st.View != v || st.LastNormalView != v {
+			return fmt.Errorf("durable view %d, last-normal-view %d", st.View, st.LastNormalView)
+		}
+		if op > 0 && !durable(op) {
+			return fmt.Errorf("op %d is not durable with the view it has in memory", op)
+		}
+		return nil
+	}
+	var problem error
+	switch m := m.(type) {
+	case *consensus.PrepareOk:
+		problem = normalIn(m.View, m.Op)
+	case *consensus.CommitOk:
+		problem = normalIn(m.View, m.Op)
+	case *consensus.StartViewChange:
+		if st.View < m.View {
+			problem = fmt.Errorf("durable view %d", st.View)
+		}
+	case *consensus.DoViewChange:
+		if st.View < m.View {
+			problem = fmt.Errorf("durable view %d", st.View)
+		}
+	case *consensus.StartView:
+		if st.LastNormalView < m.View {
+			problem = fmt.Errorf("durable last-normal-view %d", st.LastNormalView)
+		}
+	case *consensus.RecoveryResponse:
+		if st.View < m.View {
+			problem = fmt.Errorf("durable view %d", st.View)
+		} else if m.Primary && st.LastNormalView < m.View {
+			problem = fmt.Errorf("durable last-normal-view %d", st.LastNormalView)
+		}
+	}
+	if problem != nil {
+		n.w.fail("n%d sent %s to n%d before it was durable: %v", n.id, m, to, problem)
+	}
+}
