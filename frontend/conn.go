@@ -112,6 +112,11 @@ func (c *conn) serve() {
 		c.fourLetter(word, fr)
 		return
 	}
+	if !c.srv.serving() {
+		// As a ZooKeeper server that does not serve: the client tries
+		// another server.
+		return
+	}
 	var req zkproto.ConnectRequest
 	if err := zkproto.Unmarshal(payload, &req); err != nil {
 		c.srv.log.Debug("bad connect request", "remote", c.remote, "error", err)
