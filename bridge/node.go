@@ -88,8 +88,9 @@ func (a *Apply) Applied() int64 { return a.applied }
 // Role returns the server's current role.
 func (a *Apply) Role() Role { return a.n.role }
 
-// Now returns the wall clock in ms since the epoch, for command times.
-func (a *Apply) Now() int64 { return time.Now().UnixMilli() }
+// Now returns the server's wall clock in ms since the epoch. Commands carry
+// it, but the primary stamps its own clock over it when it prepares them.
+func (a *Apply) Now() int64 { return a.n.opts.Clock().UnixMilli() }
 
 // Propose hands a command to replication. Its outcome arrives through
 // Handler.Applied, or never if it was lost (see Handler.RoleChanged).

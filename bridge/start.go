@@ -46,6 +46,11 @@ type Options struct {
 	// FS is the file system storage uses (default the real one; tests
 	// inject failures with storage/faultfs).
 	FS vfs.FS
+	// Clock is the server's wall clock (default time.Now; tests skew it).
+	// The primary stamps every command it prepares with it: the replicated
+	// state (session expiry, TTL, ctime and mtime) knows the primary's
+	// clock only.
+	Clock func() time.Time
 }
 
 func (o *Options) fill() {
@@ -63,6 +68,9 @@ func (o *Options) fill() {
 	}
 	if len(o.Peers) == 0 {
 		o.Peers = map[uint64]string{o.ID: ""}
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 }
 
@@ -105,9 +113,11 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		return nil, err
 	}
 	store, meta := opened.Store, opened.Snapshot
+	clock := opts.Clock
 	r, err := consensus.New(consensus.Config{
 		ID: self, Replicas: len(ids), Rand: newRand(opts.ID), Logger: log.Named("vr"),
 		ViewChangeTicks: opts.ViewChangeTicks,
+		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
 	}, opened.Boot)
 	if err != nil {
 		store.Close()
@@ -129,7 +139,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	}
 	var n *Node
 	dopts := driver.Options{
-		IDs: ids, Self: self, Store: store, Applier: v,
+		IDs: ids, Self: self, Store: store, Applier: v, Clock: clock,
 		ReadTimeout: time.Duration(4*opts.ViewChangeTicks) * opts.ReplicaTick,
 		Log:         log.Named("replica"), OnSoftState: v.setRole,
 		// A peer's snapshot makes the one in progress useless, and its
@@ -148,9 +158,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	}
 	// A replica that restarts as a backup of its durable view is normal at
 	// once and reports no soft-state change, so publish its role now.
-	info := r.Info()
-	v.setRole(consensus.SoftState{View: info.View, Status: info.Status,
-		Primary: consensus.ReplicaID(info.View % uint64(len(ids))), IsPrimary: info.IsPrimary})
+	v.setRole(r.SoftState())
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
 	n.appliedView = meta.View

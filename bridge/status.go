@@ -121,23 +121,6 @@ func stateName(s consensus.Status) string {
 	return fmt.Sprint(s)
 }
 
-// PrimaryLastHeard returns when this server last heard from the primary of
-// its view, and false if it is the primary itself or never heard from it.
-// It is cheaper than Status and safe on any goroutine.
-func (n *Node) PrimaryLastHeard() (time.Time, bool) {
-	t := &n.vr.st
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cur.Primary == t.cur.ID {
-		return time.Time{}, false
-	}
-	p := t.peers[n.vr.index[t.cur.Primary]]
-	if p == nil || p.LastHeard.IsZero() {
-		return time.Time{}, false
-	}
-	return p.LastHeard, true
-}
-
 // Status returns the node's current status; it is safe on any goroutine.
 func (n *Node) Status() Status {
 	t := &n.vr.st

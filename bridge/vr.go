@@ -232,7 +232,7 @@ func (v *vrReplicator) Send(to uint64, frame []byte) error { return v.tr.Send(to
 func (v *vrReplicator) setRole(ss consensus.SoftState) {
 	role := RoleNone
 	switch {
-	case ss.Status != consensus.StatusNormal:
+	case ss.Status != consensus.StatusNormal, ss.PrimarySilent:
 	case len(v.ids) == 1:
 		role = RoleStandalone
 	case ss.IsPrimary:

@@ -44,6 +44,14 @@ type Config struct {
 	// snapshot transfer (default 100000).
 	MaxRetainedOps  int
 	MaxCommandBytes int // size of one command (default 1 MiB)
+
+	// Stamp, if set, is applied by the primary to every command it
+	// prepares: the driver binds commands to the primary's clock with it,
+	// so that the replicated state knows one clock only. It must be a pure
+	// function of the command and the driver's clock, return cmd or a new
+	// slice (never modify cmd), and keep the command's size within
+	// MaxCommandBytes.
+	Stamp func(cmd []byte) []byte
 }
 
 func (c *Config) withDefaults() (Config, error) {

@@ -143,7 +143,11 @@ func (h *harness) expectState(id int, want string) {
 func (h *harness) describeReady(nd *hnode, rd consensus.Ready) {
 	var parts []string
 	if rd.SoftState != nil {
-		parts = append(parts, fmt.Sprintf("soft{v=%d %s primary=n%d}", rd.SoftState.View, rd.SoftState.Status, rd.SoftState.Primary))
+		silent := ""
+		if rd.SoftState.PrimarySilent {
+			silent = " primary-silent"
+		}
+		parts = append(parts, fmt.Sprintf("soft{v=%d %s primary=n%d%s}", rd.SoftState.View, rd.SoftState.Status, rd.SoftState.Primary, silent))
 	}
 	if rd.HardState != nil {
 		hs := rd.HardState

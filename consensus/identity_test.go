@@ -144,6 +144,14 @@ func TestTranscriptMajorityDiskLossAndReseed(t *testing.T) {
 	h.nodes[1].hard.Seeded = true
 	h.nodes[1].hard.Cluster = 2
 	h.restart(1)
+	h.logf("# the others are not back yet: the seed waits for them as primary (it has no quorum to lose)")
+	h.isolate(1, true)
+	h.stabilize()
+	h.tickAll(40)
+	if in := h.nodes[1].r.Info(); !in.IsPrimary || !in.Seeded {
+		t.Fatalf("the seed gave up waiting: %+v", in)
+	}
+	h.isolate(1, false)
 	h.stabilize()
 	h.tickAll(40)
 	h.status()

@@ -7,8 +7,7 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
 	}
-	r.idleTicks = 0
-	r.clearPreVote()
+	r.primaryHeard()
 	r.appendFromPrimary(m.After, m.Entries)
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
@@ -26,8 +25,7 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	if !r.fromCurrentPrimary(from, m.View) {
 		return
 	}
-	r.idleTicks = 0
-	r.clearPreVote()
+	r.primaryHeard()
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
@@ -190,8 +188,12 @@ func (r *Replica) flushPrimary() {
 		op := r.entries.lastOp()
 		for i := range es {
 			op++
-			es[i] = Entry{Op: op, View: r.view, Cmd: r.props[i]}
-			r.propBytes -= len(r.props[i])
+			cmd := r.props[i]
+			r.propBytes -= len(cmd)
+			if r.cfg.Stamp != nil {
+				cmd = r.cfg.Stamp(cmd)
+			}
+			es[i] = Entry{Op: op, View: r.view, Cmd: cmd}
 		}
 		r.popProps(k)
 		r.appendEntries(es)

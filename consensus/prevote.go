@@ -58,6 +58,13 @@ func (r *Replica) tickPreVote() bool {
 // was heard).
 func (r *Replica) clearPreVote() { r.pre.view = 0 }
 
+// primaryHeard records a message from the primary of the current view.
+func (r *Replica) primaryHeard() {
+	r.idleTicks = 0
+	r.heardPrimary = true
+	r.clearPreVote()
+}
+
 // livePrimary reports whether this replica has a primary it hears: it is
 // one (normal), or a normal backup that heard from its primary within a
 // base timeout.

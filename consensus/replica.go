@@ -81,6 +81,10 @@ type Replica struct {
 
 	// Pre-vote.
 	pre preVote
+	// heardPrimary: a backup heard from the primary of its view in this
+	// incarnation (a restarted backup has not, and serves no client until
+	// it has: its durable state may be far behind).
+	heardPrimary bool
 
 	// Recovery.
 	nonce     uint64
@@ -230,8 +234,13 @@ func (r *Replica) hardState() HardState {
 		Recovering: r.status == StatusRecovering, Cluster: r.cluster, Incarnation: r.incarnation, Seeded: r.seeded}
 }
 
+// SoftState returns the replica's current soft state (a driver publishes it
+// at boot; later changes come in Ready).
+func (r *Replica) SoftState() SoftState { return r.softState() }
+
 func (r *Replica) softState() SoftState {
-	return SoftState{View: r.view, Status: r.status, Primary: r.primaryOf(r.view), IsPrimary: r.status == StatusNormal && r.isPrimary()}
+	return SoftState{View: r.view, Status: r.status, Primary: r.primaryOf(r.view), IsPrimary: r.status == StatusNormal && r.isPrimary(),
+		PrimarySilent: r.status == StatusNormal && !r.isPrimary() && (!r.heardPrimary || r.pre.view != 0)}
 }
 
 // send queues a message that depends on nothing unpersisted: it leaves

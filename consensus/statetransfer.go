@@ -40,7 +40,7 @@ func (r *Replica) onNewState(from ReplicaID, m *NewState) {
 		return
 	}
 	if m.View == r.view && r.status == StatusNormal {
-		r.idleTicks = 0
+		r.primaryHeard()
 		if m.Snapshot != nil && m.Snapshot.Op > r.entries.lastOp() {
 			r.installSnapshot(m.Snapshot)
 			r.appendEntries(m.Entries)

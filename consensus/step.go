@@ -136,7 +136,9 @@ func (r *Replica) tickPrimary() {
 			}
 			r.prog[i].heard = false
 		}
-		if heard < r.f {
+		if heard < r.f && !r.seeded {
+			// (A seeded primary waits for the others to rebuild from it:
+			// it has no quorum to lose until they have.)
 			// A primary that cannot hear a quorum steps down, so an
 			// asymmetric partition cannot stall the group.
 			r.log.Info("primary lost quorum", "view", r.view, "heard", heard)

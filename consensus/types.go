@@ -94,6 +94,11 @@ type SoftState struct {
 	Status    Status
 	Primary   ReplicaID // primary of View
 	IsPrimary bool      // this replica is the primary of View and normal
+	// PrimarySilent: a normal backup has not heard from its primary for a
+	// whole view-change timeout and asks the others to change view
+	// (pre-vote). It keeps its view, but must not answer clients from a
+	// state that may be stale.
+	PrimarySilent bool
 }
 
 // ReadState says that a read may be served once the driver has applied every

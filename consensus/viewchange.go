@@ -15,6 +15,7 @@ func (r *Replica) enterView(v uint64) {
 	clear(r.dvc)
 	r.dvcSent = false
 	r.ackPending, r.ackGap = false, false
+	r.heardPrimary = false
 	r.seenRound = 0
 	r.idleTicks, r.hbTicks = 0, 0
 	r.clearPreVote()
@@ -208,7 +209,7 @@ func (r *Replica) becomeBackup(commit, gma uint64) {
 	r.status = StatusNormal
 	r.lastNormalView = r.view
 	r.awaitingState = false
-	r.idleTicks = 0
+	r.primaryHeard()
 	r.seenRound = 0
 	r.ackPending = true
 	r.advanceCommit(commit, gma)

@@ -49,7 +49,11 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 			r.closeAfter = true
 		}
 	case kindRead:
-		if k.s.cfg.SequentialReads {
+		// Local (sequential) reads only while this server follows a live
+		// primary: a server cut off from it may be arbitrarily stale, and
+		// ZooKeeper stops serving then too; the read-index path fails or
+		// waits instead.
+		if k.s.cfg.SequentialReads && a.Role() != bridge.RoleNone {
 			r.ready = true
 		} else {
 			k.awaitReadIndex(a, c, r)

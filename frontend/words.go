@@ -100,23 +100,11 @@ func (s *Server) answerCoreWord(word string, b *bytes.Buffer) {
 	b.Write(out)
 }
 
-// serving reports whether the server serves clients: it has a role in a
-// normal view, and, on a backup, its primary was heard from within the
-// failure-detection time. A ZooKeeper follower that loses its leader stops
-// serving; a vrkeeper backup keeps its view until it can change it (pre-vote
-// needs a quorum), but it serves nothing without its primary, and says so.
+// serving reports whether the server serves clients: it has a role (a
+// backup whose primary went silent has none, as a ZooKeeper follower that
+// lost its leader).
 func (s *Server) serving() bool {
-	if s.node == nil {
-		return false
-	}
-	switch bridge.Role(s.role.Load()) {
-	case bridge.RoleNone:
-		return false
-	case bridge.RoleBackup:
-		heard, ok := s.node.PrimaryLastHeard()
-		return ok && time.Since(heard) <= s.cfg.PeerTimeout
-	}
-	return true
+	return s.node != nil && bridge.Role(s.role.Load()) != bridge.RoleNone
 }
 
 // inspectTimeout bounds how long a word or an admin command waits for the

@@ -57,6 +57,7 @@ type server struct {
 	peerAddr   string
 	electPort  string // ZooKeeper's election port; vrkeeper accepts and ignores it
 	dir        string
+	env        []string // more environment for the server process
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	logFile    *os.File
@@ -68,6 +69,9 @@ type cluster struct {
 	servers []*server
 	extra   []string               // more zoo.cfg lines
 	each    func(*server) []string // more zoo.cfg lines for one server, or nil
+	// links, if set, gives the address server i dials to reach server j
+	// (a proxy the test can cut): links[i][j].
+	links [][]*linkProxy
 }
 
 // freePort returns a port free on host.
@@ -103,12 +107,25 @@ var (
 // every one of them serves clients. extra lines go into every zoo.cfg.
 func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
-	return startClusterEach(t, n, nil, extra...)
+	return startClusterWith(t, n, false, extra...)
+}
+
+// startClusterWith is startCluster; with linked, every server reaches every
+// other one through its own proxy (cluster.links), so tests can cut links.
+func startClusterWith(t *testing.T, n int, linked bool, extra ...string) *cluster {
+	t.Helper()
+	return startClusterOpts(t, n, linked, nil, extra...)
 }
 
 // startClusterEach is startCluster with lines for each server's zoo.cfg
 // from each (called once the server's addresses are chosen).
 func startClusterEach(t *testing.T, n int, each func(*server) []string, extra ...string) *cluster {
+	t.Helper()
+	return startClusterOpts(t, n, false, each, extra...)
+}
+
+// startClusterOpts is startClusterWith with per-server zoo.cfg lines.
+func startClusterOpts(t *testing.T, n int, linked bool, each func(*server) []string, extra ...string) *cluster {
 	t.Helper()
 	c := &cluster{t: t, extra: extra, each: each}
 	base := t.TempDir()
@@ -122,6 +139,18 @@ func startClusterEach(t *testing.T, n int, each func(*server) []string, extra ..
 			dir:        filepath.Join(base, fmt.Sprintf("s%d", i)),
 		}
 		c.servers = append(c.servers, s)
+	}
+	if linked {
+		c.links = make([][]*linkProxy, n)
+		for i, from := range c.servers {
+			c.links[i] = make([]*linkProxy, n)
+			for j, to := range c.servers {
+				if i != j {
+					host, _, _ := net.SplitHostPort(from.peerAddr)
+					c.links[i][j] = startLinkProxy(t, host, to.peerAddr)
+				}
+			}
+		}
 	}
 	for _, s := range c.servers {
 		if err := os.MkdirAll(filepath.Join(s.dir, "data"), 0o755); err != nil {
@@ -166,7 +195,11 @@ func (c *cluster) zooCfg(s *server) string {
 	}
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {
-			ph, pp, _ := net.SplitHostPort(o.peerAddr)
+			addr := o.peerAddr
+			if c.links != nil && o != s {
+				addr = c.links[s.id-1][o.id-1].Addr()
+			}
+			ph, pp, _ := net.SplitHostPort(addr)
 			fmt.Fprintf(&b, "server.%d=%s:%s:%s\n", o.id, ph, pp, o.electPort)
 		}
 	}
@@ -192,6 +225,9 @@ func (c *cluster) start(s *server, args ...string) {
 		c.t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start server %d: %v", s.id, err)

@@ -162,13 +162,11 @@ func TestSnapshotsAndStateTransfer(t *testing.T) {
 	}
 }
 
-// TestDiskLossRejoin: a server whose data directory is wiped rejoins with
-// --rejoin and rebuilds its state from the others: a snapshot and the log
-// after it, since the others have compacted their logs.
+// TestDiskLossRejoin: a server whose data directory is wiped is restarted
+// with its usual command line and rebuilds its state from the others by
+// itself: a snapshot and the log after it, since the others have compacted
+// their logs.
 func TestDiskLossRejoin(t *testing.T) {
-	if target != "vrkeeper" {
-		t.Log("ZooKeeper rebuilds a wiped server by itself; this checks vrkeeper's --rejoin")
-	}
 	c := startCluster(t, 3, "snapCount=200")
 	w := connect(t, 10*time.Second, c.addrs()...)
 	w.Create("/rejoin", nil, 0, openACL)
@@ -190,7 +188,7 @@ func TestDiskLossRejoin(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.start(c.servers[lost], "--rejoin")
+	c.start(c.servers[lost])
 	c.waitServing(c.servers[lost])
 	r := connect(t, 10*time.Second, c.servers[lost].clientAddr)
 	if kids, _, err := r.Children("/rejoin"); err != nil || len(kids) != 1100 {

@@ -49,11 +49,12 @@ var (
 // atomically with its op and a CRC32C of its whole content, the newest
 // Retain kept. It is safe for concurrent use.
 type SnapshotStore struct {
-	fs     vfs.FS
-	dir    string
-	retain int
-	mu     sync.Mutex
-	stop   failStop
+	fs      vfs.FS
+	dir     string
+	retain  int
+	bufSize int // I/O buffer of a snapshot being written or read
+	mu      sync.Mutex
+	stop    failStop
 }
 
 // snapName returns the file name of the snapshot at op.
@@ -113,7 +114,7 @@ func (s *SnapshotStore) Save(meta SnapshotMeta, write func(io.Writer) error) err
 		return s.stop.set(fmt.Errorf("snapshot: create %s: %w", tmp, err))
 	}
 	out := &snapWriter{f: f}
-	buf := bufio.NewWriterSize(out, snapBufferSize)
+	buf := bufio.NewWriterSize(out, s.bufSize)
 	hdr := encodeSnapHeader(meta)
 	buf.Write(hdr)
 	sum := &crcWriter{w: buf, crc: crc32.Checksum(hdr, castagnoli)}

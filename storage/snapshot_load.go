@@ -25,7 +25,7 @@ func (s *SnapshotStore) Load(op uint64, read func(SnapshotMeta, io.Reader) error
 		return fmt.Errorf("snapshot: open %s: %w", path, err)
 	}
 	defer f.Close()
-	meta, body, err := openSnapBody(path, f)
+	meta, body, err := openSnapBody(path, f, s.bufSize)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *SnapshotStore) LoadNewest(read func(SnapshotMeta, io.Reader) error) (
 
 // openSnapBody checks a snapshot file's header and trailer and returns its
 // meta and a CRC-checking reader of its body.
-func openSnapBody(path string, f vfs.File) (SnapshotMeta, io.Reader, error) {
+func openSnapBody(path string, f vfs.File, bufSize int) (SnapshotMeta, io.Reader, error) {
 	size, err := f.Size()
 	if err != nil {
 		return SnapshotMeta{}, nil, fmt.Errorf("snapshot: stat %s: %w", path, err)
@@ -112,7 +112,7 @@ func openSnapBody(path string, f vfs.File) (SnapshotMeta, io.Reader, error) {
 		crc = crc32.Update(crc, castagnoli, meta.Meta)
 	}
 	body := &checkedReader{
-		r:    bufio.NewReaderSize(io.NewSectionReader(f, snapHeaderLen+metaLen, int64(bodyLen)), snapBufferSize),
+		r:    bufio.NewReaderSize(io.NewSectionReader(f, snapHeaderLen+metaLen, int64(bodyLen)), bufSize),
 		left: int64(bodyLen), crc: crc, want: binary.LittleEndian.Uint32(tr[8:]),
 		path: path, end: size - snapTrailerLen,
 	}

@@ -24,6 +24,10 @@ type Options struct {
 	WAL WALOptions
 	// RetainSnapshots is how many snapshots to keep; default 3.
 	RetainSnapshots int
+	// SnapshotBuffer is the I/O buffer of a snapshot being written or
+	// read; default 1 MiB (the simulator, whose snapshots are tiny, uses
+	// less).
+	SnapshotBuffer int
 }
 
 // dataLockName is the lock file of the data directory (distinct from the
@@ -71,6 +75,9 @@ func Open(opts Options) (*Store, *Boot, error) {
 	if opts.RetainSnapshots <= 0 {
 		opts.RetainSnapshots = defaultSnapRetain
 	}
+	if opts.SnapshotBuffer <= 0 {
+		opts.SnapshotBuffer = snapBufferSize
+	}
 	if err := opts.FS.MkdirAll(opts.DataDir); err != nil {
 		return nil, nil, fmt.Errorf("storage: create %s: %w", opts.DataDir, err)
 	}
@@ -100,7 +107,7 @@ func (s *Store) open(opts Options) (*Boot, error) {
 		return nil, err
 	}
 	s.State = state
-	s.Snapshots = &SnapshotStore{fs: opts.FS, dir: opts.DataDir, retain: opts.RetainSnapshots}
+	s.Snapshots = &SnapshotStore{fs: opts.FS, dir: opts.DataDir, retain: opts.RetainSnapshots, bufSize: opts.SnapshotBuffer}
 	walOpts := opts.WAL
 	walOpts.FS = opts.FS
 	w, rec, err := OpenWAL(opts.LogDir, walOpts)

@@ -57,7 +57,12 @@ func serve(cfg Config, stderr io.Writer) error {
 			peers[uint64(s.ID)] = net.JoinHostPort("0.0.0.0", port)
 		}
 	}
+	clock, err := serverClock()
+	if err != nil {
+		return err
+	}
 	node, err := bridge.NewNode(bridge.Options{
+		Clock:           clock,
 		ID:              uint64(cfg.ID),
 		Peers:           peers,
 		DataDir:         cfg.DataDir,

@@ -86,7 +86,7 @@ func (w *World) serverIDs() []uint64 {
 }
 
 func (n *node) storageOptions() storage.Options {
-	return storage.Options{DataDir: dataDir, FS: n.fs, RetainSnapshots: simRetainSnaps,
+	return storage.Options{DataDir: dataDir, FS: n.fs, RetainSnapshots: simRetainSnaps, SnapshotBuffer: 4 << 10,
 		WAL: storage.WALOptions{SegmentSize: simSegmentSize, ManualSync: true, Preallocate: storage.PreallocNone}}
 }
 

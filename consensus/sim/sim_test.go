@@ -14,7 +14,7 @@ import (
 
 var (
 	seedFlag  = flag.Int64("seed", -1, "replay one seed with its whole trace")
-	seedsFlag = flag.Int("seeds", 2000, "number of seeds TestSim runs (soak: -seeds 50000)")
+	seedsFlag = flag.Int("seeds", 1000, "number of seeds TestSim runs (soak: -seeds 100000)")
 	firstFlag = flag.Uint64("first", 0, "first seed of the range")
 	traceFlag = flag.Bool("showtrace", false, "with -seed: print the trace even when the seed passes")
 )

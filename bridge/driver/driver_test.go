@@ -1,0 +1,224 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/storage"
+	"github.com/vrkeeper/vrkeeper/storage/faultfs"
+)
+
+func storageOn(fs *faultfs.FS) storage.Options {
+	return storage.Options{DataDir: "data", FS: fs, WAL: storage.WALOptions{SegmentSize: 16 << 10, ManualSync: true, Preallocate: storage.PreallocNone}}
+}
+
+// recorder is a Transport and Applier that records what the driver did, in
+// order, together with what was durable at that moment.
+type recorder struct {
+	fs      *faultfs.FS
+	d       *Driver
+	events  []string
+	applied []consensus.Entry
+}
+
+func (r *recorder) Send(to uint64, frame []byte) error {
+	_, m, err := DecodeFrame(frame)
+	if err != nil {
+		return err
+	}
+	st := r.d.SavedState()
+	r.events = append(r.events, fmt.Sprintf("send %s durable-lnv=%d", m, st.LastNormalView))
+	return nil
+}
+
+func (r *recorder) Apply(b Batch) error {
+	r.applied = append(r.applied, b.Entries...)
+	return nil
+}
+
+// newDriver opens a driver for replica self of ids over fs.
+func newDriver(t *testing.T, fs *faultfs.FS, ids []uint64, self int) (*Driver, *recorder) {
+	t.Helper()
+	o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: ids[self], Members: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Store.Close() })
+	r, err := consensus.New(consensus.Config{ID: consensus.ReplicaID(self), Replicas: len(ids), Epoch: 0,
+		Rand: rand.New(rand.NewPCG(1, 2))}, o.Boot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{fs: fs}
+	d := New(Options{IDs: ids, Self: consensus.ReplicaID(self), Store: o.Store, Transport: rec, Applier: rec}, r, o)
+	rec.d = d
+	return d, rec
+}
+
+// TestSingleServerIdentityAndRestart: a single server with an empty
+// directory starts a cluster of its own, commits, and after a restart finds
+// its identity, its log and its committed entries again.
+func TestSingleServerIdentityAndRestart(t *testing.T) {
+	fs := faultfs.New()
+	d, rec := newDriver(t, fs, []uint64{7}, 0)
+	for i := 0; i < 20 && !d.Replica().Info().IsPrimary; i++ {
+		if err := d.Drain(); err != nil {
+			t.Fatal(err)
+		}
+		d.Tick()
+	}
+	if err := d.Propose([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.applied) != 1 || string(rec.applied[0].Cmd) != "a" {
+		t.Fatalf("applied %v", rec.applied)
+	}
+	cluster := d.SavedState().Cluster
+	if cluster == 0 || d.SavedState().Incarnation == 0 {
+		t.Fatalf("no durable identity: %+v", d.SavedState())
+	}
+	d.store.Close()
+	fs2 := fs.Reboot(faultfs.LoseUnsynced, nil)
+	o, err := Open(OpenOptions{Storage: storageOn(fs2), ServerID: 7, Members: []uint64{7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Store.Close()
+	if o.Boot.Hard.Cluster != cluster || len(o.Boot.Entries) != 1 || string(o.Boot.Entries[0].Cmd) != "a" {
+		t.Fatalf("after restart: hard %+v, %d entries", o.Boot.Hard, len(o.Boot.Entries))
+	}
+}
+
+// TestOpenRefusesForeignOrInconsistentDirectories: a directory written for
+// another server id or membership, or a log without a replica state, is
+// refused at start with advice; an empty one starts without identity.
+func TestOpenRefusesForeignOrInconsistentDirectories(t *testing.T) {
+	fs := faultfs.New()
+	d, _ := newDriver(t, fs, []uint64{1, 2, 3}, 0)
+	// Save an identity as a member of {1,2,3}.
+	d.saved.Cluster = 5
+	st := storage.HardState{Cluster: 5, Incarnation: 1, View: 1, LastNormalView: 1, Config: d.membership}
+	if err := d.store.State.Save(st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.store.WAL.Append([]storage.Entry{{Op: 1, View: 1, Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.store.WAL.SyncPending(); err != nil {
+		t.Fatal(err)
+	}
+	d.store.Close()
+
+	for _, tc := range []struct {
+		name    string
+		id      uint64
+		members []uint64
+		want    error
+	}{
+		{"another server id", 2, []uint64{1, 2, 3}, storage.ErrForeign},
+		{"another membership", 1, []uint64{1, 2, 3, 4, 5}, storage.ErrForeign},
+	} {
+		_, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: tc.id, Members: tc.members})
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), "move its data directory") {
+			t.Errorf("%s: %v, want %v with advice", tc.name, err, tc.want)
+		}
+	}
+	o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 1, Members: []uint64{3, 2, 1}})
+	if err != nil {
+		t.Fatalf("its own directory: %v", err)
+	}
+	if o.Boot.Hard.Cluster != 5 || len(o.Boot.Entries) != 1 {
+		t.Fatalf("boot %+v", o.Boot)
+	}
+	o.Store.Close()
+
+	// A log without a state file: refused, never taken for an empty disk.
+	fs.WriteFile("data/replica-state", nil)
+	fs.Remove("data/replica-state")
+	if _, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 1, Members: []uint64{1, 2, 3}}); !errors.Is(err, storage.ErrInconsistent) {
+		t.Fatalf("log without replica state: %v, want ErrInconsistent", err)
+	}
+
+	// An empty directory: no identity, no snapshot restored.
+	restored := false
+	o, err = Open(OpenOptions{Storage: storageOn(faultfs.New()), ServerID: 1, Members: []uint64{1, 2, 3},
+		Restore: func(storage.SnapshotMeta, io.Reader) error { restored = true; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Store.Close()
+	if o.Boot.Hard.Cluster != 0 || restored {
+		t.Fatalf("empty directory boots %+v (restored %v)", o.Boot.Hard, restored)
+	}
+}
+
+// TestAckLeavesAfterItsStateIsDurable drives a backup through the driver:
+// a Prepare's acknowledgement leaves only after Resume (the log synced and
+// the state saved), never from Process.
+func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
+	fs := faultfs.New()
+	ids := []uint64{1, 2, 3}
+	st := storage.HardState{Cluster: 9, Incarnation: 3, View: 1, LastNormalView: 1, Config: encodeMembership(1, ids)}
+	{
+		o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 1, Members: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Store.State.Save(st); err != nil {
+			t.Fatal(err)
+		}
+		o.Store.Close()
+	}
+	d, rec := newDriver(t, fs, ids, 0)
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	hdr := consensus.Header{View: 1}
+	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Prepare{Header: hdr,
+		Entries: []consensus.Entry{{Op: 1, View: 1, Cmd: []byte("a")}}}})
+	seq, wait, err := d.Process()
+	if err != nil || !wait || seq == 0 {
+		t.Fatalf("Process: seq %d wait %v err %v", seq, wait, err)
+	}
+	for _, e := range rec.events {
+		if strings.Contains(e, "PrepareOk") {
+			t.Fatalf("acknowledged before the entry was durable: %v", rec.events)
+		}
+	}
+	// Input while waiting is queued, not stepped.
+	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Commit{Header: hdr, Commit: 1}})
+	if d.store.WAL.Durable().Seq >= seq {
+		t.Fatal("the manual-sync log synced by itself")
+	}
+	if err := d.store.WAL.SyncPending(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	acks := 0
+	for _, e := range rec.events {
+		if strings.Contains(e, "PrepareOk") || strings.Contains(e, "CommitOk") {
+			acks++
+		}
+	}
+	if acks == 0 {
+		t.Fatalf("no acknowledgement after the entry became durable: %v", rec.events)
+	}
+	// A message from another cluster never reaches the replica.
+	d.Deliver(4, consensus.Envelope{From: 1, To: 0, Msg: &consensus.StartViewChange{Header: consensus.Header{View: 9}}})
+	if v := d.Replica().Info().View; v != 1 {
+		t.Fatalf("a foreign cluster's StartViewChange moved the replica to view %d", v)
+	}
+}
