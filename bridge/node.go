@@ -189,7 +189,7 @@ func (n *Node) Run(ctx context.Context) error {
 				n.snap = nil
 			}
 		case b := <-n.repl.batches():
-			if b.snapshot != nil {
+			if b.install {
 				if err := n.installSnapshot(b); err != nil {
 					return err
 				}

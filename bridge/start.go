@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -150,6 +149,15 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	}
 	if v.tr != nil {
 		dopts.Transport = v
+		v.fetched = make(chan storage.SnapshotMeta, 16)
+		v.xfer = newTransferLoop(opts.ID, store.Snapshots, func(to uint64, frame []byte) { v.tr.Send(to, frame) },
+			func(meta storage.SnapshotMeta) {
+				select {
+				case v.fetched <- meta:
+				case <-v.stop:
+				}
+			}, opts.ReplicaTick, log.Named("transfer"))
+		dopts.Fetcher = v.xfer
 	}
 	v.d = driver.New(dopts, r, opened)
 	n = &Node{
@@ -165,6 +173,10 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	n.lastSnap = t.LastZxid()
 	log.Info("booted", "id", opts.ID, "replicas", len(ids), "snapshot_op", meta.Op,
 		"log_entries", opened.LogEntries, "committed", opened.Boot.Hard.Commit, "view", opened.Saved.View)
+	if v.xfer != nil {
+		v.xfer.cluster.Store(r.Info().Cluster)
+		go v.xfer.run(opts.ReplicaTick)
+	}
 	go v.run()
 	return n, nil
 }
@@ -174,7 +186,12 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 // longer match the tree.
 func (n *Node) installSnapshot(b applyBatch) error {
 	n.abandonSnapshot()
-	t, err := tree.Restore(bytes.NewReader(b.snapshot), n.opts.Tree)
+	var t *tree.Tree
+	err := n.vr.store.Snapshots.Load(uint64(b.snapOp), func(_ storage.SnapshotMeta, r io.Reader) error {
+		var err error
+		t, err = tree.Restore(r, n.opts.Tree)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("bridge: install snapshot at op %d: %w", b.snapOp, err)
 	}

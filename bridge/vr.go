@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
@@ -43,6 +44,11 @@ type vrReplicator struct {
 	done   chan struct{}
 	err    error // why the loop stopped
 
+	// xfer moves snapshots beside the replica loop (nil for one server);
+	// fetched brings the ones it fetched back to the loop.
+	xfer    *transferLoop
+	fetched chan storage.SnapshotMeta
+
 	// Owned by the replica goroutine.
 	role Role
 
@@ -58,7 +64,7 @@ type inbound struct {
 // applyBatch is what the replica hands the apply goroutine: an optional
 // snapshot to install first, then committed entries.
 type applyBatch struct {
-	snapshot []byte // restore the tree from these bytes first (state transfer)
+	install  bool // restore the tree from the store's snapshot at snapOp first (state transfer)
 	snapOp   int64
 	snapView uint64
 	entries  []Entry
@@ -115,6 +121,9 @@ func (v *vrReplicator) close() error {
 		close(v.stop)
 	}
 	<-v.done
+	if v.xfer != nil {
+		v.xfer.close()
+	}
 	var err error
 	if v.tr != nil {
 		err = v.tr.Close()
@@ -123,10 +132,15 @@ func (v *vrReplicator) close() error {
 	return errors.Join(err, v.store.Close())
 }
 
-// deliver is the transport's callback: decode and queue a peer message.
+// deliver is the transport's callback: decode and queue a peer message
+// (a snapshot transfer's frame goes to the transfer's goroutine).
 func (v *vrReplicator) deliver(from uint64, frame []byte) {
 	fromID, ok := v.index[from]
 	if !ok {
+		return
+	}
+	if transfer.IsFrame(frame) {
+		v.xfer.deliver(from, frame, v.stop)
 		return
 	}
 	cluster, m, err := driver.DecodeFrame(bytes.Clone(frame))
@@ -166,6 +180,8 @@ func (v *vrReplicator) run() {
 			}
 		case <-v.wake:
 			v.takeQueued()
+		case meta := <-v.fetched:
+			v.d.SnapshotFetched(meta)
 		}
 		if err := v.d.Drain(); err != nil {
 			if !errors.Is(err, errStopped) {
@@ -173,6 +189,9 @@ func (v *vrReplicator) run() {
 				v.log.Error("replication stopped", "error", err)
 			}
 			return
+		}
+		if v.xfer != nil {
+			v.xfer.cluster.Store(v.d.Replica().Info().Cluster)
 		}
 		v.publishStatus()
 	}
@@ -210,8 +229,8 @@ func (v *vrReplicator) takeQueued() {
 // Apply is the driver's Applier: it hands committed entries (and a peer's
 // snapshot) to the apply goroutine.
 func (v *vrReplicator) Apply(b driver.Batch) error {
-	ab := applyBatch{snapshot: b.Snapshot, entries: make([]Entry, len(b.Entries))}
-	if b.Snapshot != nil {
+	ab := applyBatch{install: b.Install, entries: make([]Entry, len(b.Entries))}
+	if b.Install {
 		ab.snapOp, ab.snapView = int64(b.SnapOp), b.SnapView
 	}
 	for i, e := range b.Entries {

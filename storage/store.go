@@ -127,7 +127,7 @@ func removeLeftovers(fsys vfs.FS, dir string) error {
 	}
 	removed := false
 	for _, name := range names {
-		if name == stateFileName+tmpSuffix ||
+		if name == stateFileName+tmpSuffix || isPartName(name) ||
 			(strings.HasPrefix(name, snapPrefix) && strings.HasSuffix(name, snapSuffix+tmpSuffix)) {
 			if err := fsys.Remove(filepath.Join(dir, name)); err != nil {
 				return fmt.Errorf("storage: remove leftover %s: %w", name, err)

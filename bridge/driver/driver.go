@@ -54,15 +54,22 @@ type Applier interface {
 
 // Batch is a unit of work for the Applier.
 type Batch struct {
-	// Snapshot holds a peer's snapshot to restore before the entries, or
-	// is nil.
-	Snapshot []byte
-	// SnapOp and SnapView identify Snapshot: the last op it reflects and
-	// that entry's view.
+	// Install: restore the state machine from the store's snapshot at
+	// SnapOp before the entries (a snapshot fetched from a peer; it
+	// supersedes the state machine). SnapView is the view of its last op.
+	Install          bool
 	SnapOp, SnapView uint64
 	// Entries are committed entries, consecutive, after the snapshot (or
 	// after the last entry applied before).
 	Entries []consensus.Entry
+}
+
+// Fetcher fetches snapshots from peers beside the replica's loop (package
+// bridge/transfer).
+type Fetcher interface {
+	// Fetch starts fetching the snapshot meta names from server from (or
+	// goes on with it); it must not block.
+	Fetch(from uint64, meta storage.SnapshotMeta)
 }
 
 // Options configures a Driver.
@@ -77,6 +84,9 @@ type Options struct {
 	Transport Transport
 	// Applier receives committed entries.
 	Applier Applier
+	// Fetcher fetches a snapshot a peer's message names (in the
+	// background); the host calls SnapshotFetched once it is in the store.
+	Fetcher Fetcher
 	// Clock reads the time (read timeouts). Default time.Now.
 	Clock func() time.Time
 	// ReadTimeout fails a read the replica has not released in time (no
@@ -123,7 +133,8 @@ type Driver struct {
 	sendBuf    []byte
 
 	walEntries    []storage.Entry
-	foreignWarned map[consensus.ReplicaID]uint64 // last foreign cluster reported per sender
+	foreignWarned map[consensus.ReplicaID]uint64             // last foreign cluster reported per sender
+	held          map[consensus.ReplicaID]consensus.Envelope // messages waiting for their snapshot
 	compactor     compactor
 	stopped       error // set once the driver failed; every later call returns it
 }

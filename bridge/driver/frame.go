@@ -3,9 +3,12 @@ package driver
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/consensus/wire"
+	"github.com/vrkeeper/vrkeeper/storage"
 )
 
 // A frame between drivers is the sender's cluster id (uint64, big-endian;
@@ -28,7 +31,7 @@ func DecodeFrame(frame []byte) (cluster uint64, m consensus.Message, err error) 
 // encodeFrame encodes m behind this replica's cluster id.
 func (d *Driver) encodeFrame(m consensus.Message) ([]byte, error) {
 	dst := binary.BigEndian.AppendUint64(make([]byte, 0, 64), d.r.Info().Cluster)
-	return wire.Encode(dst, m, d.snapshotBytes)
+	return wire.Encode(dst, m)
 }
 
 // Deliver hands the replica a message a server of cluster sent (see
@@ -47,5 +50,80 @@ func (d *Driver) Deliver(cluster uint64, env consensus.Envelope) {
 		}
 		return
 	}
+	if snap := namedSnapshot(env.Msg); snap != nil {
+		d.takeSnapshotMessage(env, snap)
+		return
+	}
 	d.Step(env)
+}
+
+// namedSnapshot returns the snapshot a peer's message names, if any.
+func namedSnapshot(m consensus.Message) *consensus.Snapshot {
+	switch m := m.(type) {
+	case *consensus.NewState:
+		return m.Snapshot
+	case *consensus.RecoveryResponse:
+		return m.Snapshot
+	}
+	return nil
+}
+
+// takeSnapshotMessage hands the core a message that names a snapshot only
+// once that snapshot is durable in this replica's store: then the message
+// names the local copy. Until then the snapshot is fetched beside the
+// replica's loop and the latest such message of each sender is held (the
+// sender repeats it anyway while this replica lags).
+func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Snapshot) {
+	ref, ok := snap.Data.(wire.SnapshotRef)
+	if !ok {
+		d.log.Warn("dropping a message that names a snapshot without a reference", "message", env.Msg.String())
+		return
+	}
+	has, err := d.store.Snapshots.Has(ref.Op)
+	if err != nil {
+		d.log.Error("listing snapshots failed", "error", err)
+		return
+	}
+	if has {
+		d.Step(withLocalSnapshot(env, snap))
+		return
+	}
+	if d.held == nil {
+		d.held = map[consensus.ReplicaID]consensus.Envelope{}
+	}
+	d.held[env.From] = env
+	if d.opts.Fetcher == nil {
+		d.log.Error("a peer's message needs a snapshot and this replica cannot fetch one", "op", ref.Op)
+		return
+	}
+	d.opts.Fetcher.Fetch(d.opts.IDs[env.From], storage.SnapshotMeta{Op: ref.Op, View: ref.View})
+}
+
+// SnapshotFetched tells the driver that the snapshot at meta.Op is now
+// durable in the store: the held messages that name it reach the core.
+func (d *Driver) SnapshotFetched(meta storage.SnapshotMeta) {
+	for _, from := range slices.Sorted(maps.Keys(d.held)) {
+		env := d.held[from]
+		if snap := namedSnapshot(env.Msg); snap != nil && snap.Op == meta.Op {
+			delete(d.held, from)
+			d.Step(withLocalSnapshot(env, snap))
+		}
+	}
+}
+
+// withLocalSnapshot returns env whose message names the local copy of snap
+// (messages are shared: the copy is shallow and the original unchanged).
+func withLocalSnapshot(env consensus.Envelope, snap *consensus.Snapshot) consensus.Envelope {
+	local := &consensus.Snapshot{Op: snap.Op, View: snap.View, Data: LocalSnapshot{Op: snap.Op}}
+	switch m := env.Msg.(type) {
+	case *consensus.NewState:
+		c := *m
+		c.Snapshot = local
+		env.Msg = &c
+	case *consensus.RecoveryResponse:
+		c := *m
+		c.Snapshot = local
+		env.Msg = &c
+	}
+	return env
 }

@@ -1,10 +1,7 @@
 package driver
 
 import (
-	"io"
-
 	"github.com/vrkeeper/vrkeeper/consensus"
-	"github.com/vrkeeper/vrkeeper/consensus/wire"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -125,11 +122,7 @@ func (d *Driver) finish() error {
 	if len(rd.Committed) > 0 || rd.Snapshot != nil {
 		b := Batch{Entries: rd.Committed}
 		if rd.Snapshot != nil {
-			data, ok := rd.Snapshot.Data.(wire.SnapshotBytes)
-			if !ok {
-				return errorf("snapshot to install has handle %T", rd.Snapshot.Data)
-			}
-			b.Snapshot, b.SnapOp, b.SnapView = data, rd.Snapshot.Op, rd.Snapshot.View
+			b.Install, b.SnapOp, b.SnapView = true, rd.Snapshot.Op, rd.Snapshot.View
 		}
 		if err := d.opts.Applier.Apply(b); err != nil {
 			return err
@@ -175,22 +168,24 @@ func (d *Driver) writeLog(from uint64, entries []consensus.Entry) (uint64, error
 	return seq, nil
 }
 
-// storeSnapshot makes a snapshot received from a peer durable; the whole
-// stored log is superseded by it (the Ready's log change cuts it).
+// storeSnapshot makes sure the snapshot a peer's message named is durable
+// here before the log below it is dropped: the driver hands such a message
+// to the core only once the snapshot was fetched into the store (see
+// Deliver), so it is there already.
 func (d *Driver) storeSnapshot(s *consensus.Snapshot) error {
-	data, ok := s.Data.(wire.SnapshotBytes)
-	if !ok {
-		return errorf("snapshot to install has handle %T", s.Data)
+	h, ok := s.Data.(LocalSnapshot)
+	if !ok || h.Op != s.Op {
+		return errorf("snapshot to install at op %d has handle %T", s.Op, s.Data)
 	}
 	if d.opts.BeforeInstall != nil {
 		d.opts.BeforeInstall()
 	}
-	err := d.store.Snapshots.Save(storage.SnapshotMeta{Op: s.Op, View: s.View}, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	has, err := d.store.Snapshots.Has(s.Op)
 	if err != nil {
-		return errorf("store snapshot at op %d: %w", s.Op, err)
+		return errorf("snapshot at op %d: %w", s.Op, err)
+	}
+	if !has {
+		return errorf("snapshot at op %d to install is not in the store", s.Op)
 	}
 	return nil
 }
@@ -207,21 +202,4 @@ func (d *Driver) send(envs []consensus.Envelope) {
 			d.log.Debug("send failed", "to", d.opts.IDs[env.To], "error", err)
 		}
 	}
-}
-
-// snapshotBytes reads a local snapshot for a peer that needs it.
-func (d *Driver) snapshotBytes(s *consensus.Snapshot) ([]byte, error) {
-	switch h := s.Data.(type) {
-	case wire.SnapshotBytes:
-		return h, nil
-	case LocalSnapshot:
-		var out []byte
-		err := d.store.Snapshots.Load(h.Op, func(_ storage.SnapshotMeta, r io.Reader) error {
-			var err error
-			out, err = io.ReadAll(r)
-			return err
-		})
-		return out, err
-	}
-	return nil, errorf("unknown snapshot handle %T", s.Data)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
@@ -32,6 +33,7 @@ type node struct {
 	fs      *faultfs.FS
 	d       *driver.Driver
 	store   *storage.Store
+	xfer    *transfer.Transfer // snapshot transfer, stepped like the driver
 	kv      *kvState
 	tickLen int64 // units between this node's ticks (clock rate)
 	syncing bool  // a disk-done event is scheduled for the Ready that waits
@@ -134,9 +136,15 @@ func (n *node) start() {
 	}
 	ids := w.serverIDs()
 	n.store = opened.Store
+	n.xfer = transfer.New(transfer.Config{
+		Self: serverID(n.id), Store: opened.Store.Snapshots, Send: n.sendFrame,
+		Cluster: func() uint64 { return n.d.Replica().Info().Cluster },
+		Fetched: n.snapshotFetched, Nonce: w.rng.Uint64(),
+		ChunkBytes: 48, BytesPerTick: 256, RetryTicks: 8, // small chunks: transfers take many messages
+	})
 	n.d = driver.New(driver.Options{
 		IDs: ids, Self: consensus.ReplicaID(n.id), Store: opened.Store, Transport: n, Applier: n,
-		Clock: n.clock, ReadTimeout: simReadTimeout * time.Millisecond, Log: hclog.NewNullLogger(),
+		Fetcher: n, Clock: n.clock, ReadTimeout: simReadTimeout * time.Millisecond, Log: hclog.NewNullLogger(),
 		OnSoftState: n.softState,
 	}, r, opened)
 	n.soft = consensus.SoftState{}
@@ -191,6 +199,34 @@ func (n *node) Send(to uint64, frame []byte) error {
 	return nil
 }
 
+// sendFrame is the snapshot transfer's transport.
+func (n *node) sendFrame(to uint64, frame []byte) { n.w.send(n.id, int(to-1), frame) }
+
+// Fetch is the driver's Fetcher: the transfer runs on the node's events.
+func (n *node) Fetch(from uint64, meta storage.SnapshotMeta) {
+	if err := n.xfer.Fetch(from, meta); err != nil {
+		if _, crashed := n.fs.Crashed(); !crashed {
+			n.w.fail("n%d: fetch snapshot %d: %v", n.id, meta.Op, err)
+		}
+	}
+}
+
+// snapshotFetched hands the driver a snapshot the transfer finished.
+func (n *node) snapshotFetched(meta storage.SnapshotMeta) {
+	n.w.note(n.id, "fetched snapshot at op %d", meta.Op)
+	n.w.fetched++
+	n.d.SnapshotFetched(meta)
+}
+
+// deliverTransfer hands the transfer a peer's frame.
+func (n *node) deliverTransfer(from int, frame []byte) {
+	if err := n.xfer.Handle(serverID(from), frame); err != nil {
+		n.w.fail("n%d: transfer frame from n%d: %v", n.id, from, err)
+		return
+	}
+	n.pump()
+}
+
 func (n *node) deliver(cluster uint64, env consensus.Envelope) {
 	n.d.Deliver(cluster, env)
 	n.w.check.node(n)
@@ -198,6 +234,7 @@ func (n *node) deliver(cluster uint64, env consensus.Envelope) {
 }
 
 func (n *node) tick() {
+	n.xfer.Tick()
 	n.d.Tick()
 	n.w.check.node(n)
 	n.pump()
@@ -342,8 +379,13 @@ func (n *node) softState(ss consensus.SoftState) {
 
 // Apply is the driver's Applier: the key-value state machine.
 func (n *node) Apply(b driver.Batch) error {
-	if b.Snapshot != nil {
-		kv, err := decodeKV(strings.NewReader(string(b.Snapshot)))
+	if b.Install {
+		var kv *kvState
+		err := n.store.Snapshots.Load(b.SnapOp, func(_ storage.SnapshotMeta, r io.Reader) error {
+			var err error
+			kv, err = decodeKV(r)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("sim: install snapshot at op %d: %w", b.SnapOp, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 )
 
@@ -15,6 +16,9 @@ import (
 // the state it stands for is durable fails the seed where it happens, not
 // only in the rare runs where a later crash turns it into a lost write.
 func (n *node) vouchOracle(to int, frame []byte) {
+	if transfer.IsFrame(frame) {
+		return
+	}
 	_, m, err := driver.DecodeFrame(frame)
 	if err != nil {
 		n.w.fail("n%d: undecodable message to n%d: %v", n.id, to, err)

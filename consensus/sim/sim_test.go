@@ -41,6 +41,7 @@ func TestSim(t *testing.T) {
 		mu     sync.Mutex
 		failed []*Result
 		ops    int
+		xfers  int
 		mixes  = map[string]int{}
 		wg     sync.WaitGroup
 	)
@@ -58,6 +59,7 @@ func TestSim(t *testing.T) {
 				res := Run(Options{Seed: s})
 				mu.Lock()
 				ops += res.Ops
+				xfers += res.Fetched
 				mixes[mixName(res.Faults)]++
 				if res.Err != nil {
 					failed = append(failed, res)
@@ -80,7 +82,7 @@ func TestSim(t *testing.T) {
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %-40s %d seeds\n", k, mixes[k])
 	}
-	t.Logf("%d seeds from %d, %d client ops, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, b.String())
+	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, b.String())
 	sort.Slice(failed, func(i, j int) bool { return failed[i].Seed < failed[j].Seed })
 	for _, res := range failed {
 		var tb strings.Builder

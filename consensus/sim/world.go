@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
@@ -98,6 +99,7 @@ type Result struct {
 	Faults    Faults
 	Ops       int // completed client operations
 	Committed uint64
+	Fetched   int // snapshots fetched from peers
 	Ticks     int64
 	Err       error
 	world     *World
@@ -126,6 +128,7 @@ type World struct {
 	history  []porcupine.Operation
 	readID   consensus.ReadID
 	err      error
+	fetched  int // snapshots fetched from peers (state transfers)
 }
 
 // Run executes one seed and reports the first violation in Result.Err.
@@ -160,7 +163,7 @@ func Run(opts Options) *Result {
 	if w.err == nil {
 		w.checkLinearizable()
 	}
-	res.Err, res.Ops, res.Ticks, res.Committed = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted
+	res.Err, res.Ops, res.Ticks, res.Committed, res.Fetched = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted, w.fetched
 	return res
 }
 
@@ -241,6 +244,11 @@ func (w *World) dispatch(e event) {
 	case evDeliver:
 		nd := w.nodes[e.node]
 		if nd.up && !w.cut[e.from][e.node] {
+			if transfer.IsFrame(e.frame) {
+				w.note(e.node, "<- n%d snapshot transfer frame (%d bytes)", e.from, len(e.frame))
+				nd.deliverTransfer(e.from, e.frame)
+				return
+			}
 			cluster, env, err := decodeFrame(e.from, e.node, e.frame)
 			if err != nil {
 				w.fail("n%d: undecodable message from n%d: %v", e.node, e.from, err)

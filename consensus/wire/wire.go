@@ -18,7 +18,8 @@ import (
 //	uint64   epoch, uint64 view (every message's header)
 //	...      the type's fields, big-endian; entry runs as
 //	         uint32 count, count × (uint64 op, uint64 view, uint32 n, n bytes);
-//	         a snapshot as byte present, then uint64 op, uint64 n, n bytes
+//	         a snapshot as byte present, then uint64 op, uint64 view (a
+//	         reference: the content travels apart, see SnapshotRef)
 //
 // The sender and receiver are the transport link's ends, not part of the
 // frame. Decoding checks every count and length against the bytes left, and
@@ -46,13 +47,17 @@ const (
 // ErrMalformed is returned for a frame that is not a well-formed message.
 var ErrMalformed = errors.New("wire: malformed replication message")
 
-// SnapshotBytes is a snapshot's content travelling in a message: the
-// Data of a consensus.Snapshot received from a peer.
-type SnapshotBytes []byte
+// SnapshotRef is a snapshot named in a message received from a peer: the
+// Data of its consensus.Snapshot. A message never carries a snapshot's
+// content: the receiver fetches the body from the sender in chunks, beside
+// the replica's loop (package bridge/transfer), before the message reaches
+// its consensus core.
+type SnapshotRef struct {
+	Op, View uint64
+}
 
-// Encode appends m's frame to dst. snapshot returns the bytes of a
-// snapshot handle of this server's.
-func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) ([]byte, error)) ([]byte, error) {
+// Encode appends m's frame to dst.
+func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 	u64 := func(v uint64) { dst = binary.BigEndian.AppendUint64(dst, v) }
 	hdr := func(t byte, h *consensus.Header) {
 		dst = append(dst, t)
@@ -73,15 +78,9 @@ func Encode(dst []byte, m consensus.Message, snapshot func(*consensus.Snapshot) 
 			dst = append(dst, 0)
 			return nil
 		}
-		b, err := snapshot(s)
-		if err != nil {
-			return err
-		}
 		dst = append(dst, 1)
 		u64(s.Op)
 		u64(s.View)
-		u64(uint64(len(b)))
-		dst = append(dst, b...)
 		return nil
 	}
 	boolean := func(v bool) {
@@ -255,12 +254,7 @@ func (r *wireReader) snapshot() *consensus.Snapshot {
 		return nil
 	}
 	op, view := r.u64(), r.u64()
-	n := r.u64()
-	if n > uint64(len(r.b)) {
-		r.err = ErrMalformed
-		return nil
-	}
-	return &consensus.Snapshot{Op: op, View: view, Data: SnapshotBytes(r.take(int(n)))}
+	return &consensus.Snapshot{Op: op, View: view, Data: SnapshotRef{Op: op, View: view}}
 }
 
 // Decode decodes one frame. The message may alias frame, which the

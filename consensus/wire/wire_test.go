@@ -11,7 +11,7 @@ import (
 func wireSamples() []consensus.Message {
 	h := consensus.Header{Epoch: 2, View: 7}
 	es := []consensus.Entry{{Op: 11, View: 6, Cmd: []byte("a")}, {Op: 12, View: 7, Cmd: []byte{}}, {Op: 13, View: 7, Cmd: []byte("ccc")}}
-	snap := &consensus.Snapshot{Op: 10, Data: SnapshotBytes("snapshot bytes")}
+	snap := &consensus.Snapshot{Op: 10, View: 5, Data: SnapshotRef{Op: 10, View: 5}}
 	return []consensus.Message{
 		&consensus.Prepare{Header: h, After: 10, Entries: es, Commit: 9, GlobalMinAccept: 8, ReadRound: 3},
 		&consensus.Prepare{Header: h, After: 13, Entries: []consensus.Entry{}, Commit: 13},
@@ -35,11 +35,9 @@ func wireSamples() []consensus.Message {
 	}
 }
 
-func noLocalSnapshots(s *consensus.Snapshot) ([]byte, error) { return s.Data.(SnapshotBytes), nil }
-
 func TestWireRoundTrip(t *testing.T) {
 	for _, m := range wireSamples() {
-		frame, err := Encode(nil, m, noLocalSnapshots)
+		frame, err := Encode(nil, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +85,7 @@ func detail(m consensus.Message) string {
 // decodes to an error or a message, never a panic.
 func TestWireHostile(t *testing.T) {
 	for _, m := range wireSamples() {
-		frame, _ := Encode(nil, m, noLocalSnapshots)
+		frame, _ := Encode(nil, m)
 		for cut := 0; cut < len(frame); cut++ {
 			if _, err := Decode(frame[:cut]); err == nil {
 				t.Fatalf("%s truncated to %d bytes decoded", m, cut)
@@ -107,7 +105,7 @@ func TestWireHostile(t *testing.T) {
 
 func FuzzDecodeMessage(f *testing.F) {
 	for _, m := range wireSamples() {
-		frame, _ := Encode(nil, m, noLocalSnapshots)
+		frame, _ := Encode(nil, m)
 		f.Add(frame)
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
@@ -115,7 +113,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := Encode(nil, m, noLocalSnapshots)
+		again, err := Encode(nil, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +129,8 @@ func fill(rng *rand.Rand, v reflect.Value) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.Type() == reflect.TypeOf(&consensus.Snapshot{}) {
-			v.Set(reflect.ValueOf(&consensus.Snapshot{Op: rng.Uint64(), View: rng.Uint64(), Data: SnapshotBytes("s")}))
+			op, view := rng.Uint64(), rng.Uint64()
+			v.Set(reflect.ValueOf(&consensus.Snapshot{Op: op, View: view, Data: SnapshotRef{Op: op, View: view}}))
 			return
 		}
 		v.Set(reflect.New(v.Type().Elem()))
@@ -174,7 +173,7 @@ func TestWireCoversEveryField(t *testing.T) {
 			}
 		}
 		msg := m.Interface().(consensus.Message)
-		frame, err := Encode(nil, msg, noLocalSnapshots)
+		frame, err := Encode(nil, msg)
 		if err != nil {
 			t.Fatal(err)
 		}
