@@ -51,6 +51,8 @@ type vrReplicator struct {
 
 	// Owned by the replica goroutine.
 	role Role
+
+	st statusTracker // what Node.Status reports (status.go)
 }
 
 // inbound is a decoded peer message and its sender's cluster id.
@@ -155,6 +157,7 @@ func (v *vrReplicator) deliver(from uint64, frame []byte) {
 // run is the replica goroutine.
 func (v *vrReplicator) run() {
 	defer close(v.done)
+	v.publishStatus()
 	ticker := time.NewTicker(v.tick)
 	defer ticker.Stop()
 	for {
@@ -164,10 +167,12 @@ func (v *vrReplicator) run() {
 		case <-ticker.C:
 			v.d.Tick()
 		case in := <-v.inbox:
+			v.observe(in.env)
 			v.d.Deliver(in.cluster, in.env)
 			for more := true; more; {
 				select {
 				case in := <-v.inbox:
+					v.observe(in.env)
 					v.d.Deliver(in.cluster, in.env)
 				default:
 					more = false
@@ -188,6 +193,7 @@ func (v *vrReplicator) run() {
 		if v.xfer != nil {
 			v.xfer.cluster.Store(v.d.Replica().Info().Cluster)
 		}
+		v.publishStatus()
 	}
 }
 

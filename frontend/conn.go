@@ -40,6 +40,7 @@ type conn struct {
 	lastHeard   atomic.Int64 // ms, any frame from the client
 	timeoutMs   atomic.Int32 // negotiated, once the session is open
 	closed      atomic.Bool
+	held        atomic.Int32 // places taken in the server's outstanding bound
 
 	statsMu sync.Mutex // guards the per-request statistics below
 	st      connStatsLive
@@ -111,12 +112,19 @@ func (c *conn) serve() {
 		c.fourLetter(word, fr)
 		return
 	}
+	if !c.srv.serving() {
+		// As a ZooKeeper server that does not serve: the client tries
+		// another server.
+		return
+	}
 	var req zkproto.ConnectRequest
 	if err := zkproto.Unmarshal(payload, &req); err != nil {
 		c.srv.log.Debug("bad connect request", "remote", c.remote, "error", err)
 		return
 	}
 	c.received.Add(1)
+	c.srv.stats.received.Add(1)
+	c.srv.stats.bytesReceived.Add(int64(len(payload)) + 4)
 	c.lastHeard.Store(time.Now().UnixMilli())
 	c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connect(a, c, &req) })
 	var h zkproto.RequestHeader
@@ -133,6 +141,8 @@ func (c *conn) serve() {
 			return
 		}
 		c.received.Add(1)
+		c.srv.stats.received.Add(1)
+		c.srv.stats.bytesReceived.Add(int64(len(frame)) + 4)
 		c.lastHeard.Store(time.Now().UnixMilli())
 		d.Reset(frame)
 		if h.Decode(&d) != nil {
@@ -149,6 +159,14 @@ func (c *conn) serve() {
 		case <-c.out.done:
 			return
 		}
+		if g := c.srv.outstanding; g != nil {
+			select {
+			case g <- struct{}{}:
+				c.held.Add(1)
+			case <-c.out.done:
+				return
+			}
+		}
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
 	}
 }
@@ -157,6 +175,8 @@ func (c *conn) serve() {
 func (c *conn) finish() {
 	c.closed.Store(true)
 	c.out.closeAfterFlush()
+	for c.releaseOutstanding() {
+	}
 	if c.srv.node != nil {
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connGone(c) })
 	}
@@ -175,6 +195,7 @@ func (c *conn) send(h *zkproto.ReplyHeader, body []byte) {
 		return zkproto.FinishFrame(b, start)
 	})
 	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
 }
 
 // sendEvent queues a watch notification.
@@ -190,6 +211,7 @@ func (c *conn) sendEvent(typ zkproto.EventType, path []byte) {
 		return zkproto.FinishFrame(b, start)
 	})
 	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
 }
 
 // close ends the connection after what is queued is written.
@@ -220,7 +242,35 @@ func (c *conn) answered(r *request, zxid int64) int64 {
 	case <-c.slots:
 	default:
 	}
+	c.releaseOutstanding()
 	return lat
+}
+
+// releaseOutstanding gives back one place this connection holds in the
+// server's outstanding bound; false if it held none.
+func (c *conn) releaseOutstanding() bool {
+	for {
+		n := c.held.Load()
+		if n <= 0 || c.srv.outstanding == nil {
+			return false
+		}
+		if c.held.CompareAndSwap(n, n-1) {
+			<-c.srv.outstanding
+			return true
+		}
+	}
+}
+
+// resetStats is crst: the connection's packet counts and latencies start
+// again, as ZooKeeper's ServerCnxn.resetStats.
+func (c *conn) resetStats() {
+	c.received.Store(0)
+	c.sent.Store(0)
+	c.statsMu.Lock()
+	st := &c.st
+	st.lastOp, st.lastCxid, st.lastZxid, st.lastResp = "NA", -1, -1, time.Time{}
+	st.lastLat, st.minLat, st.maxLat, st.totalLat, st.answered = 0, 0, 0, 0, 0
+	c.statsMu.Unlock()
 }
 
 func (c *conn) stats() ConnStats {

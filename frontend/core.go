@@ -37,7 +37,6 @@ type core struct {
 	renew        renewState
 	primarySince time.Time
 	role         bridge.Role
-	stats        serverCounters
 }
 
 // sessionState is a session whose connection is on this server.
@@ -59,11 +58,6 @@ type resume struct {
 type readRef struct {
 	c *conn
 	r *request
-}
-
-// serverCounters are the latency figures srvr reports.
-type serverCounters struct {
-	minLat, maxLat, totalLat, count int64
 }
 
 func newCore(s *Server) *core {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vrkeeper/vrkeeper/bridge"
 )
 
 // This file renders the four-letter words in ZooKeeper 3.8's formats, which
@@ -24,26 +26,34 @@ const BuildDate = "11/25/2026 00:00 GMT"
 
 // ServerStats is what srvr, stat and mntr report about the server.
 type ServerStats struct {
-	Mode         string // leader, follower or standalone
-	Zxid         int64  // last applied zxid
-	NodeCount    int
-	Received     int64 // packets received from clients
-	Sent         int64 // packets sent to clients
-	Connections  int
-	Outstanding  int
-	MinLatencyMs int64
-	AvgLatencyMs float64
-	MaxLatencyMs int64
-	Watches      WatchSummary
-	Ephemerals   int
-	Sessions     int
-	ApproxData   int64 // bytes of data and names in the tree
-	Uptime       time.Duration
-	OpenFDs      int
-	MaxFDs       int
-	PeersSynced  int // primary only: backups in the current view
-	Peers        int // primary only: backups configured
-	PendingSyncs int
+	Mode          string // leader, follower or standalone
+	Zxid          int64  // last applied zxid
+	NodeCount     int
+	Received      int64 // packets received from clients since start or srst
+	Sent          int64 // packets sent to clients since start or srst
+	Connections   int
+	Outstanding   int
+	MinLatencyMs  int64
+	AvgLatencyMs  float64
+	MaxLatencyMs  int64
+	Read, Update  latencyStats // readlatency and updatelatency
+	Watches       WatchSummary
+	Ephemerals    int
+	Sessions      int
+	ApproxData    int64 // bytes of data and names in the tree
+	Uptime        time.Duration
+	LeaderUptime  time.Duration // primary only
+	OpenFDs       int
+	MaxFDs        int
+	QuorumSize    int // servers in the cluster
+	Learners      int // primary only: backups heard from lately
+	PeersSynced   int // primary only: of those, the ones keeping up
+	PendingSyncs  int // primary only: of those, the ones catching up
+	AuthFailed    int64
+	ConnRejected  int64
+	ConnRequests  int64
+	BytesReceived int64
+	Replica       bridge.Status // the replica's own figures
 }
 
 // ConnStats describes one client connection for stat and cons.
@@ -124,37 +134,113 @@ func WriteCons(w io.Writer, conns []ConnStats) {
 	fmt.Fprintln(w)
 }
 
-// WriteMntr writes the mntr answer: tab-separated zk_ keys, the ones
-// monitoring systems read (the full ZooKeeper list is long and mostly
-// internal to its pipeline).
+// WriteMntr writes the mntr answer: tab-separated zk_ keys in the order
+// ZooKeeper 3.8 prints them, limited to the figures vrkeeper measures
+// (none is made up), then the replica's own figures as zk_vrkeeper_ keys.
 func WriteMntr(w io.Writer, s *ServerStats) {
-	kv := func(k string, v any) { fmt.Fprintf(w, "zk_%s\t%v\n", k, v) }
+	for _, kv := range mntrPairs(s) {
+		fmt.Fprintf(w, "zk_%s\t%v\n", kv.key, kv.value)
+	}
+}
+
+// mntrPair is one mntr line (without the zk_ prefix); the AdminServer's
+// monitor command gives the same pairs as JSON.
+type mntrPair struct {
+	key   string
+	value any
+}
+
+// mntrPairs lists what mntr and monitor report.
+func mntrPairs(s *ServerStats) []mntrPair {
+	var out []mntrPair
+	kv := func(k string, v any) { out = append(out, mntrPair{k, v}) }
+	leader := s.Mode == "leader"
 	kv("version", ZooKeeperVersion+", built on "+BuildDate)
 	kv("server_state", s.Mode)
+	switch s.Mode {
+	case "leader":
+		kv("peer_state", "leading - broadcast")
+	case "follower":
+		kv("peer_state", "following - broadcast")
+	}
 	kv("ephemerals_count", s.Ephemerals)
 	kv("num_alive_connections", s.Connections)
-	kv("avg_latency", formatAvg(s.AvgLatencyMs))
+	kv("avg_latency", jsonFloat(s.AvgLatencyMs))
 	kv("outstanding_requests", s.Outstanding)
 	kv("znode_count", s.NodeCount)
 	kv("global_sessions", s.Sessions)
-	kv("local_sessions", 0)
 	kv("packets_sent", s.Sent)
 	kv("packets_received", s.Received)
-	kv("watch_count", s.Watches.Total)
-	kv("min_latency", s.MinLatencyMs)
-	kv("max_latency", s.MaxLatencyMs)
-	kv("max_file_descriptor_count", s.MaxFDs)
-	kv("open_file_descriptor_count", s.OpenFDs)
-	kv("approximate_data_size", s.ApproxData)
-	kv("uptime", s.Uptime.Milliseconds())
-	if s.Mode == "leader" {
-		kv("learners", s.Peers)
+	if leader {
 		kv("synced_followers", s.PeersSynced)
+	}
+	kv("watch_count", s.Watches.Total)
+	if leader {
 		kv("synced_non_voting_followers", 0)
 		kv("synced_observers", 0)
-		kv("pending_syncs", s.PendingSyncs)
 	}
+	kv("auth_failed_count", s.AuthFailed)
+	kv("min_latency", s.MinLatencyMs)
+	kv("max_file_descriptor_count", s.MaxFDs)
+	kv("approximate_data_size", s.ApproxData)
+	kv("open_file_descriptor_count", s.OpenFDs)
+	if leader {
+		kv("pending_syncs", s.PendingSyncs)
+		kv("leader_uptime", s.LeaderUptime.Milliseconds())
+	}
+	kv("local_sessions", 0)
+	kv("uptime", s.Uptime.Milliseconds())
+	kv("max_latency", s.MaxLatencyMs)
+	if leader {
+		kv("learners", s.Learners)
+	}
+	if s.Mode != "standalone" {
+		kv("quorum_size", s.QuorumSize)
+	}
+	kv("connection_rejected", s.ConnRejected)
+	kv("connection_request_count", s.ConnRequests)
+	kv("bytes_received_count", s.BytesReceived)
+	for _, l := range []struct {
+		name string
+		st   latencyStats
+	}{{"updatelatency", s.Update}, {"readlatency", s.Read}} {
+		kv("avg_"+l.name, jsonFloat(l.st.avg()))
+		kv("min_"+l.name, l.st.min)
+		kv("max_"+l.name, l.st.max)
+		kv("cnt_"+l.name, l.st.count)
+		kv("sum_"+l.name, l.st.sum)
+	}
+	r := &s.Replica
+	if r.Replicas == 0 {
+		return out
+	}
+	kv("vrkeeper_view", r.View)
+	kv("vrkeeper_status", r.State)
+	kv("vrkeeper_primary_id", r.Primary)
+	kv("vrkeeper_op_number", r.Op)
+	kv("vrkeeper_commit_number", r.Commit)
+	kv("vrkeeper_last_snapshot_zxid", r.LastSnapshot)
+	if leader {
+		for _, p := range r.Peers {
+			kv(fmt.Sprintf("vrkeeper_backup_lag_ops_%d", p.ID), lag(r.Op, p.Acked))
+		}
+	}
+	return out
 }
+
+// lag is how far a backup's durable op is behind op.
+func lag(op, acked uint64) uint64 {
+	if acked >= op {
+		return 0
+	}
+	return op - acked
+}
+
+// jsonFloat is a float that prints as ZooKeeper prints its averages in mntr
+// ("0.0", "1.3", "6.3333") and is a JSON number in monitor.
+type jsonFloat float64
+
+func (f jsonFloat) String() string { return formatAvg(float64(f)) }
 
 // WriteWchs writes the wchs answer.
 func WriteWchs(w io.Writer, s WatchSummary) {

@@ -1,9 +1,13 @@
 package frontend
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vrkeeper/vrkeeper/bridge"
 )
 
 // The expected texts follow what ZooKeeper 3.8 printed for the same state
@@ -77,7 +81,7 @@ func TestWatchWords(t *testing.T) {
 
 func TestMntrKeys(t *testing.T) {
 	var b strings.Builder
-	WriteMntr(&b, &ServerStats{Mode: "leader", Peers: 2, PeersSynced: 2})
+	WriteMntr(&b, &ServerStats{Mode: "leader", Learners: 2, PeersSynced: 2})
 	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
 		k, v, ok := strings.Cut(line, "\t")
 		if !ok || !strings.HasPrefix(k, "zk_") || v == "" {
@@ -91,5 +95,48 @@ func TestMntrKeys(t *testing.T) {
 	}
 	if got := NotWhitelisted("ruok"); got != "ruok is not executed because it is not in the whitelist.\n" {
 		t.Errorf("whitelist refusal %q", got)
+	}
+}
+
+// TestMntrKeysAreZooKeepers: every key mntr prints that is not vrkeeper's
+// own is one ZooKeeper 3.8 printed in the same mode (recorded by
+// scripts/capture-admin-golden), and the keys monitoring tools read most
+// are there.
+func TestMntrKeysAreZooKeepers(t *testing.T) {
+	for _, mode := range []string{"standalone", "leader", "follower"} {
+		golden, err := os.ReadFile(filepath.Join("testdata/admin/zookeeper", mode, "mntr.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zk := map[string]bool{}
+		for _, line := range strings.Split(string(golden), "\n") {
+			if k, _, ok := strings.Cut(line, "\t"); ok {
+				zk[k] = true
+			}
+		}
+		var b strings.Builder
+		WriteMntr(&b, &ServerStats{Mode: mode, Replica: bridge.Status{Replicas: 3, State: "normal", Peers: []bridge.PeerStatus{{ID: 2}}}})
+		ours := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+			k, _, _ := strings.Cut(line, "\t")
+			ours[k] = true
+			if !zk[k] && !strings.HasPrefix(k, "zk_vrkeeper_") {
+				t.Errorf("%s: mntr prints %s, which ZooKeeper does not", mode, k)
+			}
+		}
+		for _, k := range []string{"zk_version", "zk_server_state", "zk_znode_count", "zk_watch_count",
+			"zk_outstanding_requests", "zk_num_alive_connections", "zk_open_file_descriptor_count",
+			"zk_packets_received", "zk_packets_sent", "zk_avg_latency"} {
+			if !ours[k] {
+				t.Errorf("%s: mntr lacks %s", mode, k)
+			}
+		}
+		if mode == "leader" {
+			for _, k := range []string{"zk_learners", "zk_synced_followers", "zk_pending_syncs", "zk_leader_uptime"} {
+				if !ours[k] {
+					t.Errorf("leader: mntr lacks %s", k)
+				}
+			}
+		}
 	}
 }

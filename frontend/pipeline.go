@@ -2,8 +2,10 @@ package frontend
 
 import (
 	"strings"
+	"time"
 
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/tree"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
@@ -77,8 +79,13 @@ func (k *core) startRound(a *bridge.Apply) {
 	batch := k.collecting
 	k.collecting = nil
 	k.roundInFlight = true
+	began := time.Now()
 	a.AfterReadIndex(func(a *bridge.Apply, ok bool) {
 		k.roundInFlight = false
+		if ok {
+			k.s.cfg.Metrics.ObserveDuration(metrics.VRReadBarrier, time.Since(began))
+			k.s.cfg.Metrics.Observe(metrics.VRReadsPerBarrier, float64(len(batch)))
+		}
 		for _, ref := range batch {
 			if ref.c.gone || ref.c.sess == nil {
 				continue
@@ -135,14 +142,8 @@ func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
 		h.Xid = zkproto.PingXid // ZooKeeper answers every ping so, whatever its xid
 	}
 	c.send(&h, r.reply)
-	lat := c.answered(r, h.Zxid)
-	st := &k.stats
-	if st.count == 0 || lat < st.minLat {
-		st.minLat = lat
-	}
-	st.maxLat = max(st.maxLat, lat)
-	st.totalLat += lat
-	st.count++
+	c.answered(r, h.Zxid)
+	k.s.stats.answered(k.s.cfg.Metrics, r.op, r.kind, time.Since(r.arrived))
 }
 
 // execute computes the answer of a read or local request at the head of
@@ -293,6 +294,8 @@ func (k *core) applyAuth(c *conn, r *request) {
 		ids := tree.DigestAuth(p.Auth, k.s.cfg.SuperDigest)
 		if len(ids) == 0 {
 			r.code = zkproto.ErrAuthFailed
+			k.s.stats.authFailed.Add(1)
+			k.s.cfg.Metrics.Add(metrics.AuthFailedCount, 1)
 			return
 		}
 		for _, id := range ids {
@@ -303,6 +306,8 @@ func (k *core) applyAuth(c *conn, r *request) {
 		r.code = zkproto.OK
 	default:
 		r.code = zkproto.ErrAuthFailed
+		k.s.stats.authFailed.Add(1)
+		k.s.cfg.Metrics.Add(metrics.AuthFailedCount, 1)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -37,6 +39,42 @@ type Config struct {
 	MaxQueuedBytes int
 	// Conf and Env are the lines the conf and envi words print.
 	Conf, Env [][2]string
+	// DataDir and DataLogDir are measured by dirs; ServerID and Servers
+	// describe the cluster to the AdminServer (Servers empty for a single
+	// node). Properties are the settings system_properties reports.
+	DataDir, DataLogDir string
+	ServerID            int
+	Servers             []ServerInfo
+	Properties          [][2]string
+	// InitialConfig is the configuration file's text, which a single
+	// server's initial_configuration command shows (ZooKeeper shows it in
+	// standalone mode only).
+	InitialConfig string
+	// GlobalOutstanding bounds the requests read and not yet answered
+	// across all connections (ZooKeeper's globalOutstandingLimit): beyond
+	// it no connection is read until replies go out. 0: no bound.
+	GlobalOutstanding int
+	// MaxCnxns bounds the client connections in all (ZooKeeper's
+	// maxCnxns); 0: no limit.
+	MaxCnxns int
+	// NoClientsOnPrimary refuses client connections while this server is
+	// the primary (ZooKeeper's leaderServes=no).
+	NoClientsOnPrimary bool
+	// PeerTimeout is the failure-detection time (syncLimit ticks): a
+	// backup the primary has not heard from for longer is not counted
+	// among its learners.
+	PeerTimeout time.Duration
+	// Metrics receives the frontend's metrics and the server's state at
+	// each scrape; nil turns metrics off.
+	Metrics *metrics.Registry
+}
+
+// ServerInfo is one member of the cluster, for voting_view and leader.
+type ServerInfo struct {
+	ID           int
+	PeerAddr     string // host:port of the replication link
+	ElectionAddr string // host:port given as the election address, or ""
+	ClientAddr   string // host:port for clients, or ""
 }
 
 func (c *Config) fill() {
@@ -61,6 +99,9 @@ func (c *Config) fill() {
 	if c.MaxQueuedBytes == 0 {
 		c.MaxQueuedBytes = 64 << 20
 	}
+	if c.PeerTimeout == 0 {
+		c.PeerTimeout = 5 * c.TickTime
+	}
 	if c.FourLetterWords == nil {
 		c.FourLetterWords = map[string]bool{"srvr": true}
 	}
@@ -73,7 +114,14 @@ type Server struct {
 	log   hclog.Logger
 	start time.Time
 	ln    net.Listener
-	core  *core // owned by the node's apply goroutine
+	core  *core         // owned by the node's apply goroutine
+	bound chan struct{} // closed once the client port is bound
+
+	stats serverStats
+	role  atomic.Int32 // the bridge.Role the apply goroutine last saw
+	// outstanding bounds the requests read and not yet answered across
+	// all connections (globalOutstandingLimit); nil: no bound.
+	outstanding chan struct{}
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -87,13 +135,32 @@ type Server struct {
 // server's Handler (see Handler).
 func New(cfg Config, log hclog.Logger) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		bound: make(chan struct{})}
 	s.core = newCore(s)
+	if cfg.GlobalOutstanding > 0 {
+		s.outstanding = make(chan struct{}, cfg.GlobalOutstanding)
+	}
+	cfg.Metrics.OnScrape(s.scrape)
 	return s
 }
 
 // Handler returns the bridge.Handler to build the node with.
-func (s *Server) Handler() bridge.Handler { return s.core }
+func (s *Server) Handler() bridge.Handler { return roleTracker{s.core, &s.role} }
+
+// roleTracker is the core as the node's handler, noting each role change
+// where the four-letter words and the AdminServer read it without the
+// apply goroutine.
+type roleTracker struct {
+	*core
+	role *atomic.Int32
+}
+
+// RoleChanged implements bridge.Handler.
+func (h roleTracker) RoleChanged(a *bridge.Apply, role bridge.Role) {
+	h.role.Store(int32(role))
+	h.core.RoleChanged(a, role)
+}
 
 // Serve listens on the client address and serves until ctx ends.
 func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
@@ -105,6 +172,7 @@ func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
+	close(s.bound)
 	go func() {
 		<-ctx.Done()
 		s.Close()
@@ -122,6 +190,9 @@ func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
 	}
 }
 
+// Bound is closed once Serve has bound the client port.
+func (s *Server) Bound() <-chan struct{} { return s.bound }
+
 // Addr returns the listening address once serving.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
@@ -136,12 +207,23 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) accept(nc net.Conn) {
 	ip := remoteIP(nc)
 	s.mu.Lock()
-	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+	if !s.closed && s.refuseConn() {
 		s.mu.Unlock()
-		s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)
 		nc.Close()
 		return
 	}
+	if closed := s.closed; closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+		s.mu.Unlock()
+		if !closed {
+			s.stats.connRejected.Add(1)
+			s.cfg.Metrics.Add(metrics.ConnectionRejected, 1)
+			s.log.Warn("too many connections from one address", "ip", ip, "max", s.cfg.MaxClientCnxns)
+		}
+		nc.Close()
+		return
+	}
+	s.stats.connRequests.Add(1)
+	s.cfg.Metrics.Add(metrics.ConnectionRequestCount, 1)
 	s.nextID++
 	c := newConn(s, nc, s.nextID, ip)
 	s.conns[c] = struct{}{}
@@ -158,6 +240,19 @@ func (s *Server) accept(nc net.Conn) {
 		}
 		s.mu.Unlock()
 	}()
+}
+
+// refuseConn reports whether a new connection must be refused before its
+// handshake: beyond maxCnxns in all, or on the primary when leaderServes is
+// off (ZooKeeper's leader then takes no clients). Called with s.mu held.
+func (s *Server) refuseConn() bool {
+	if s.cfg.MaxCnxns > 0 && len(s.conns) >= s.cfg.MaxCnxns {
+		s.stats.connRejected.Add(1)
+		s.cfg.Metrics.Add(metrics.ConnectionRejected, 1)
+		s.log.Warn("too many connections", "max", s.cfg.MaxCnxns)
+		return true
+	}
+	return s.cfg.NoClientsOnPrimary && s.node != nil && s.node.Status().Role == bridge.RolePrimary
 }
 
 func remoteIP(nc net.Conn) string {

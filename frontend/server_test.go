@@ -23,6 +23,13 @@ func startServer(t testing.TB, mutate func(*Config)) string {
 	return startServerWith(t, mutate).Addr().String()
 }
 
+// startTestServer is startServer that also returns the server.
+func startTestServer(t testing.TB, mutate func(*Config)) (*Server, string) {
+	t.Helper()
+	srv := startServerWith(t, mutate)
+	return srv, srv.Addr().String()
+}
+
 // startServerWith is startServer returning the server.
 func startServerWith(t testing.TB, mutate func(*Config)) *Server {
 	t.Helper()

@@ -10,15 +10,9 @@ import (
 )
 
 // answerWord writes the answer of a word that reads the core's state; it
-// runs on the apply goroutine.
-func (k *core) answerWord(a *bridge.Apply, word string, conns []ConnStats, b *bytes.Buffer) {
-	st := k.serverStats(a, conns)
-	sessionOf := func(w WatcherID) int64 {
-		if c := k.conns[w]; c != nil && c.sess != nil {
-			return c.sess.id
-		}
-		return 0
-	}
+// runs on the apply goroutine. st and conns are given for srvr, stat, mntr
+// and cons.
+func (k *core) answerWord(a *bridge.Apply, word string, st *ServerStats, conns []ConnStats, b *bytes.Buffer) {
 	switch word {
 	case "srvr":
 		WriteSrvr(b, st)
@@ -31,11 +25,9 @@ func (k *core) answerWord(a *bridge.Apply, word string, conns []ConnStats, b *by
 	case "wchs":
 		WriteWchs(b, k.registry.Summary())
 	case "wchc":
-		WriteWchc(b, k.registry, sessionOf)
+		WriteWchc(b, k.registry, k.sessionOf)
 	case "wchp":
-		WriteWchp(b, k.registry, sessionOf)
-	case "isro":
-		b.WriteString("rw")
+		WriteWchp(b, k.registry, k.sessionOf)
 	case "hash":
 		fmt.Fprintf(b, "%x\n", a.Tree().Digest())
 	case "dump":
@@ -43,34 +35,32 @@ func (k *core) answerWord(a *bridge.Apply, word string, conns []ConnStats, b *by
 	}
 }
 
-func (k *core) serverStats(a *bridge.Apply, conns []ConnStats) *ServerStats {
-	var outstanding int
-	for _, c := range conns {
-		outstanding += c.Queued
+// sessionOf maps a watcher (a connection) to its session id, 0 if none.
+func (k *core) sessionOf(w WatcherID) int64 {
+	if c := k.conns[w]; c != nil && c.sess != nil {
+		return c.sess.id
 	}
+	return 0
+}
+
+// coreStats are the figures only the apply goroutine can read.
+type coreStats struct {
+	mode         string
+	zxid         int64
+	tree         struct{ znodes, ephemerals, dataSize int64 }
+	sessions     int
+	watches      WatchSummary
+	leaderUptime time.Duration
+}
+
+func (k *core) coreStats(a *bridge.Apply) coreStats {
 	ts := a.Tree().Stats()
-	st := &ServerStats{
-		Mode:         a.Role().String(),
-		Zxid:         a.Applied(),
-		NodeCount:    int(ts.Znodes),
-		Ephemerals:   int(ts.Ephemerals),
-		ApproxData:   ts.ApproximateDataSize,
-		Connections:  len(conns),
-		Outstanding:  outstanding,
-		MinLatencyMs: k.stats.minLat,
-		MaxLatencyMs: k.stats.maxLat,
-		Watches:      k.registry.Summary(),
-		Sessions:     ts.Sessions,
-		Uptime:       time.Since(k.s.start),
+	cs := coreStats{mode: a.Role().String(), zxid: a.Applied(), sessions: ts.Sessions, watches: k.registry.Summary()}
+	cs.tree.znodes, cs.tree.ephemerals, cs.tree.dataSize = ts.Znodes, ts.Ephemerals, ts.ApproximateDataSize
+	if a.Role() == bridge.RolePrimary {
+		cs.leaderUptime = time.Since(k.primarySince)
 	}
-	if k.stats.count > 0 {
-		st.AvgLatencyMs = float64(k.stats.totalLat) / float64(k.stats.count)
-	}
-	for _, c := range conns {
-		st.Received += c.Received
-		st.Sent += c.Sent
-	}
-	return st
+	return cs
 }
 
 // dump lists sessions and their ephemerals, in ZooKeeper's layout.
@@ -81,14 +71,11 @@ func (k *core) dump(a *bridge.Apply, b *bytes.Buffer) {
 		fmt.Fprintf(b, "\t0x%x\n", uint64(id))
 	}
 	fmt.Fprintln(b, "ephemeral nodes dump:")
+	eph := k.ephemerals(a, ids)
 	var with []int64
-	eph := map[int64][]string{}
 	for _, id := range ids {
-		body, code := a.Tree().GetEphemerals("/", id, nil)
-		var resp zkproto.GetEphemeralsResponse
-		if code == zkproto.OK && zkproto.Unmarshal(body, &resp) == nil && len(resp.Ephemerals) > 0 {
+		if len(eph[id]) > 0 {
 			with = append(with, id)
-			eph[id] = resp.Ephemerals
 		}
 	}
 	fmt.Fprintf(b, "Sessions with Ephemerals (%d):\n", len(with))
@@ -98,4 +85,17 @@ func (k *core) dump(a *bridge.Apply, b *bytes.Buffer) {
 			fmt.Fprintf(b, "\t%s\n", p)
 		}
 	}
+}
+
+// ephemerals returns each session's ephemeral paths.
+func (k *core) ephemerals(a *bridge.Apply, ids []int64) map[int64][]string {
+	eph := map[int64][]string{}
+	for _, id := range ids {
+		body, code := a.Tree().GetEphemerals("/", id, nil)
+		var resp zkproto.GetEphemeralsResponse
+		if code == zkproto.OK && zkproto.Unmarshal(body, &resp) == nil && len(resp.Ephemerals) > 0 {
+			eph[id] = resp.Ephemerals
+		}
+	}
+	return eph
 }

@@ -67,7 +67,8 @@ type server struct {
 type cluster struct {
 	t       *testing.T
 	servers []*server
-	extra   []string // more zoo.cfg lines
+	extra   []string               // more zoo.cfg lines
+	each    func(*server) []string // more zoo.cfg lines for one server, or nil
 	// links, if set, gives the address server i dials to reach server j
 	// (a proxy the test can cut): links[i][j].
 	links [][]*linkProxy
@@ -113,7 +114,20 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 // other one through its own proxy (cluster.links), so tests can cut links.
 func startClusterWith(t *testing.T, n int, linked bool, extra ...string) *cluster {
 	t.Helper()
-	c := &cluster{t: t, extra: extra}
+	return startClusterOpts(t, n, linked, nil, extra...)
+}
+
+// startClusterEach is startCluster with lines for each server's zoo.cfg
+// from each (called once the server's addresses are chosen).
+func startClusterEach(t *testing.T, n int, each func(*server) []string, extra ...string) *cluster {
+	t.Helper()
+	return startClusterOpts(t, n, false, each, extra...)
+}
+
+// startClusterOpts is startClusterWith with per-server zoo.cfg lines.
+func startClusterOpts(t *testing.T, n int, linked bool, each func(*server) []string, extra ...string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, extra: extra, each: each}
 	base := t.TempDir()
 	for i := 1; i <= n; i++ {
 		host := fmt.Sprintf("127.0.0.%d", i)
@@ -173,6 +187,11 @@ func (c *cluster) zooCfg(s *server) string {
 	fmt.Fprintf(&b, "extendedTypesEnabled=true\n")
 	for _, l := range c.extra {
 		fmt.Fprintln(&b, l)
+	}
+	if c.each != nil {
+		for _, l := range c.each(s) {
+			fmt.Fprintln(&b, l)
+		}
 	}
 	if len(c.servers) > 1 {
 		for _, o := range c.servers {

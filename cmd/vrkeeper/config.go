@@ -17,23 +17,38 @@ type Config struct {
 	DataLogDir        string        // the write-ahead log (dataLogDir; DataDir if empty)
 	ClientAddr        string        // host:port clients connect to
 	TickTime          time.Duration // the base time unit (tickTime)
-	InitLimit         int           // accepted for compatibility
-	SyncLimit         int           // accepted for compatibility
+	InitLimit         int           // ticks; validated, reported by conf
+	SyncLimit         int           // ticks a backup waits for its primary before a view change
 	MinSessionTimeout time.Duration // default 2 ticks
 	MaxSessionTimeout time.Duration // default 20 ticks
 	MaxClientCnxns    int           // per client IP address; 0 means no limit
 	FourLetterWords   map[string]bool
-	Servers           []Server // the cluster, sorted by id; empty for a single node
-	ReadMode          string   // "linearizable" (default) or "sequential"
-	MaxPacketSize     int      // jute.maxbuffer
-	SuperDigest       string   // "super:<base64 sha1>", enables the super user
-	ExtendedTypes     bool     // TTL nodes (zookeeper.extendedTypesEnabled)
-	AdminAddr         string   // host:port of the admin HTTP server; "" disables it
-	Rejoin            bool     // the data was lost: recover it from the peers first
-	SnapCount         int64    // commands between snapshots (snapCount)
-	PprofAddr         string   // host:port for Go's pprof handlers; "" disables them
-	LogLevel          string   // hclog level name
-	Unknown           []string // keys read but not understood, for a warning
+	Servers           []Server    // the cluster, sorted by id; empty for a single node
+	ReadMode          string      // "linearizable" (default) or "sequential"
+	MaxPacketSize     int         // jute.maxbuffer
+	SuperDigest       string      // "super:<base64 sha1>", enables the super user
+	ExtendedTypes     bool        // TTL nodes (zookeeper.extendedTypesEnabled)
+	AdminAddr         string      // host:port of the AdminServer; "" disables it
+	AdminCommandURL   string      // admin.commandURL
+	MetricsAddr       string      // host:port of the Prometheus endpoint; "" disables it
+	PreAllocSize      int64       // bytes a log segment is preallocated to (preAllocSize)
+	GlobalOutstanding int         // requests outstanding across connections; 0: no limit
+	MaxCnxns          int         // client connections in all; 0: no limit
+	LeaderServes      bool        // the primary accepts client connections
+	ListenAllIPs      bool        // quorumListenOnAllIPs: bind the peer port on every address
+	ContainerMaxIdle  int64       // ms a never-used container lives (znode.container.maxNeverUsedIntervalMs)
+	NoEffect          []string    // keys read that have no counterpart here
+	Properties        [][2]string // the -D properties read from SERVER_JVMFLAGS/JVMFLAGS
+	ConfigText        string      // the zoo.cfg read, for initial_configuration
+	LogFormat         string      // "text" or "json"
+	LogFile           string      // "" logs to stderr
+	LogMaxSize        int64       // bytes before the log file is rotated
+	LogMaxFiles       int         // rotated files kept
+	Rejoin            bool        // the data was lost: recover it from the peers first
+	SnapCount         int64       // commands between snapshots (snapCount)
+	PprofAddr         string      // host:port for Go's pprof handlers; "" disables them
+	LogLevel          string      // hclog level name
+	Unknown           []string    // keys read but not understood, for a warning
 }
 
 // Server is one member of the cluster, from a server.N line.
@@ -72,6 +87,12 @@ func defaultConfig() Config {
 		ReadMode:        readModeLinearizable,
 		MaxPacketSize:   defaultMaxPacketSize,
 		LogLevel:        "info",
+		LogFormat:       "text",
+		LogMaxSize:      64 << 20,
+		LogMaxFiles:     5,
+		LeaderServes:    true,
+		AdminAddr:       "127.0.0.1:8080", // a zoo.cfg gets ZooKeeper's 0.0.0.0:8080
+		AdminCommandURL: "/commands",
 	}
 }
 
@@ -85,14 +106,60 @@ var allFourLetterWords = []string{
 // file) into cfg, which holds the defaults. Relative paths are kept as given.
 // readFile reads a dynamicConfigFile and the myid file.
 func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)) error {
-	props, order, err := parseProperties(text)
+	return parseZooCfgWith(text, cfg, readFile, nil)
+}
+
+// parseZooCfgWith is parseZooCfg with system properties (zoo.cfg keys from
+// -D flags) applied first: the file's keys override them.
+func parseZooCfgWith(text string, cfg *Config, readFile func(string) (string, error), sysKeys [][2]string) error {
+	fileProps, fileOrder, err := parseProperties(text)
 	if err != nil {
 		return err
 	}
+	props, order := map[string]string{}, []string(nil)
+	for _, kv := range sysKeys {
+		if _, seen := props[kv[0]]; !seen {
+			order = append(order, kv[0])
+		}
+		props[kv[0]] = kv[1]
+	}
+	for _, k := range fileOrder {
+		if _, seen := props[k]; !seen {
+			order = append(order, k)
+		}
+		props[k] = fileProps[k]
+	}
+	cfg.ConfigText = text
 	cfg.MaxClientCnxns = defaultMaxClientCnxns
 	cfg.FourLetterWords = map[string]bool{"srvr": true}
+	cfg.AdminAddr = "0.0.0.0:8080"
+	cfg.DataDir = "" // ZooKeeper requires dataDir in a zoo.cfg
+	if err := applyKeys(props, order, cfg, readFile); err != nil {
+		return err
+	}
+	if cfg.DataDir == "" {
+		return fmt.Errorf("zoo.cfg: dataDir is not set (ZooKeeper requires it)")
+	}
+	sort.Slice(cfg.Servers, func(i, j int) bool { return cfg.Servers[i].ID < cfg.Servers[j].ID })
+	if len(cfg.Servers) > 0 && cfg.ID == 0 {
+		myid, err := readFile(joinPath(cfg.DataDir, "myid"))
+		if err != nil {
+			return fmt.Errorf("zoo.cfg: a cluster needs the myid file in dataDir: %w", err)
+		}
+		if cfg.ID, err = positiveInt(strings.TrimSpace(myid)); err != nil {
+			return fmt.Errorf("myid: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyKeys applies zoo.cfg keys (or -D properties without their
+// "zookeeper." prefix) to cfg, in order.
+func applyKeys(props map[string]string, order []string, cfg *Config, readFile func(string) (string, error)) error {
 	var clientPort, clientPortAddress string
 	minTimeout, maxTimeout := -1, -1
+	admin := adminSettings{}
+	metricsOn, metricsHost, metricsPort := false, "0.0.0.0", "7000"
 	for _, key := range order {
 		value := props[key]
 		var err error
@@ -118,7 +185,16 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 		case "maxSessionTimeout":
 			maxTimeout, err = strconv.Atoi(value)
 		case "maxClientCnxns":
-			cfg.MaxClientCnxns, err = strconv.Atoi(value)
+			cfg.MaxClientCnxns, err = nonNegativeInt(value)
+		case "maxCnxns":
+			cfg.MaxCnxns, err = nonNegativeInt(value)
+		case "globalOutstandingLimit":
+			cfg.GlobalOutstanding, err = positiveInt(value)
+		case "preAllocSize":
+			var kb int
+			if kb, err = positiveInt(value); err == nil {
+				cfg.PreAllocSize = max(int64(kb)<<10, 4<<10)
+			}
 		case "4lw.commands.whitelist":
 			cfg.FourLetterWords = parseWhitelist(value)
 		case "dynamicConfigFile":
@@ -137,21 +213,52 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 			cfg.SnapCount = int64(n)
 		case "jute.maxbuffer":
 			cfg.MaxPacketSize, err = positiveInt(value)
-		case "superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
+		case "superDigest", "DigestAuthenticationProvider.superDigest":
 			cfg.SuperDigest = value
-		case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled":
-			cfg.ExtendedTypes, err = strconv.ParseBool(value)
-		case "admin.serverAddress", "admin.serverPort", "admin.enableServer":
-			err = parseAdmin(key, value, cfg)
-		case "standaloneEnabled", "reconfigEnabled", "autopurge.snapRetainCount",
-			"autopurge.purgeInterval", "quorumListenOnAllIPs", "electionAlg",
-			"leaderServes", "cnxTimeout", "globalOutstandingLimit", "preAllocSize",
-			"syncEnabled", "forceSync", "metricsProvider.className":
-			// Understood and without effect here.
+		case "extendedTypesEnabled":
+			cfg.ExtendedTypes, err = parseBool(value)
+		case "znode.container.maxNeverUsedIntervalMs":
+			var n int
+			n, err = nonNegativeInt(value)
+			cfg.ContainerMaxIdle = int64(n)
+		case "leaderServes":
+			cfg.LeaderServes, err = parseBool(value)
+		case "quorumListenOnAllIPs":
+			cfg.ListenAllIPs, err = parseBool(value)
+		case "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.commandURL":
+			err = admin.set(key, value)
+		case "metricsProvider.className":
+			metricsOn = metricsProviderKind(value) == "prometheus"
+			_, _, err = classify(key, value)
+		case "metricsProvider.httpHost":
+			metricsHost = value
+		case "metricsProvider.httpPort":
+			_, err = positiveInt(value)
+			metricsPort = value
+		case "vrkeeper.log.format":
+			if value != "text" && value != "json" {
+				err = fmt.Errorf("want text or json")
+			}
+			cfg.LogFormat = value
+		case "vrkeeper.log.file":
+			cfg.LogFile = value
+		case "vrkeeper.log.maxSizeMB":
+			var n int
+			n, err = positiveInt(value)
+			cfg.LogMaxSize = int64(n) << 20
+		case "vrkeeper.log.maxFiles":
+			cfg.LogMaxFiles, err = positiveInt(value)
 		default:
 			if strings.HasPrefix(key, "server.") {
 				err = parseServerLine(key, value, cfg)
-			} else {
+				break
+			}
+			noEffect, unknown, cerr := classify(key, value)
+			err = cerr
+			switch {
+			case noEffect:
+				cfg.NoEffect = append(cfg.NoEffect, key)
+			case unknown:
 				cfg.Unknown = append(cfg.Unknown, key)
 			}
 		}
@@ -178,17 +285,75 @@ func parseZooCfg(text string, cfg *Config, readFile func(string) (string, error)
 		}
 		cfg.ClientAddr = net.JoinHostPort(host, port)
 	}
-	sort.Slice(cfg.Servers, func(i, j int) bool { return cfg.Servers[i].ID < cfg.Servers[j].ID })
-	if len(cfg.Servers) > 0 && cfg.ID == 0 {
-		myid, err := readFile(joinPath(cfg.DataDir, "myid"))
-		if err != nil {
-			return fmt.Errorf("zoo.cfg: a cluster needs the myid file in dataDir: %w", err)
-		}
-		if cfg.ID, err = positiveInt(strings.TrimSpace(myid)); err != nil {
-			return fmt.Errorf("myid: %w", err)
-		}
+	admin.apply(cfg)
+	if metricsOn {
+		cfg.MetricsAddr = net.JoinHostPort(metricsHost, metricsPort)
 	}
 	return nil
+}
+
+// adminSettings collects the admin.* keys, which may come in any order.
+type adminSettings struct {
+	enable     *bool
+	host       string
+	port       string
+	commandURL string
+}
+
+func (a *adminSettings) set(key, value string) error {
+	switch key {
+	case "admin.enableServer":
+		on, err := parseBool(value)
+		a.enable = &on
+		return err
+	case "admin.serverAddress":
+		a.host = value
+	case "admin.serverPort":
+		if _, err := positiveInt(value); err != nil {
+			return err
+		}
+		a.port = value
+	case "admin.commandURL":
+		if !strings.HasPrefix(value, "/") {
+			return fmt.Errorf("must start with /")
+		}
+		a.commandURL = value
+	}
+	return nil
+}
+
+// apply sets the AdminServer's address (ZooKeeper's default: enabled on
+// 0.0.0.0:8080) and its command URL.
+func (a *adminSettings) apply(cfg *Config) {
+	if a.commandURL != "" {
+		cfg.AdminCommandURL = a.commandURL
+	}
+	if a.enable != nil && !*a.enable {
+		cfg.AdminAddr = ""
+		return
+	}
+	host, port := "0.0.0.0", "8080"
+	if cfg.AdminAddr != "" {
+		host, port, _ = net.SplitHostPort(cfg.AdminAddr)
+	}
+	if a.host != "" {
+		host = a.host
+	}
+	if a.port != "" {
+		port = a.port
+	}
+	cfg.AdminAddr = net.JoinHostPort(host, port)
+}
+
+// parseBool reads a Java properties boolean: true/false, yes/no.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes":
+		return true, nil
+	case "false", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true or false, got %q", s)
 }
 
 // finish fills what depends on other settings and checks the whole.
@@ -326,37 +491,6 @@ func parseDynamicConfig(text string, cfg *Config) error {
 	return nil
 }
 
-func parseAdmin(key, value string, cfg *Config) error {
-	switch key {
-	case "admin.enableServer":
-		on, err := strconv.ParseBool(value)
-		if err != nil {
-			return err
-		}
-		if !on {
-			cfg.AdminAddr = ""
-		} else if cfg.AdminAddr == "" {
-			cfg.AdminAddr = "0.0.0.0:8080"
-		}
-	case "admin.serverPort":
-		if _, err := positiveInt(value); err != nil {
-			return err
-		}
-		host := "0.0.0.0"
-		if cfg.AdminAddr != "" {
-			host, _, _ = net.SplitHostPort(cfg.AdminAddr)
-		}
-		cfg.AdminAddr = net.JoinHostPort(host, value)
-	case "admin.serverAddress":
-		port := "8080"
-		if cfg.AdminAddr != "" {
-			_, port, _ = net.SplitHostPort(cfg.AdminAddr)
-		}
-		cfg.AdminAddr = net.JoinHostPort(value, port)
-	}
-	return nil
-}
-
 // parseWhitelist reads 4lw.commands.whitelist: words separated by commas,
 // or "*" for all. srvr is always allowed, as in ZooKeeper.
 func parseWhitelist(value string) map[string]bool {
@@ -402,6 +536,17 @@ func parseProperties(text string) (props map[string]string, order []string, err 
 		props[key] = value
 	}
 	return props, order, nil
+}
+
+func nonNegativeInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%d is negative", n)
+	}
+	return n, nil
 }
 
 func positiveInt(s string) (int, error) {

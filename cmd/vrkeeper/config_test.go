@@ -169,7 +169,7 @@ func TestFinishErrors(t *testing.T) {
 // TestDefaults: no arguments give a single node on 127.0.0.1:2181 with data
 // in ./vrkeeper-data, ZooKeeper's timeouts and its whitelist of srvr only.
 func TestDefaults(t *testing.T) {
-	cfg, err := loadConfig(nil, io.Discard)
+	cfg, err := loadConfig(nil, io.Discard, io.Discard, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestFlagsOverrideFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "myid"), []byte("1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig([]string{"--config", path, "--read-mode", "sequential", "--4lw", "*", "--tick-time", "500ms"}, io.Discard)
+	cfg, err := loadConfig([]string{"--config", path, "--read-mode", "sequential", "--4lw", "*", "--tick-time", "500ms"}, io.Discard, io.Discard, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,14 +208,14 @@ func TestFlagsOverrideFile(t *testing.T) {
 }
 
 func TestPeersFlag(t *testing.T) {
-	cfg, err := loadConfig([]string{"--id", "2", "--peers", "1=127.0.0.1:7001;127.0.0.1:2181,2=127.0.0.2:7001;127.0.0.2:2181", "--data-dir", t.TempDir()}, io.Discard)
+	cfg, err := loadConfig([]string{"--id", "2", "--peers", "1=127.0.0.1:7001;127.0.0.1:2181,2=127.0.0.2:7001;127.0.0.2:2181", "--data-dir", t.TempDir()}, io.Discard, io.Discard, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(cfg.Servers) != 2 || cfg.ClientAddr != "127.0.0.2:2181" || cfg.Servers[1].PeerAddr != "127.0.0.2:7001" {
 		t.Fatalf("config %+v", cfg)
 	}
-	if _, err := loadConfig([]string{"--peers", "1=h:1"}, io.Discard); err == nil {
+	if _, err := loadConfig([]string{"--peers", "1=h:1"}, io.Discard, io.Discard, noEnv); err == nil {
 		t.Fatal("--peers without --id accepted")
 	}
 }
@@ -232,3 +232,5 @@ func TestRunCommands(t *testing.T) {
 		t.Fatal("unknown flag accepted")
 	}
 }
+
+func noEnv(string) string { return "" }

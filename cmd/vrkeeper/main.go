@@ -3,70 +3,98 @@
 //	vrkeeper                       a single-node server on 127.0.0.1:2181, data in ./vrkeeper-data
 //	vrkeeper serve --config zoo.cfg
 //	vrkeeper serve --client-addr 127.0.0.1:2181 --data-dir d --id 1 --peers 1=h1:2888;2181,2=...
+//	vrkeeper status --servers h1:2181,h2:2181,h3:2181
+//	vrkeeper metrics --server h1:2181
 //	vrkeeper reseed [--yes] --config zoo.cfg   after a majority of disks was lost (see reseed.go)
 //	vrkeeper version
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"os"
-	"os/signal"
-	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/vrkeeper/vrkeeper/bridge"
-	"github.com/vrkeeper/vrkeeper/frontend"
-	"github.com/vrkeeper/vrkeeper/tree"
 )
 
 // version is the vrkeeper release; srvr reports it in ZooKeeper's format.
 const version = "0.1.0"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	default:
 		fmt.Fprintln(os.Stderr, "vrkeeper:", err)
 		os.Exit(1)
 	}
 }
 
+// usage is the top-level help.
+const usage = `vrkeeper is a ZooKeeper-compatible coordination service replicated with
+Viewstamped Replication.
+
+Usage:
+  vrkeeper [serve] [flags]            run a server (no flags: one node on 127.0.0.1:2181)
+  vrkeeper serve --config zoo.cfg     run a server from ZooKeeper's configuration
+  vrkeeper status --servers h:p,...   one line per server: role, view, op/commit, lag, ...
+  vrkeeper metrics --server h:p       one server's monitoring figures (mntr)
+  vrkeeper reseed [--yes] --config zoo.cfg
+                                      after a majority of disks was lost: make a stopped
+                                      survivor the seed of a new cluster (--help explains)
+  vrkeeper version                    print the version
+
+Run "vrkeeper serve --help" for the server's flags. ZooKeeper's -D properties
+are read from SERVER_JVMFLAGS and JVMFLAGS; bin/zkServer.sh starts vrkeeper as
+ZooKeeper's script starts ZooKeeper.
+`
+
 // run dispatches a command line; it returns instead of exiting so tests can
-// call it.
+// call it. --help anywhere returns flag.ErrHelp after printing the help.
 func run(args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(stdout, usage)
+			return flag.ErrHelp
+		case "-version", "--version", "-v":
+			cmd, args = "version", args[1:]
+		default:
+			if !strings.HasPrefix(args[0], "-") {
+				cmd, args = args[0], args[1:]
+			}
+		}
 	}
 	switch cmd {
 	case "serve":
-		cfg, err := loadConfig(args, stderr)
+		cfg, err := loadConfig(args, stdout, stderr, os.Getenv)
 		if err != nil {
 			return err
 		}
 		return serve(cfg, stderr)
+	case "status":
+		return statusCommand(args, stdout, stderr)
+	case "metrics":
+		return metricsCommand(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "vrkeeper", version)
 		return nil
 	case "reseed":
 		return reseed(args, stdout, stderr)
 	}
-	return fmt.Errorf("unknown command %q (want serve, reseed or version)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, status, metrics, reseed or version; --help lists them)", cmd)
 }
 
-// loadConfig reads the serve flags, and zoo.cfg if --config names one;
-// flags override the file.
-func loadConfig(args []string, stderr io.Writer) (Config, error) {
+// loadConfig reads the serve flags, the -D properties of the environment
+// and zoo.cfg if --config names one; zoo.cfg overrides properties, flags
+// override both.
+func loadConfig(args []string, stdout, stderr io.Writer, getenv func(string) string) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	configPath := fs.String("config", "", "a ZooKeeper zoo.cfg to read")
 	clientAddr := fs.String("client-addr", "", "host:port for clients (default 127.0.0.1:2181)")
 	dataDir := fs.String("data-dir", "", "directory for snapshots and state (default ./vrkeeper-data)")
@@ -77,8 +105,18 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	readMode := fs.String("read-mode", "", "linearizable (default) or sequential")
 	words := fs.String("4lw", "", "four-letter words to allow: comma-separated, or *")
 	rejoin := fs.Bool("rejoin", false, "no longer needed (ignored): a server with an empty data directory rebuilds from the others by itself")
+	adminAddr := fs.String("admin-addr", "", "host:port of the AdminServer (default 127.0.0.1:8080; \"off\" disables it)")
+	metricsAddr := fs.String("metrics-addr", "", "host:port of the Prometheus endpoint (default off)")
 	pprofAddr := fs.String("pprof-addr", "", "serve Go's pprof profiles on this host:port (for diagnosis)")
 	logLevel := fs.String("log-level", "info", "trace, debug, info, warn or error")
+	logFormat := fs.String("log-format", "", "text (default) or json")
+	logFile := fs.String("log-file", "", "write the log to this file, rotated by size (default: standard error)")
+	logMaxSize := fs.Int("log-max-size-mb", 0, "rotate the log file at this size (default 64)")
+	logMaxFiles := fs.Int("log-max-files", 0, "rotated log files kept (default 5)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: vrkeeper serve [flags]\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -87,20 +125,33 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	}
 	cfg := defaultConfig()
 	cfg.ID = *id
+	sysKeys, sysAll, err := jvmProperties(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Properties = sysAll
+	readFile := func(p string) (string, error) {
+		b, err := os.ReadFile(p)
+		return string(b), err
+	}
 	if *configPath != "" {
 		text, err := os.ReadFile(*configPath)
 		if err != nil {
 			return Config{}, fmt.Errorf("read config: %w", err)
 		}
-		readFile := func(p string) (string, error) {
-			b, err := os.ReadFile(p)
-			return string(b), err
-		}
-		if err := parseZooCfg(string(text), &cfg, readFile); err != nil {
+		if err := parseZooCfgWith(string(text), &cfg, readFile, sysKeys); err != nil {
 			return Config{}, err
 		}
-		for _, k := range cfg.Unknown {
-			fmt.Fprintf(stderr, "vrkeeper: zoo.cfg: ignoring unknown key %q\n", k)
+	} else if len(sysKeys) > 0 {
+		props, order := map[string]string{}, []string(nil)
+		for _, kv := range sysKeys {
+			if _, seen := props[kv[0]]; !seen {
+				order = append(order, kv[0])
+			}
+			props[kv[0]] = kv[1]
+		}
+		if err := applyKeys(props, order, &cfg, readFile); err != nil {
+			return Config{}, err
 		}
 	}
 	if *peers != "" {
@@ -122,6 +173,22 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	setIf(&cfg.DataDir, *dataDir)
 	setIf(&cfg.DataLogDir, *dataLogDir)
 	setIf(&cfg.ReadMode, *readMode)
+	setIf(&cfg.MetricsAddr, *metricsAddr)
+	setIf(&cfg.LogFormat, *logFormat)
+	setIf(&cfg.LogFile, *logFile)
+	switch *adminAddr {
+	case "":
+	case "off":
+		cfg.AdminAddr = ""
+	default:
+		cfg.AdminAddr = *adminAddr
+	}
+	if *logMaxSize > 0 {
+		cfg.LogMaxSize = int64(*logMaxSize) << 20
+	}
+	if *logMaxFiles > 0 {
+		cfg.LogMaxFiles = *logMaxFiles
+	}
 	if *tick > 0 {
 		cfg.TickTime = *tick
 	}
@@ -130,6 +197,9 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 	cfg.LogLevel = *logLevel
 	if hclog.LevelFromString(cfg.LogLevel) == hclog.NoLevel {
 		return Config{}, fmt.Errorf("--log-level %q: want trace, debug, info, warn or error", cfg.LogLevel)
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return Config{}, fmt.Errorf("--log-format %q: want text or json", cfg.LogFormat)
 	}
 	if *words != "" {
 		cfg.FourLetterWords = parseWhitelist(*words)
@@ -143,84 +213,5 @@ func loadConfig(args []string, stderr io.Writer) (Config, error) {
 func setIf(dst *string, v string) {
 	if v != "" {
 		*dst = v
-	}
-}
-
-// serve runs the server until SIGTERM or SIGINT.
-func serve(cfg Config, stderr io.Writer) error {
-	log := hclog.New(&hclog.LoggerOptions{Name: "vrkeeper", Output: stderr, Level: hclog.LevelFromString(cfg.LogLevel)})
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	srv := frontend.New(frontend.Config{
-		ClientAddr:        cfg.ClientAddr,
-		MinSessionTimeout: cfg.MinSessionTimeout,
-		MaxSessionTimeout: cfg.MaxSessionTimeout,
-		MaxClientCnxns:    cfg.MaxClientCnxns,
-		FourLetterWords:   cfg.FourLetterWords,
-		MaxPacketSize:     cfg.MaxPacketSize,
-		SequentialReads:   cfg.ReadMode == readModeSequential,
-		SuperDigest:       cfg.SuperDigest,
-		TickTime:          cfg.TickTime,
-		Conf:              cfg.confLines(),
-	}, log.Named("frontend"))
-	peers := map[uint64]string{}
-	for _, s := range cfg.Servers {
-		peers[uint64(s.ID)] = s.PeerAddr
-	}
-	clock, err := serverClock()
-	if err != nil {
-		return err
-	}
-	node, err := bridge.NewNode(bridge.Options{
-		Clock:     clock,
-		ID:        uint64(cfg.ID),
-		Peers:     peers,
-		DataDir:   cfg.DataDir,
-		LogDir:    cfg.DataLogDir,
-		Tick:      min(cfg.TickTime/4, 100*time.Millisecond),
-		Tree:      tree.Config{ExtendedTypes: cfg.ExtendedTypes},
-		Rejoin:    cfg.Rejoin,
-		SnapCount: cfg.SnapCount,
-	}, srv.Handler(), log.Named("bridge"))
-	if err != nil {
-		return err
-	}
-	nodeErr := make(chan error, 1)
-	go func() {
-		err := node.Run(ctx)
-		nodeErr <- err
-		stop() // a node that fails (a storage failure stops it) ends the server
-	}()
-	if cfg.PprofAddr != "" {
-		go func() {
-			mux := http.NewServeMux()
-			mux.HandleFunc("/debug/pprof/", pprof.Index)
-			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-			log.Warn("pprof server stopped", "error", http.ListenAndServe(cfg.PprofAddr, mux))
-		}()
-	}
-	log.Info("serving", "client", cfg.ClientAddr, "data", cfg.DataDir)
-	serveErr := srv.Serve(ctx, node)
-	stop()
-	if err := <-nodeErr; err != nil {
-		return err
-	}
-	return serveErr
-}
-
-// confLines are what the conf word prints.
-func (cfg *Config) confLines() [][2]string {
-	_, port, _ := net.SplitHostPort(cfg.ClientAddr)
-	return [][2]string{
-		{"clientPort", port},
-		{"dataDir", cfg.DataDir},
-		{"dataLogDir", cfg.DataLogDir},
-		{"tickTime", strconv.Itoa(int(cfg.TickTime / time.Millisecond))},
-		{"maxClientCnxns", strconv.Itoa(cfg.MaxClientCnxns)},
-		{"minSessionTimeout", strconv.Itoa(int(cfg.MinSessionTimeout / time.Millisecond))},
-		{"maxSessionTimeout", strconv.Itoa(int(cfg.MaxSessionTimeout / time.Millisecond))},
-		{"serverId", strconv.Itoa(cfg.ID)},
-		{"readMode", cfg.ReadMode},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
@@ -45,7 +46,7 @@ func reseed(args []string, stdout, stderr io.Writer) error {
 			rest = append(rest, a)
 		}
 	}
-	cfg, err := loadConfig(rest, stderr)
+	cfg, err := loadConfig(rest, stdout, stderr, os.Getenv)
 	if err != nil {
 		if err == flag.ErrHelp {
 			return nil
