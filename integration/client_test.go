@@ -20,7 +20,7 @@ type session struct {
 
 // connect opens a session to the given servers (go-zookeeper picks one) and
 // waits until it has a session.
-func connect(t *testing.T, timeout time.Duration, addrs ...string) *session {
+func connect(t testing.TB, timeout time.Duration, addrs ...string) *session {
 	t.Helper()
 	conn, events, err := zk.Connect(addrs, timeout, zk.WithLogger(log.New(io.Discard, "", 0)))
 	if err != nil {
@@ -33,7 +33,7 @@ func connect(t *testing.T, timeout time.Duration, addrs ...string) *session {
 }
 
 // waitState reads session events until the given state arrives.
-func (s *session) waitState(t *testing.T, want zk.State) {
+func (s *session) waitState(t testing.TB, want zk.State) {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {

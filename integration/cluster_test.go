@@ -38,7 +38,13 @@ func TestMain(m *testing.M) {
 	}
 	if target == "vrkeeper" {
 		vrkeeperBin = filepath.Join(dir, "vrkeeper")
-		build := exec.Command("go", "build", "-race", "-o", vrkeeperBin, "github.com/vrkeeper/vrkeeper/cmd/vrkeeper")
+		// The race detector is on for the tests; VRK_NORACE=1 builds a
+		// server as users run it, for the benchmarks.
+		args := []string{"build", "-race", "-o", vrkeeperBin, "github.com/vrkeeper/vrkeeper/cmd/vrkeeper"}
+		if os.Getenv("VRK_NORACE") == "1" {
+			args = append(args[:1], args[2:]...)
+		}
+		build := exec.Command("go", args...)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintln(os.Stderr, "integration: build vrkeeper:", err)
@@ -65,7 +71,7 @@ type server struct {
 
 // cluster is a set of server processes sharing one zoo.cfg layout.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	servers []*server
 	extra   []string               // more zoo.cfg lines
 	each    func(*server) []string // more zoo.cfg lines for one server, or nil
@@ -80,7 +86,7 @@ type cluster struct {
 // a port the kernel hands out for ":0" may be taken again by a client
 // connection's local end before the server binds it, which a port below the
 // range cannot. Each port is handed out once per test process.
-func freePort(t *testing.T, host string) string {
+func freePort(t testing.TB, host string) string {
 	t.Helper()
 	portMu.Lock()
 	defer portMu.Unlock()
@@ -105,27 +111,27 @@ var (
 
 // startCluster starts n servers, server i on 127.0.0.i, and waits until
 // every one of them serves clients. extra lines go into every zoo.cfg.
-func startCluster(t *testing.T, n int, extra ...string) *cluster {
+func startCluster(t testing.TB, n int, extra ...string) *cluster {
 	t.Helper()
 	return startClusterWith(t, n, false, extra...)
 }
 
 // startClusterWith is startCluster; with linked, every server reaches every
 // other one through its own proxy (cluster.links), so tests can cut links.
-func startClusterWith(t *testing.T, n int, linked bool, extra ...string) *cluster {
+func startClusterWith(t testing.TB, n int, linked bool, extra ...string) *cluster {
 	t.Helper()
 	return startClusterOpts(t, n, linked, nil, extra...)
 }
 
 // startClusterEach is startCluster with lines for each server's zoo.cfg
 // from each (called once the server's addresses are chosen).
-func startClusterEach(t *testing.T, n int, each func(*server) []string, extra ...string) *cluster {
+func startClusterEach(t testing.TB, n int, each func(*server) []string, extra ...string) *cluster {
 	t.Helper()
 	return startClusterOpts(t, n, false, each, extra...)
 }
 
 // startClusterOpts is startClusterWith with per-server zoo.cfg lines.
-func startClusterOpts(t *testing.T, n int, linked bool, each func(*server) []string, extra ...string) *cluster {
+func startClusterOpts(t testing.TB, n int, linked bool, each func(*server) []string, extra ...string) *cluster {
 	t.Helper()
 	c := &cluster{t: t, extra: extra, each: each}
 	base := t.TempDir()

@@ -21,7 +21,7 @@ type linkProxy struct {
 
 // startLinkProxy listens on a free port of host and forwards to target
 // until the test ends.
-func startLinkProxy(t *testing.T, host, target string) *linkProxy {
+func startLinkProxy(t testing.TB, host, target string) *linkProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, freePort(t, host)))
 	if err != nil {
