@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
 	"github.com/vrkeeper/vrkeeper/tree"
@@ -45,6 +46,8 @@ type Options struct {
 	// FS is the file system storage uses (default the real one; tests
 	// inject failures with storage/faultfs).
 	FS vfs.FS
+	// Metrics records the replica's figures (nil: none).
+	Metrics *metrics.Registry
 	// Clock is the server's wall clock (default time.Now; tests skew it).
 	// The primary stamps every command it prepares with it: the replicated
 	// state (session expiry, TTL, ctime and mtime) knows the primary's
@@ -95,6 +98,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		log.Warn("--rejoin is no longer needed and is ignored: a server whose data directory is empty finds out from the others whether to rebuild its state")
 	}
 	t := tree.New(opts.Tree)
+	bootStart := time.Now()
 	opened, err := driver.Open(driver.OpenOptions{
 		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS},
 		Restore: func(_ storage.SnapshotMeta, r io.Reader) error {
@@ -112,6 +116,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		return nil, err
 	}
 	store, meta := opened.Store, opened.Snapshot
+	opts.Metrics.Booted(time.Since(bootStart))
 	clock := opts.Clock
 	r, err := consensus.New(consensus.Config{
 		ID: self, Replicas: len(ids), Rand: newRand(opts.ID), Logger: log.Named("vr"),
@@ -146,6 +151,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		// first.
 		BeforeInstall:       func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) },
 		CompactInBackground: true,
+		Metrics:             opts.Metrics,
 	}
 	if v.tr != nil {
 		dopts.Transport = v
@@ -156,7 +162,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 				case v.fetched <- meta:
 				case <-v.stop:
 				}
-			}, opts.ReplicaTick, log.Named("transfer"))
+			}, opts.ReplicaTick, opts.Metrics, log.Named("transfer"))
 		dopts.Fetcher = v.xfer
 	}
 	v.d = driver.New(dopts, r, opened)
@@ -220,7 +226,11 @@ func (n *Node) maybeSnapshot() {
 // saveSnapshot is the writer goroutine of a snapshot.
 func (n *Node) saveSnapshot(job *snapshotJob) {
 	meta := storage.SnapshotMeta{Op: job.op, View: job.view}
+	began := time.Now()
 	err := n.vr.store.Snapshots.Save(meta, job.write)
+	if err == nil {
+		n.opts.Metrics.SnapshotWritten(time.Since(began))
+	}
 	n.Submit(func(a *Apply) {
 		if a.n.snap == job { // the writer failed before the end: stop feeding it
 			job.abandon()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/transfer"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -21,7 +22,9 @@ type transferLoop struct {
 	fetch   chan fetchRequest  // fetches the driver asks for
 	cluster atomic.Uint64      // the replica's cluster id, kept by the replica loop
 	log     hclog.Logger
-	stop    chan struct{}
+	// fetchStart is when the current fetch began (the transfer goroutine's).
+	fetchStart time.Time
+	stop       chan struct{}
 	done    chan struct{}
 	once    sync.Once
 }
@@ -42,14 +45,21 @@ const transferRate = 64 << 20
 
 // newTransferLoop makes the loop; run starts it.
 func newTransferLoop(self uint64, store *storage.SnapshotStore, send func(to uint64, frame []byte),
-	fetched func(storage.SnapshotMeta), tick time.Duration, log hclog.Logger) *transferLoop {
+	fetched func(storage.SnapshotMeta), tick time.Duration, reg *metrics.Registry, log hclog.Logger) *transferLoop {
 	l := &transferLoop{in: make(chan transferFrame, 64), fetch: make(chan fetchRequest, 8), log: log,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	var nonce [8]byte
 	crand.Read(nonce[:])
 	perTick := int(float64(transferRate) * tick.Seconds())
 	l.t = transfer.New(transfer.Config{
-		Self: self, Store: store, Send: send, Cluster: l.cluster.Load, Fetched: fetched,
+		Self: self, Store: store, Send: send, Cluster: l.cluster.Load,
+		Fetched: func(meta storage.SnapshotMeta, bytes int64) {
+			d := time.Since(l.fetchStart)
+			reg.StateTransfer(true, bytes, d)
+			log.Info("state transfer done", "op", meta.Op, "bytes", bytes, "seconds", d.Seconds(),
+				"mib_per_s", float64(bytes)/(1<<20)/max(d.Seconds(), 1e-3))
+			fetched(meta)
+		},
 		Nonce: binary.BigEndian.Uint64(nonce[:]), BytesPerTick: max(perTick, 64<<10), Log: log,
 		RetryTicks: int(time.Second / tick),
 	})
@@ -99,6 +109,9 @@ func (l *transferLoop) run(tick time.Duration) {
 				l.log.Warn("dropping a malformed snapshot-transfer frame", "from", f.from, "error", err)
 			}
 		case r := <-l.fetch:
+			if cur, busy := l.t.Fetching(); !busy || cur.Op < r.meta.Op {
+				l.fetchStart = time.Now()
+			}
 			if err := l.t.Fetch(r.from, r.meta); err != nil {
 				l.log.Error("cannot fetch a snapshot", "from", r.from, "op", r.meta.Op, "error", err)
 			}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -106,6 +107,8 @@ type Options struct {
 	// wait for). The simulator leaves it off: everything then happens on
 	// the caller's goroutine, in a deterministic order.
 	CompactInBackground bool
+	// Metrics records the replica's figures (nil: none).
+	Metrics *metrics.Registry
 }
 
 // Driver drives one replica. See the package documentation.
@@ -133,6 +136,7 @@ type Driver struct {
 	sendBuf    []byte
 
 	walEntries    []storage.Entry
+	viewLeft      time.Time // when the replica last left normal status (zero: normal)
 	foreignWarned map[consensus.ReplicaID]uint64             // last foreign cluster reported per sender
 	held          map[consensus.ReplicaID]consensus.Envelope // messages waiting for their snapshot
 	compactor     compactor

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"time"
+
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
@@ -63,9 +65,11 @@ func (d *Driver) Drain() error {
 			return err
 		}
 		if seq > 0 {
+			start := d.clock()
 			if err := d.store.WAL.WaitDurable(seq); err != nil {
 				return d.fail(errorf("log sync: %w", err))
 			}
+			d.opts.Metrics.Fsync(d.clock().Sub(start), len(d.rd.Entries))
 		}
 		if err := d.Resume(); err != nil {
 			return err
@@ -78,8 +82,11 @@ func (d *Driver) Drain() error {
 // hand the log changes to the WAL. It returns the WAL mutation that must
 // be durable before the second half.
 func (d *Driver) persist(rd *consensus.Ready) (uint64, error) {
-	if rd.SoftState != nil && d.opts.OnSoftState != nil {
-		d.opts.OnSoftState(*rd.SoftState)
+	if rd.SoftState != nil {
+		d.noteStatus(rd.SoftState.Status)
+		if d.opts.OnSoftState != nil {
+			d.opts.OnSoftState(*rd.SoftState)
+		}
 	}
 	d.send(rd.Messages)
 	if rd.Snapshot != nil {
@@ -120,6 +127,7 @@ func (d *Driver) finish() error {
 	}
 	d.send(rd.MessagesAfterPersist)
 	if len(rd.Committed) > 0 || rd.Snapshot != nil {
+		d.opts.Metrics.Committed(len(rd.Committed))
 		b := Batch{Entries: rd.Committed}
 		if rd.Snapshot != nil {
 			b.Install, b.SnapOp, b.SnapView = true, rd.Snapshot.Op, rd.Snapshot.View
@@ -190,9 +198,24 @@ func (d *Driver) storeSnapshot(s *consensus.Snapshot) error {
 	return nil
 }
 
+// noteStatus records view changes in the metrics.
+func (d *Driver) noteStatus(s consensus.Status) {
+	switch {
+	case s != consensus.StatusNormal && d.viewLeft.IsZero():
+		d.viewLeft = d.clock()
+		d.opts.Metrics.ViewChangeStarted()
+	case s == consensus.StatusNormal && !d.viewLeft.IsZero():
+		d.opts.Metrics.ViewChangeDone(d.clock().Sub(d.viewLeft))
+		d.viewLeft = time.Time{}
+	}
+}
+
 // send encodes messages and hands them to the transport.
 func (d *Driver) send(envs []consensus.Envelope) {
 	for _, env := range envs {
+		if p, ok := env.Msg.(*consensus.Prepare); ok && len(p.Entries) > 0 {
+			d.opts.Metrics.Prepared(len(p.Entries))
+		}
 		frame, err := d.encodeFrame(env.Msg)
 		if err != nil {
 			d.log.Warn("cannot encode a message", "message", env.Msg.String(), "error", err)

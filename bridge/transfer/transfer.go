@@ -57,9 +57,9 @@ type Config struct {
 	Send func(to uint64, frame []byte)
 	// Cluster returns this replica's cluster id, the frames' prefix.
 	Cluster func() uint64
-	// Fetched is called when a snapshot finished arriving and is durable
-	// in Store.
-	Fetched func(meta storage.SnapshotMeta)
+	// Fetched is called when a snapshot finished arriving (bytes of body)
+	// and is durable in Store.
+	Fetched func(meta storage.SnapshotMeta, bytes int64)
 	// Nonce tells this incarnation's requests from an earlier one's.
 	Nonce uint64
 	// ChunkBytes is the size of a chunk (default 1 MiB).
@@ -152,7 +152,7 @@ func (t *Transfer) Fetch(from uint64, meta storage.SnapshotMeta) error {
 		return fmt.Errorf("transfer: %w", err)
 	}
 	if has {
-		t.cfg.Fetched(meta)
+		t.cfg.Fetched(meta, 0)
 		return nil
 	}
 	part, err := t.cfg.Store.NewPart(meta)
@@ -161,7 +161,7 @@ func (t *Transfer) Fetch(from uint64, meta storage.SnapshotMeta) error {
 	}
 	t.seq++
 	t.fetch = &incoming{from: from, meta: meta, session: t.cfg.Nonce ^ t.seq, part: part}
-	t.cfg.Log.Info("fetching a snapshot", "from", from, "op", meta.Op)
+	t.cfg.Log.Info("state transfer: fetching a snapshot", "from", from, "op", meta.Op)
 	t.request()
 	return nil
 }
@@ -305,7 +305,8 @@ func (t *Transfer) serve(peer uint64, o *outgoing) {
 	}
 	o.waiting = false
 	t.budget -= n
-	t.send(peer, chunk{op: o.op, view: o.rd.Meta.View, session: o.session, offset: o.want, data: t.buf[:n], last: last})
+	t.send(peer, chunk{op: o.op, view: o.rd.Meta.View, session: o.session, offset: o.want, total: uint64(o.rd.Size()),
+		data: t.buf[:n], last: last})
 	if last {
 		o.rd.Close()
 		delete(t.serving, peer)
@@ -341,6 +342,14 @@ func (t *Transfer) onChunk(from uint64, c chunk) {
 		return
 	}
 	if !c.last {
+		// Progress of a long transfer, at each tenth.
+		if c.total >= 16<<20 {
+			done := uint64(f.part.Size())
+			if (done-uint64(len(c.data)))*10/c.total != done*10/c.total {
+				t.cfg.Log.Info("state transfer in progress", "op", f.meta.Op, "bytes", done, "of", c.total,
+					"percent", done*100/c.total)
+			}
+		}
 		t.request()
 		return
 	}
@@ -349,10 +358,9 @@ func (t *Transfer) onChunk(from uint64, c chunk) {
 		t.cfg.Log.Error("storing a snapshot failed", "op", f.meta.Op, "error", err)
 		return
 	}
-	t.cfg.Log.Info("fetched a snapshot", "from", from, "op", f.meta.Op, "bytes", f.part.Size())
 	meta := f.meta
 	meta.View = c.view
-	t.cfg.Fetched(meta)
+	t.cfg.Fetched(meta, f.part.Size())
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -361,6 +369,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // not have it.
 type chunk struct {
 	op, view, session, offset uint64
+	total                     uint64 // the body's size
 	data                      []byte
 	crc                       uint32
 	last, missing             bool
@@ -372,6 +381,7 @@ func (t *Transfer) send(to uint64, c chunk) {
 	b = binary.BigEndian.AppendUint64(b, c.view)
 	b = binary.BigEndian.AppendUint64(b, c.session)
 	b = binary.BigEndian.AppendUint64(b, c.offset)
+	b = binary.BigEndian.AppendUint64(b, c.total)
 	var flags byte
 	if c.last {
 		flags |= 1
@@ -385,18 +395,22 @@ func (t *Transfer) send(to uint64, c chunk) {
 	t.cfg.Send(to, b)
 }
 
+// chunkHeader is a chunk frame's payload before the data.
+const chunkHeader = 45
+
 func decodeChunk(p []byte) (chunk, error) {
-	if len(p) < 37 {
+	if len(p) < chunkHeader {
 		return chunk{}, errMalformed
 	}
 	c := chunk{op: binary.BigEndian.Uint64(p), view: binary.BigEndian.Uint64(p[8:]),
-		session: binary.BigEndian.Uint64(p[16:]), offset: binary.BigEndian.Uint64(p[24:])}
-	flags := p[32]
+		session: binary.BigEndian.Uint64(p[16:]), offset: binary.BigEndian.Uint64(p[24:]),
+		total: binary.BigEndian.Uint64(p[32:])}
+	flags := p[40]
 	if flags&^3 != 0 {
 		return chunk{}, errMalformed
 	}
 	c.last, c.missing = flags&1 != 0, flags&2 != 0
-	c.crc = binary.BigEndian.Uint32(p[33:])
-	c.data = p[37:]
+	c.crc = binary.BigEndian.Uint32(p[41:])
+	c.data = p[chunkHeader:]
 	return c, nil
 }

@@ -43,13 +43,13 @@ func newPair(t *testing.T, loss float64, chunk, perTick int) *pair {
 			ChunkBytes: chunk, BytesPerTick: perTick, RetryTicks: 3,
 			Send: func(to uint64, b []byte) {
 				if b[frameHeader] == frameChunk {
-					p.sentByte[id] += len(b) - frameHeader - 1 - 37
+					p.sentByte[id] += len(b) - frameHeader - 1 - chunkHeader
 				}
 				if p.rng.Float64() >= p.loss {
 					p.queue = append(p.queue, frame{id, to, b})
 				}
 			},
-			Fetched: func(m storage.SnapshotMeta) { p.fetched = append(p.fetched, m) }})
+			Fetched: func(m storage.SnapshotMeta, _ int64) { p.fetched = append(p.fetched, m) }})
 	}
 	p.src, p.dst = mk(1), mk(2)
 	return p

@@ -74,6 +74,7 @@ func serve(cfg Config, stderr io.Writer) error {
 		Rejoin:          cfg.Rejoin,
 		SnapCount:       cfg.SnapCount,
 		WAL:             storage.WALOptions{SegmentSize: cfg.PreAllocSize},
+		Metrics:         reg,
 	}, srv.Handler(), log.Named("bridge"))
 	if err != nil {
 		return err

@@ -212,7 +212,7 @@ func (n *node) Fetch(from uint64, meta storage.SnapshotMeta) {
 }
 
 // snapshotFetched hands the driver a snapshot the transfer finished.
-func (n *node) snapshotFetched(meta storage.SnapshotMeta) {
+func (n *node) snapshotFetched(meta storage.SnapshotMeta, _ int64) {
 	n.w.note(n.id, "fetched snapshot at op %d", meta.Op)
 	n.w.fetched++
 	n.d.SnapshotFetched(meta)
