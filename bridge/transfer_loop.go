@@ -25,8 +25,8 @@ type transferLoop struct {
 	// fetchStart is when the current fetch began (the transfer goroutine's).
 	fetchStart time.Time
 	stop       chan struct{}
-	done    chan struct{}
-	once    sync.Once
+	done       chan struct{}
+	once       sync.Once
 }
 
 type transferFrame struct {

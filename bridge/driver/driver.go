@@ -136,7 +136,7 @@ type Driver struct {
 	sendBuf    []byte
 
 	walEntries    []storage.Entry
-	viewLeft      time.Time // when the replica last left normal status (zero: normal)
+	viewLeft      time.Time                                  // when the replica last left normal status (zero: normal)
 	foreignWarned map[consensus.ReplicaID]uint64             // last foreign cluster reported per sender
 	held          map[consensus.ReplicaID]consensus.Envelope // messages waiting for their snapshot
 	compactor     compactor
