@@ -14,8 +14,8 @@ package consensus
 //     One fsync may cover a, b and c when the storage guarantees that c never
 //     becomes durable without b (for example one append-only file); with
 //     separate files fsync the log before writing the hard state. MustSync
-//     says whether a sync is required at all (a changed Commit alone needs
-//     none).
+//     says whether a sync is required at all (a changed Commit or
+//     GlobalMinAccept alone needs none).
 //  3. Send MessagesAfterPersist.
 //  4. Apply Committed in order (exactly once; op-numbers are consecutive),
 //     then serve Reads (each at or after its Op).
@@ -70,7 +70,7 @@ func (r *Replica) Ready() Ready {
 	if hs := r.hardState(); hs != r.hard {
 		rd.HardState = &hs
 		c := r.hard
-		c.Commit = hs.Commit
+		c.Commit, c.GlobalMinAccept = hs.Commit, hs.GlobalMinAccept
 		rd.MustSync = c != hs
 	}
 	if r.pendingSnap != nil {

@@ -167,6 +167,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 		return nil, err
 	}
 	r.commit = max(min(b.Hard.Commit, r.entries.lastOp()), r.entries.start)
+	r.gma = min(b.Hard.GlobalMinAccept, r.commit)
 	r.hard = r.hardState()
 	r.prevSoft = r.softState()
 	r.startMember()
@@ -233,7 +234,7 @@ func (r *Replica) resetElectionTimeout() {
 }
 
 func (r *Replica) hardState() HardState {
-	return HardState{Epoch: r.epoch, View: r.view, LastNormalView: r.lastNormalView, Commit: r.commit,
+	return HardState{Epoch: r.epoch, View: r.view, LastNormalView: r.lastNormalView, Commit: r.commit, GlobalMinAccept: r.gma,
 		Recovering: r.status == StatusRecovering, Cluster: r.cluster, Incarnation: r.incarnation, Seeded: r.seeded}
 }
 

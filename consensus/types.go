@@ -50,6 +50,10 @@ type HardState struct {
 	View           uint64 // highest view this replica has entered; never decreases
 	LastNormalView uint64 // last view in which the replica's log was installed (status normal)
 	Commit         uint64 // a lower bound of the commit-number; advisory, needs no sync of its own
+	// GlobalMinAccept is a lower bound of global_min_accept; advisory like
+	// Commit. Restored at boot, it keeps view-change messages from reaching
+	// back to the start of the log.
+	GlobalMinAccept uint64
 	Recovering     bool   // disk-loss recovery in progress: the log is not to be trusted for voting
 	// Cluster identifies the cluster the replica belongs to (0: none yet).
 	Cluster uint64

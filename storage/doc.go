@@ -62,7 +62,8 @@
 //
 //	bytes 0..3   payload length n (uint32)
 //	byte  4      record type (1 segment header, 2 batch marker, 3 entry,
-//	             4 replace, 5 commit bound, 6 seal; 0 is never a type, so
+//	             4 replace, 5 commit bound, 6 seal, 7 accepted bound; 0
+//	             is never a type, so
 //	             an all-zero length word is unwritten space)
 //	bytes 5..7   zero
 //	bytes 8..11  CRC32C (Castagnoli) of bytes 0..7 and the payload
@@ -80,6 +81,8 @@
 //	replace (8):         op uint64: drop every entry from op on; the next
 //	    entry is op (if op is beyond the log's end, the log becomes empty)
 //	commit bound (8):    op uint64: every entry up to op is committed
+//	accepted bound (8):  op uint64 (type 7): every replica durably
+//	    accepted every entry up to op
 //	seal (8):            batch number uint64; the last frame of every batch
 //
 // The CRCs of entry, replace, commit and seal frames are chained: each is

@@ -15,6 +15,9 @@ const (
 	recReplace uint8 = 4 // log cut: entries from op onwards are dropped
 	recCommit  uint8 = 5 // lower bound of the commit number
 	recSeal    uint8 = 6 // last frame of every batch: the batch number
+	// recAccepted bounds global_min_accept: every replica durably accepted
+	// the entries up to op (advisory, like recCommit).
+	recAccepted uint8 = 7
 )
 
 // Frame geometry. A frame is an 8-byte length word, a 4-byte CRC, the
@@ -103,6 +106,13 @@ func appendReplace(buf []byte, op uint64) []byte {
 // appendCommit appends a commit-bound frame (CRC zero) to buf.
 func appendCommit(buf []byte, op uint64) []byte {
 	buf, f := appendFrame(buf, commitPayloadLen, recCommit)
+	binary.LittleEndian.PutUint64(f[frameHeaderLen:], op)
+	return buf
+}
+
+// appendAccepted appends an accepted-bound frame (CRC zero) to buf.
+func appendAccepted(buf []byte, op uint64) []byte {
+	buf, f := appendFrame(buf, commitPayloadLen, recAccepted)
 	binary.LittleEndian.PutUint64(f[frameHeaderLen:], op)
 	return buf
 }

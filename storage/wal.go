@@ -128,8 +128,9 @@ type WAL struct {
 	// nextOp is the op the next appended entry must carry; 0 while the log
 	// has no position (no entry and no cut ever).
 	nextOp uint64
-	// committed is the latest bound given to SetCommitted.
-	committed uint64
+	// committed and acceptBound are the latest bounds given to
+	// SetCommitted and SetAccepted.
+	committed, acceptBound uint64
 	// stop records the first I/O failure (fail-stop).
 	stop failStop
 	// closing is set by Close; closed once Close finished.
@@ -164,8 +165,9 @@ type WAL struct {
 	chainCRC uint32
 	// batchNo is the number of the last batch written.
 	batchNo uint64
-	// committedWritten is the commit bound last written to the log.
-	committedWritten uint64
+	// committedWritten and acceptedWritten are the bounds last written to
+	// the log.
+	committedWritten, acceptBoundWritten uint64
 	// spare is the batch buffer not in use, swapped with pending.
 	spare []byte
 	// updates collects the index changes of the batch being written.
@@ -210,6 +212,9 @@ type Recovered struct {
 	// that reached the disk (0 if none): every entry up to it was
 	// committed. It may exceed the last entry after a state transfer.
 	Committed uint64
+	// Accepted is the highest bound recorded with SetAccepted that reached
+	// the disk (0 if none).
+	Accepted uint64
 	// Torn describes the torn tail that was cut off, or is nil.
 	Torn *TornTail
 }

@@ -110,6 +110,17 @@ func (w *WAL) SetCommitted(op uint64) {
 	w.mu.Unlock()
 }
 
+// SetAccepted records that every replica durably accepted every entry up
+// to op (the consensus core's global_min_accept). Like SetCommitted it
+// rides in the next group write and is reported as Recovered.Accepted: a
+// restarted replica then need not send view-change messages that reach
+// back to the start of its log.
+func (w *WAL) SetAccepted(op uint64) {
+	w.mu.Lock()
+	w.acceptBound = max(w.acceptBound, op)
+	w.mu.Unlock()
+}
+
 // checkConsecutive checks that entries start at next (any op >= 1 if next
 // is 0) and have consecutive ops.
 func checkConsecutive(next uint64, entries []Entry) error {

@@ -22,8 +22,9 @@ type replayer struct {
 	started bool
 	// crc is the chained CRC after the last record replayed.
 	crc uint32
-	// committed is the highest commit bound seen.
-	committed uint64
+	// committed is the highest commit bound seen; accepted the highest
+	// accepted bound.
+	committed, accepted uint64
 	// batchNo is the highest batch number seen.
 	batchNo uint64
 	// arena holds copies of the entries' command bytes.
@@ -106,8 +107,8 @@ func (w *WAL) recover() (*Recovered, error) {
 	if len(r.entries) > 0 {
 		w.indexFirst = r.entries[0].Op
 	}
-	w.committedWritten = r.committed
-	rec.Entries, rec.NextOp, rec.Committed = r.entries, r.next, r.committed
+	w.committedWritten, w.acceptBoundWritten = r.committed, r.accepted
+	rec.Entries, rec.NextOp, rec.Committed, rec.Accepted = r.entries, r.next, r.committed, r.accepted
 	return &rec, nil
 }
 
@@ -220,6 +221,8 @@ func (r *replayer) applyBatch(seg *segment, data []byte, off, end int) error {
 		case recSeal:
 		case recCommit:
 			r.committed = max(r.committed, op)
+		case recAccepted:
+			r.accepted = max(r.accepted, op)
 		case recReplace:
 			r.cut(op)
 		default:

@@ -49,7 +49,7 @@ func (w *WAL) SyncPending() error {
 // while it writes and syncs) and publishes the new mark. mu is held on
 // entry and on return.
 func (w *WAL) syncTakenLocked() {
-	batch, records, committed := w.pending, w.pendingRecords, w.committed
+	batch, records, committed, accepted := w.pending, w.pendingRecords, w.committed, w.acceptBound
 	mark := Mark{Seq: w.accepted, LastOp: lastOpOf(w.nextOp)}
 	next := w.nextOp
 	w.inflightSeq = w.accepted
@@ -62,9 +62,14 @@ func (w *WAL) syncTakenLocked() {
 		batch = appendCommit(batch, committed)
 		records++
 	}
+	if accepted > w.acceptBoundWritten {
+		batch = appendAccepted(batch, accepted)
+		records++
+	}
 	batch, err := w.writeBatch(batch, records)
 	if err == nil {
 		w.committedWritten = max(w.committedWritten, committed)
+		w.acceptBoundWritten = max(w.acceptBoundWritten, accepted)
 	}
 
 	w.mu.Lock()

@@ -297,13 +297,15 @@ func TestWALCommittedBound(t *testing.T) {
 	mustDurable(t, w, seq, err)
 	w.SetCommitted(7)
 	w.SetCommitted(5) // never goes back
+	w.SetAccepted(4)
+	w.SetAccepted(3)
 	seq, err = w.Append(mkEntries(11, 12, 1))
 	mustDurable(t, w, seq, err)
 	w.Close()
 	w, rec := mustOpen(t, "log", memOptions(fs))
 	defer w.Close()
-	if rec.Committed != 7 {
-		t.Fatalf("Committed = %d, want 7", rec.Committed)
+	if rec.Committed != 7 || rec.Accepted != 4 {
+		t.Fatalf("Committed = %d, Accepted = %d, want 7 and 4", rec.Committed, rec.Accepted)
 	}
 }
 

@@ -94,7 +94,7 @@ func validateBatch(data []byte, off int, seed uint32) (int, uint32, batchFault, 
 			return fail(c.lengthFault(pos, "invalid length word"))
 		case pos+fl > end:
 			return fail(c.lengthFault(pos, "record of %d bytes runs past its batch's end %d", fl, end))
-		case sealed || (typ != recEntry && typ != recReplace && typ != recCommit && typ != recSeal):
+		case sealed || (typ != recEntry && typ != recReplace && typ != recCommit && typ != recSeal && typ != recAccepted):
 			return fail(c.lengthFault(pos, "record type %d inside a batch", typ))
 		case (typ == recEntry && n < entryFixedLen) || (typ != recEntry && n != replacePayloadLen):
 			return fail(c.lengthFault(pos, "record of type %d has %d payload bytes", typ, n))
@@ -131,7 +131,7 @@ func frameAt(data []byte, off int) (n int, typ uint8, fl int, sane bool) {
 		return 0, 0, 0, false
 	}
 	n, typ, ok := splitLengthWord(binary.LittleEndian.Uint64(data[off:]))
-	if !ok || typ < recSegment || typ > recSeal || n > maxPayload {
+	if !ok || typ < recSegment || typ > recAccepted || n > maxPayload {
 		return 0, 0, 0, false
 	}
 	return n, typ, frameLen(n), true

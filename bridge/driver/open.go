@@ -107,7 +107,8 @@ func Open(opts OpenOptions) (*Opened, error) {
 	o.Boot = consensus.Boot{
 		Hard: consensus.HardState{
 			Epoch: st.Epoch, View: st.View, LastNormalView: st.LastNormalView,
-			Commit: min(boot.Log.Committed, lastOp), Recovering: st.Recovering,
+			Commit: min(boot.Log.Committed, lastOp), GlobalMinAccept: min(boot.Log.Accepted, boot.Log.Committed, lastOp),
+			Recovering: st.Recovering,
 			Cluster: st.Cluster, Incarnation: st.Incarnation, Seeded: st.Seeded,
 		},
 	}

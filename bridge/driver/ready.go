@@ -115,6 +115,7 @@ func (d *Driver) finish() error {
 	d.waiting, d.waitSeq = false, 0
 	if hs := rd.HardState; hs != nil {
 		d.store.WAL.SetCommitted(hs.Commit)
+		d.store.WAL.SetAccepted(hs.GlobalMinAccept)
 		st := storage.HardState{Epoch: hs.Epoch, View: hs.View, LastNormalView: hs.LastNormalView,
 			Recovering: hs.Recovering, Cluster: hs.Cluster, Incarnation: hs.Incarnation, Seeded: hs.Seeded,
 			Config: d.membership, Extra: d.saved.Extra}
