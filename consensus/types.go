@@ -54,7 +54,7 @@ type HardState struct {
 	// Commit. Restored at boot, it keeps view-change messages from reaching
 	// back to the start of the log.
 	GlobalMinAccept uint64
-	Recovering     bool   // disk-loss recovery in progress: the log is not to be trusted for voting
+	Recovering      bool // disk-loss recovery in progress: the log is not to be trusted for voting
 	// Cluster identifies the cluster the replica belongs to (0: none yet).
 	Cluster uint64
 	// Incarnation is drawn when the replica's state is created (a new

@@ -109,7 +109,7 @@ func Open(opts OpenOptions) (*Opened, error) {
 			Epoch: st.Epoch, View: st.View, LastNormalView: st.LastNormalView,
 			Commit: min(boot.Log.Committed, lastOp), GlobalMinAccept: min(boot.Log.Accepted, boot.Log.Committed, lastOp),
 			Recovering: st.Recovering,
-			Cluster: st.Cluster, Incarnation: st.Incarnation, Seeded: st.Seeded,
+			Cluster:    st.Cluster, Incarnation: st.Incarnation, Seeded: st.Seeded,
 		},
 	}
 	if found {
