@@ -38,6 +38,9 @@ type Options struct {
 	// SnapCount is the number of commands applied between snapshots
 	// (ZooKeeper's snapCount).
 	SnapCount int64
+	// RetainSnapshots is how many snapshots to keep (ZooKeeper's
+	// autopurge.snapRetainCount; default 3).
+	RetainSnapshots int
 	// Rejoin says this server lost its disk and must rebuild its state from
 	// the others before it takes part in anything.
 	Rejoin bool
@@ -100,7 +103,8 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	t := tree.New(opts.Tree)
 	bootStart := time.Now()
 	opened, err := driver.Open(driver.OpenOptions{
-		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS},
+		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS,
+			RetainSnapshots: opts.RetainSnapshots},
 		Restore: func(_ storage.SnapshotMeta, r io.Reader) error {
 			restored, err := tree.Restore(r, opts.Tree)
 			if err == nil {

@@ -46,6 +46,7 @@ type Config struct {
 	LogMaxFiles       int         // rotated files kept
 	Rejoin            bool        // the data was lost: recover it from the peers first
 	SnapCount         int64       // commands between snapshots (snapCount)
+	SnapRetainCount   int         // snapshots kept (autopurge.snapRetainCount, at least 3)
 	PprofAddr         string      // host:port for Go's pprof handlers; "" disables them
 	LogLevel          string      // hclog level name
 	Unknown           []string    // keys read but not understood, for a warning
@@ -211,6 +212,10 @@ func applyKeys(props map[string]string, order []string, cfg *Config, readFile fu
 			var n int
 			n, err = positiveInt(value)
 			cfg.SnapCount = int64(n)
+		case "autopurge.snapRetainCount":
+			// ZooKeeper keeps at least 3 whatever is asked.
+			cfg.SnapRetainCount, err = positiveInt(value)
+			cfg.SnapRetainCount = max(cfg.SnapRetainCount, 3)
 		case "jute.maxbuffer":
 			cfg.MaxPacketSize, err = positiveInt(value)
 		case "superDigest", "DigestAuthenticationProvider.superDigest":

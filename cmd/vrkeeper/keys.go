@@ -106,7 +106,6 @@ func authProvider(v string) error {
 // noEffectKeys have no counterpart in vrkeeper; the value is only checked
 // to be of the documented kind.
 var noEffectKeys = map[string]string{
-	"autopurge.snapRetainCount":                             "int",  // vrkeeper removes old snapshots and log itself
 	"autopurge.purgeInterval":                               "int",  // likewise
 	"reconfigEnabled":                                       "bool", // dynamic reconfiguration requests are refused
 	"standaloneEnabled":                                     "bool", // one server is a one-replica cluster either way

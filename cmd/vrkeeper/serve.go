@@ -73,6 +73,7 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tree:            tree.Config{ExtendedTypes: cfg.ExtendedTypes, ContainerMaxNeverUsed: cfg.ContainerMaxIdle},
 		Rejoin:          cfg.Rejoin,
 		SnapCount:       cfg.SnapCount,
+		RetainSnapshots: cfg.SnapRetainCount,
 		WAL:             storage.WALOptions{SegmentSize: cfg.PreAllocSize},
 		Metrics:         reg,
 	}, srv.Handler(), log.Named("bridge"))
