@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/internal/accept"
+	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -20,7 +21,10 @@ type Config struct {
 	MaxSessionTimeout time.Duration
 	MaxClientCnxns    int             // per client IP address; 0: no limit
 	FourLetterWords   map[string]bool // allowed words; srvr always
-	MaxPacketSize     int             // largest request frame
+	// MaxPacketSize is jute.maxbuffer, the largest request frame; a larger
+	// one closes its connection, as in ZooKeeper. The bounds below that
+	// are left 0 follow from it (bridge.DeriveLimits).
+	MaxPacketSize int
 	// SequentialReads serves reads from the local tree without a quorum
 	// round, as ZooKeeper does; by default reads are linearizable.
 	SequentialReads bool
@@ -29,12 +33,24 @@ type Config struct {
 	// HandshakeTimeout closes a connection that has not completed its
 	// handshake (half-open, or a stranger) in time.
 	HandshakeTimeout time.Duration
-	// MaxOutstanding bounds the requests of one connection that are read
-	// but not yet answered; the connection is not read beyond it.
-	MaxOutstanding int
-	// MaxQueuedBytes bounds one connection's unsent replies and events; a
-	// client that does not read is disconnected beyond it.
-	MaxQueuedBytes int
+	// MaxOutstanding and MaxOutstandingBytes bound the requests of one
+	// connection that are read but not yet answered; the connection is not
+	// read beyond them (see admission.go).
+	MaxOutstanding      int
+	MaxOutstandingBytes int
+	// TotalOutstanding and TotalOutstandingBytes bound the same across
+	// every connection of the server (TotalOutstanding is ZooKeeper's
+	// globalOutstandingLimit): beyond them no connection is read.
+	TotalOutstanding      int
+	TotalOutstandingBytes int
+	// OutboxSoftBytes and MaxQueuedBytes bound one connection's unsent
+	// replies and events: beyond the first the connection is not read, and
+	// a client that still does not read is disconnected beyond the second.
+	OutboxSoftBytes int
+	MaxQueuedBytes  int
+	// AuthBytes bounds the identities (encoded) a connection may hold: they
+	// travel in each of its writes. An auth beyond it fails.
+	AuthBytes int
 	// Conf and Env are the lines the conf and envi words print.
 	Conf, Env [][2]string
 }
@@ -52,14 +68,24 @@ func (c *Config) fill() {
 	if c.MaxPacketSize == 0 {
 		c.MaxPacketSize = zkproto.DefaultMaxPacketSize
 	}
+	lim, err := bridge.DeriveLimits(c.MaxPacketSize, 1)
+	if err != nil { // the node refuses it; the defaults serve meanwhile
+		lim, _ = bridge.DeriveLimits(0, 1)
+	}
+	def := func(v *int, x int) {
+		if *v == 0 {
+			*v = x
+		}
+	}
+	def(&c.MaxOutstanding, lim.ConnRequests)
+	def(&c.MaxOutstandingBytes, lim.ConnBytes)
+	def(&c.TotalOutstanding, lim.TotalRequests)
+	def(&c.TotalOutstandingBytes, lim.TotalBytes)
+	def(&c.OutboxSoftBytes, lim.OutboxSoft)
+	def(&c.MaxQueuedBytes, lim.OutboxHard)
+	def(&c.AuthBytes, lim.AuthBytes)
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = max(c.MinSessionTimeout, 5*time.Second)
-	}
-	if c.MaxOutstanding == 0 {
-		c.MaxOutstanding = 1000
-	}
-	if c.MaxQueuedBytes == 0 {
-		c.MaxQueuedBytes = 64 << 20
 	}
 	if c.FourLetterWords == nil {
 		c.FourLetterWords = map[string]bool{"srvr": true}
@@ -74,12 +100,15 @@ type Server struct {
 	start time.Time
 	ln    net.Listener
 	core  *core // owned by the node's apply goroutine
+	// total bounds the requests outstanding across connections.
+	total *budget.Budget
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	perIP  map[string]int
 	nextID uint64
 	closed bool
+	stop   chan struct{} // closed by Close
 	wg     sync.WaitGroup
 }
 
@@ -87,7 +116,8 @@ type Server struct {
 // server's Handler (see Handler).
 func New(cfg Config, log hclog.Logger) *Server {
 	cfg.fill()
-	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{},
+		total: budget.New(cfg.TotalOutstanding, cfg.TotalOutstandingBytes), stop: make(chan struct{})}
 	s.core = newCore(s)
 	return s
 }
@@ -95,31 +125,40 @@ func New(cfg Config, log hclog.Logger) *Server {
 // Handler returns the bridge.Handler to build the node with.
 func (s *Server) Handler() bridge.Handler { return s.core }
 
-// Serve listens on the client address and serves until ctx ends.
+// Serve listens on the client address and serves until ctx ends or Close
+// is called. When it returns, every connection has ended.
 func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
-	s.node = node
 	ln, err := net.Listen("tcp", s.cfg.ClientAddr)
 	if err != nil {
 		return fmt.Errorf("frontend: listen on %s: %w", s.cfg.ClientAddr, err)
 	}
+	return s.serveOn(ctx, node, ln)
+}
+
+// serveOn is Serve on a listener the caller made.
+func (s *Server) serveOn(ctx context.Context, node *bridge.Node, ln net.Listener) error {
+	s.node = node
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ln.Close()
+	}
 	s.ln = ln
 	s.mu.Unlock()
-	go func() {
-		<-ctx.Done()
+	closed := make(chan struct{})
+	watch := context.AfterFunc(ctx, func() {
 		s.Close()
-	}()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			s.log.Warn("accept failed", "error", err)
-			continue
-		}
-		s.accept(nc)
+		close(closed)
+	})
+	// A failure to accept (out of descriptors, say) is waited out; only
+	// Close ends the loop.
+	accept.Loop(ln, s.stop, s.accept, func(err error, pause time.Duration) {
+		s.log.Warn("accepting a connection failed", "error", err, "retry_in", pause)
+	})
+	if !watch() {
+		<-closed // ctx ended: Close runs on the watcher
 	}
+	return s.Close()
 }
 
 // Addr returns the listening address once serving.
@@ -146,8 +185,8 @@ func (s *Server) accept(nc net.Conn) {
 	c := newConn(s, nc, s.nextID, ip)
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
+	s.wg.Add(1) // under the lock: Close, once it has the lock, waits for it
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		c.serve()
@@ -173,15 +212,19 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.wg.Wait()
 		return nil
 	}
 	s.closed = true
+	close(s.stop)
 	var err error
 	if s.ln != nil {
 		err = s.ln.Close()
 	}
 	for c := range s.conns {
-		c.nc.Close()
+		// Abort, not just close the socket: a reader waiting for room
+		// (admission.go) wakes when the outbox ends.
+		c.out.abort()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

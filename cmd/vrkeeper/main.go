@@ -176,6 +176,8 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tree:      tree.Config{ExtendedTypes: cfg.ExtendedTypes},
 		Rejoin:    cfg.Rejoin,
 		SnapCount: cfg.SnapCount,
+		// jute.maxbuffer sizes every internal limit (bridge.Limits).
+		JuteMaxBuffer: cfg.MaxPacketSize,
 	}, srv.Handler(), log.Named("bridge"))
 	if err != nil {
 		return err
