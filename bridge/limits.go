@@ -85,9 +85,11 @@ type Limits struct {
 	OutboxSoft, OutboxHard int
 }
 
-// MaxJuteMaxBuffer is the largest jute.maxbuffer a server accepts: its
-// commands (up to twice as large, with identities) must fit a log entry.
-const MaxJuteMaxBuffer = 100 << 20
+// MaxJuteMaxBuffer is the largest jute.maxbuffer a server accepts: a
+// node's data must fit a snapshot's string limit (tree: 64 MiB), and its
+// commands (up to twice as large, with identities) a log entry (storage:
+// 256 MiB).
+const MaxJuteMaxBuffer = 64 << 20
 
 // commandFields is room for a command's own fields around the request body
 // and the identities (tree.AppendClientWrite: 46 bytes today).

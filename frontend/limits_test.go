@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -294,4 +296,53 @@ func TestShutdownJoinsEveryGoroutine(t *testing.T) {
 	ls.stop()
 	leakcheck.Check(t, before, "github.com/vrkeeper/vrkeeper/frontend", "github.com/vrkeeper/vrkeeper/bridge",
 		"github.com/vrkeeper/vrkeeper/storage")
+}
+
+// failingListener fails its first accepts with EMFILE, as a server out of
+// file descriptors does, then accepts for real.
+type failingListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptOutlivesEMFILE: a client listener that fails to accept for a
+// while (out of descriptors) goes on accepting afterwards; before, each
+// failure was retried at once, spinning a core for as long as it lasted.
+func TestAcceptOutlivesEMFILE(t *testing.T) {
+	log := hclog.NewNullLogger()
+	srv := New(Config{}, log)
+	node, err := bridge.NewNode(bridge.Options{ID: 1, DataDir: t.TempDir()}, srv.Handler(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	nodeDone, serveDone := make(chan error, 1), make(chan error, 1)
+	go func() { nodeDone <- node.Run(ctx) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &failingListener{Listener: ln}
+	fl.fails.Store(6)
+	go func() { serveDone <- srv.serveOn(ctx, node, fl) }()
+	defer func() {
+		cancel()
+		<-serveDone
+		<-nodeDone
+	}()
+	<-node.Serving()
+	r := newSession(t, ln.Addr().String()) // waits in the backlog while the listener fails
+	if code, _ := r.call(zkproto.OpExists, &zkproto.ExistsRequest{Path: "/"}, nil); code != zkproto.OK {
+		t.Fatal(code)
+	}
+	if fl.fails.Load() >= 0 {
+		t.Fatalf("the listener still had %d failures to give", fl.fails.Load()+1)
+	}
 }
