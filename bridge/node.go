@@ -25,8 +25,9 @@ type Entry struct {
 type replicator interface {
 	// propose hands a command to replication; it may be dropped (no
 	// primary, full queue), which the proposer learns from a role change or
-	// never seeing it applied.
-	propose(cmd []byte)
+	// never seeing it applied. It refuses at once a command over the size
+	// limit (ErrTooLarge) or one its full queue has no room for (ErrBusy).
+	propose(cmd []byte) error
 	// readIndex asks for an op-number such that a read served once it is
 	// applied is linearizable; done runs on any goroutine.
 	readIndex(done func(index int64, ok bool))
@@ -58,7 +59,8 @@ type Node struct {
 
 	vr      *vrReplicator
 	opts    Options
-	serving chan struct{} // closed once the node first has a serving role
+	serving chan struct{}  // closed once the node first has a serving role
+	writers sync.WaitGroup // snapshot writer goroutines, joined when Run ends
 
 	// Owned by the apply goroutine.
 	apply       Apply
@@ -93,8 +95,9 @@ func (a *Apply) Role() Role { return a.n.role }
 func (a *Apply) Now() int64 { return a.n.opts.Clock().UnixMilli() }
 
 // Propose hands a command to replication. Its outcome arrives through
-// Handler.Applied, or never if it was lost (see Handler.RoleChanged).
-func (a *Apply) Propose(cmd []byte) { a.n.repl.propose(cmd) }
+// Handler.Applied, or never if it was lost (see Handler.RoleChanged). A
+// command refused at once (ErrTooLarge, ErrBusy) never applies.
+func (a *Apply) Propose(cmd []byte) error { return a.n.repl.propose(cmd) }
 
 // AfterReadIndex runs fn on the apply goroutine once a quorum-confirmed read
 // index has been applied: the state fn sees then reflects every write
@@ -177,12 +180,14 @@ func (n *Node) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			n.abandonSnapshot()
+			n.writers.Wait()
 			return n.repl.close()
 		case <-n.repl.stopped():
 			// Replication stopped on a storage failure (fail-stop): the
 			// server must not go on answering from a replica that cannot
 			// persist.
 			n.abandonSnapshot()
+			n.writers.Wait()
 			return errors.Join(n.repl.failure(), n.repl.close())
 		case snapOut <- chunk:
 			if n.snap.handedOver() {

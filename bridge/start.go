@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
@@ -56,6 +57,12 @@ type Options struct {
 	// state (session expiry, TTL, ctime and mtime) knows the primary's
 	// clock only.
 	Clock func() time.Time
+	// JuteMaxBuffer is ZooKeeper's jute.maxbuffer, the largest client
+	// request frame; every internal limit follows from it (see Limits).
+	// 0 is ZooKeeper's default.
+	JuteMaxBuffer int
+	// AdjustLimits, if set, changes the derived limits (tests shrink them).
+	AdjustLimits func(*Limits)
 }
 
 func (o *Options) fill() {
@@ -100,6 +107,14 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	if opts.Rejoin {
 		log.Warn("--rejoin is no longer needed and is ignored: a server whose data directory is empty finds out from the others whether to rebuild its state")
 	}
+	lim, err := DeriveLimits(opts.JuteMaxBuffer, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	if opts.AdjustLimits != nil {
+		opts.AdjustLimits(&lim)
+	}
+	lim.applyWAL(&opts.WAL)
 	t := tree.New(opts.Tree)
 	bootStart := time.Now()
 	opened, err := driver.Open(driver.OpenOptions{
@@ -122,24 +137,26 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	store, meta := opened.Store, opened.Snapshot
 	opts.Metrics.Booted(time.Since(bootStart))
 	clock := opts.Clock
-	r, err := consensus.New(consensus.Config{
+	ccfg := consensus.Config{
 		ID: self, Replicas: len(ids), Rand: newRand(opts.ID), Logger: log.Named("vr"),
 		ViewChangeTicks: opts.ViewChangeTicks,
 		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
-	}, opened.Boot)
+	}
+	lim.applyConsensus(&ccfg)
+	r, err := consensus.New(ccfg, opened.Boot)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	v := &vrReplicator{
 		log: log.Named("replica"), store: store, ids: ids, index: index, self: self,
-		tick:  opts.ReplicaTick,
+		tick: opts.ReplicaTick, lim: lim, inboxBytes: budget.New(0, lim.PeerInboxBytes),
 		inbox: make(chan inbound, 4096), wake: make(chan struct{}, 1),
 		out: make(chan applyBatch, 64), roleCh: make(chan Role, 1),
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if len(ids) > 1 {
-		v.tr, err = NewTransport(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), TransportOptions{MaxFrame: 1 << 30})
+		v.tr, err = NewTransport(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), lim.transport())
 		if err != nil {
 			store.Close()
 			return nil, err
@@ -224,7 +241,11 @@ func (n *Node) maybeSnapshot() {
 	job := newSnapshotJob(n.tree.BeginSnapshot())
 	job.view = n.appliedView
 	n.snap, n.snapping, n.lastSnap = job, true, n.apply.applied
-	go n.saveSnapshot(job)
+	n.writers.Add(1)
+	go func() {
+		defer n.writers.Done()
+		n.saveSnapshot(job)
+	}()
 }
 
 // saveSnapshot is the writer goroutine of a snapshot.

@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/internal/accept"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -18,9 +20,12 @@ import (
 // over TCP: one outgoing connection to each peer for what this server sends,
 // and the peers' connections accepted for what it receives. Messages are
 // opaque, length-prefixed frames. Sending never blocks the caller: each peer
-// has a bounded queue, drained by a writer goroutine that batches frames
-// into one write; a full queue or a broken link drops messages, which the
-// replication protocol tolerates (it retransmits on its timers).
+// has a queue bounded in frames and in bytes, drained by a writer goroutine
+// that batches frames into one write; a full queue or a broken link drops
+// messages, which the replication protocol tolerates (it retransmits on its
+// timers). Receiving pushes back: a peer's connection is read no faster
+// than deliver returns. Every goroutine the transport starts has ended when
+// Close returns.
 type Transport struct {
 	self     uint64
 	listener net.Listener
@@ -39,6 +44,7 @@ type Transport struct {
 type TransportOptions struct {
 	MaxFrame     int           // largest frame accepted or sent
 	QueueFrames  int           // frames queued per peer before dropping
+	QueueBytes   int           // bytes queued per peer before dropping (one frame always fits an empty queue)
 	DialTimeout  time.Duration // one connection attempt
 	MaxBackoff   time.Duration // longest wait between attempts
 	WriteTimeout time.Duration // one batch write
@@ -50,6 +56,9 @@ func (o *TransportOptions) fill() {
 	}
 	if o.QueueFrames == 0 {
 		o.QueueFrames = 4096
+	}
+	if o.QueueBytes == 0 {
+		o.QueueBytes = 64 << 20
 	}
 	if o.DialTimeout == 0 {
 		o.DialTimeout = time.Second
@@ -78,11 +87,17 @@ var ErrTransportClosed = errors.New("transport: closed")
 // deliver is called on a receiving goroutine for each frame from a peer.
 func NewTransport(self uint64, listenAddr string, peers map[uint64]string,
 	deliver func(from uint64, frame []byte), log hclog.Logger, opts TransportOptions) (*Transport, error) {
-	opts.fill()
 	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen on %s: %w", listenAddr, err)
 	}
+	return newTransportOn(self, ln, peers, deliver, log, opts), nil
+}
+
+// newTransportOn is NewTransport on a listener the caller made.
+func newTransportOn(self uint64, ln net.Listener, peers map[uint64]string,
+	deliver func(from uint64, frame []byte), log hclog.Logger, opts TransportOptions) *Transport {
+	opts.fill()
 	t := &Transport{self: self, listener: ln, deliver: deliver, log: log, opts: opts,
 		peers: map[uint64]*peerLink{}, done: make(chan struct{})}
 	for id, addr := range peers {
@@ -96,7 +111,7 @@ func NewTransport(self uint64, listenAddr string, peers map[uint64]string,
 	}
 	t.wg.Add(1)
 	go t.acceptLoop()
-	return t, nil
+	return t
 }
 
 // Addr returns the address peers connect to.
@@ -118,10 +133,7 @@ func (t *Transport) Send(to uint64, frame []byte) error {
 	if len(frame) > t.opts.MaxFrame {
 		return fmt.Errorf("transport: frame of %d bytes to peer %d exceeds %d", len(frame), to, t.opts.MaxFrame)
 	}
-	select {
-	case l.queue <- frame:
-	default: // full: drop, the protocol will retransmit
-	}
+	l.offer(frame) // dropped if full: the protocol will retransmit
 	return nil
 }
 
@@ -143,31 +155,34 @@ func (t *Transport) Close() error {
 	return err
 }
 
+// acceptLoop takes peers' connections until Close; a failure to accept
+// (out of descriptors, say) is waited out, not taken as the end.
 func (t *Transport) acceptLoop() {
 	defer t.wg.Done()
-	for {
-		conn, err := t.listener.Accept()
-		if err != nil {
-			return // closed
-		}
-		t.wg.Add(1)
-		go t.receive(conn)
-	}
+	accept.Loop(t.listener, t.done, func(conn net.Conn) {
+		t.wg.Add(2)
+		ended := make(chan struct{})
+		go func() { // close the connection when the transport closes
+			defer t.wg.Done()
+			select {
+			case <-t.done:
+				conn.Close()
+			case <-ended:
+			}
+		}()
+		go func() {
+			defer t.wg.Done()
+			defer close(ended)
+			t.receive(conn)
+		}()
+	}, func(err error, pause time.Duration) {
+		t.log.Warn("accepting a peer connection failed", "error", err, "retry_in", pause)
+	})
 }
 
 // receive reads frames from one accepted peer connection.
 func (t *Transport) receive(conn net.Conn) {
-	defer t.wg.Done()
 	defer conn.Close()
-	ended := make(chan struct{})
-	defer close(ended)
-	go func() { // close the connection when the transport closes
-		select {
-		case <-t.done:
-			conn.Close()
-		case <-ended:
-		}
-	}()
 	// zkproto's frame reader grows its buffer only as bytes arrive, so a
 	// peer announcing a huge frame costs nothing until it sends it.
 	fr := zkproto.NewFrameReader(conn, t.opts.MaxFrame)
@@ -219,11 +234,35 @@ func readHello(fr *zkproto.FrameReader) ([]byte, error) {
 // peerLink is the outgoing side of one peer: a queue and the goroutine that
 // dials, writes in batches and redials with backoff.
 type peerLink struct {
-	t     *Transport
-	id    uint64
-	addr  string
-	queue chan []byte
-	stop  chan struct{}
+	t      *Transport
+	id     uint64
+	addr   string
+	queue  chan []byte
+	queued atomic.Int64 // bytes of the frames in queue
+	stop   chan struct{}
+}
+
+// offer queues frame if the queue has room for it in frames and in bytes
+// (an empty queue takes any frame); it reports whether it did.
+func (l *peerLink) offer(frame []byte) bool {
+	n := int64(len(frame))
+	if q := l.queued.Add(n); q > int64(l.t.opts.QueueBytes) && q != n {
+		l.queued.Add(-n)
+		return false
+	}
+	select {
+	case l.queue <- frame:
+		return true
+	default:
+		l.queued.Add(-n)
+		return false
+	}
+}
+
+// take accounts for a frame taken from the queue.
+func (l *peerLink) take(frame []byte) []byte {
+	l.queued.Add(-int64(len(frame)))
+	return frame
 }
 
 func (l *peerLink) run() {
@@ -257,7 +296,8 @@ func (l *peerLink) run() {
 func (l *peerLink) drain() {
 	for {
 		select {
-		case <-l.queue:
+		case f := <-l.queue:
+			l.take(f)
 		default:
 			return
 		}
@@ -278,11 +318,28 @@ func (l *peerLink) stream(conn net.Conn) error {
 		return err
 	}
 	// A reader that notices the peer closing lets a dead link be redialed
-	// even when nothing is being sent.
+	// even when nothing is being sent; a watcher closes the connection on
+	// Close, so that a write blocked on a peer that does not read ends at
+	// once. Both have ended when stream returns.
 	dead := make(chan struct{})
+	var helpers sync.WaitGroup
+	helpers.Add(2)
 	go func() {
+		defer helpers.Done()
 		io.Copy(io.Discard, conn)
 		close(dead)
+	}()
+	go func() {
+		defer helpers.Done()
+		select {
+		case <-l.stop:
+			conn.Close()
+		case <-dead:
+		}
+	}()
+	defer func() {
+		conn.Close()
+		helpers.Wait()
 	}()
 	for {
 		select {
@@ -291,6 +348,7 @@ func (l *peerLink) stream(conn net.Conn) error {
 		case <-dead:
 			return errors.New("peer closed the connection")
 		case frame := <-l.queue:
+			l.take(frame)
 			conn.SetWriteDeadline(time.Now().Add(l.t.opts.WriteTimeout))
 			if err := writeFrame(w, frame); err != nil {
 				return err
@@ -299,7 +357,7 @@ func (l *peerLink) stream(conn net.Conn) error {
 			for more := true; more; {
 				select {
 				case f := <-l.queue:
-					if err := writeFrame(w, f); err != nil {
+					if err := writeFrame(w, l.take(f)); err != nil {
 						return err
 					}
 				default:

@@ -12,6 +12,7 @@ import (
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -30,19 +31,22 @@ type vrReplicator struct {
 	index map[uint64]consensus.ReplicaID
 	self  consensus.ReplicaID
 	tick  time.Duration
+	lim   Limits
 
-	inbox chan inbound // decoded peer messages
+	inbox      chan inbound   // decoded peer messages
+	inboxBytes *budget.Budget // bytes of the messages in inbox (lim.PeerInboxBytes)
 
-	mu     sync.Mutex // guards props, reads and snaps, filled by other goroutines
-	props  [][]byte
-	reads  []func(int64, bool)
-	snaps  []storage.SnapshotMeta // snapshots the apply goroutine made durable
-	wake   chan struct{}
-	out    chan applyBatch
-	roleCh chan Role
-	stop   chan struct{}
-	done   chan struct{}
-	err    error // why the loop stopped
+	mu        sync.Mutex // guards props, reads and snaps, filled by other goroutines
+	props     [][]byte   // bounded by lim.QueuedProposals and lim.QueuedProposalBytes
+	propBytes int
+	reads     []func(int64, bool)    // bounded by lim.QueuedReads
+	snaps     []storage.SnapshotMeta // snapshots the apply goroutine made durable
+	wake      chan struct{}
+	out       chan applyBatch
+	roleCh    chan Role
+	stop      chan struct{}
+	done      chan struct{}
+	err       error // why the loop stopped
 
 	// xfer moves snapshots beside the replica loop (nil for one server);
 	// fetched brings the ones it fetched back to the loop.
@@ -50,7 +54,8 @@ type vrReplicator struct {
 	fetched chan storage.SnapshotMeta
 
 	// Owned by the replica goroutine.
-	role Role
+	role  Role
+	retry bool // proposals were put back for want of room in the core
 
 	st statusTracker // what Node.Status reports (status.go)
 }
@@ -59,6 +64,7 @@ type vrReplicator struct {
 type inbound struct {
 	cluster uint64
 	env     consensus.Envelope
+	size    int // the frame's bytes, taken from inboxBytes
 }
 
 // applyBatch is what the replica hands the apply goroutine: an optional
@@ -73,15 +79,29 @@ type applyBatch struct {
 // errStopped is returned after the replica loop ended.
 var errStopped = errors.New("bridge: replication stopped")
 
-func (v *vrReplicator) propose(cmd []byte) {
+func (v *vrReplicator) propose(cmd []byte) error {
+	if len(cmd) > v.lim.Command {
+		return fmt.Errorf("bridge: command of %d bytes, limit %d: %w", len(cmd), v.lim.Command, ErrTooLarge)
+	}
 	v.mu.Lock()
+	if len(v.props) >= v.lim.QueuedProposals || (len(v.props) > 0 && v.propBytes+len(cmd) > v.lim.QueuedProposalBytes) {
+		v.mu.Unlock()
+		return ErrBusy
+	}
 	v.props = append(v.props, cmd)
+	v.propBytes += len(cmd)
 	v.mu.Unlock()
 	v.signal()
+	return nil
 }
 
 func (v *vrReplicator) readIndex(done func(int64, bool)) {
 	v.mu.Lock()
+	if len(v.reads) >= v.lim.QueuedReads {
+		v.mu.Unlock()
+		done(0, false)
+		return
+	}
 	v.reads = append(v.reads, done)
 	v.mu.Unlock()
 	v.signal()
@@ -148,9 +168,14 @@ func (v *vrReplicator) deliver(from uint64, frame []byte) {
 		v.log.Warn("dropping a malformed message", "from", from, "error", err)
 		return
 	}
+	// Wait for room: the peer's connection is not read meanwhile.
+	if !v.inboxBytes.Take(len(frame), v.stop) {
+		return
+	}
 	select {
-	case v.inbox <- inbound{cluster: cluster, env: consensus.Envelope{From: fromID, To: v.self, Msg: m}}:
+	case v.inbox <- inbound{cluster: cluster, env: consensus.Envelope{From: fromID, To: v.self, Msg: m}, size: len(frame)}:
 	case <-v.stop:
+		v.inboxBytes.Give(len(frame))
 	}
 }
 
@@ -166,14 +191,19 @@ func (v *vrReplicator) run() {
 			return
 		case <-ticker.C:
 			v.d.Tick()
+			if v.retry { // proposals the core had no room for
+				v.takeQueued()
+			}
 		case in := <-v.inbox:
 			v.observe(in.env)
 			v.d.Deliver(in.cluster, in.env)
+			v.inboxBytes.Give(in.size)
 			for more := true; more; {
 				select {
 				case in := <-v.inbox:
 					v.observe(in.env)
 					v.d.Deliver(in.cluster, in.env)
+					v.inboxBytes.Give(in.size)
 				default:
 					more = false
 				}
@@ -201,15 +231,20 @@ func (v *vrReplicator) run() {
 func (v *vrReplicator) takeQueued() {
 	v.mu.Lock()
 	props, reads, snaps := v.props, v.reads, v.snaps
-	v.props, v.reads, v.snaps = nil, nil, nil
+	v.props, v.reads, v.snaps, v.propBytes = nil, nil, nil, 0
 	v.mu.Unlock()
+	v.retry = false
 	for i, cmd := range props {
 		err := v.d.Propose(cmd)
 		if errors.Is(err, consensus.ErrProposalDropped) {
 			// The queue is full: keep the rest for the next round.
 			v.mu.Lock()
 			v.props = append(props[i:], v.props...)
+			for _, c := range props[i:] {
+				v.propBytes += len(c)
+			}
 			v.mu.Unlock()
+			v.retry = true
 			break
 		}
 		if err != nil {

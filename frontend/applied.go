@@ -159,7 +159,10 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 	for _, sess := range k.sessions {
 		for _, r := range sess.queue {
 			if r.kind == kindWrite && !r.done && r.cmd != nil {
-				a.Propose(r.cmd)
+				if err := a.Propose(r.cmd); err != nil {
+					k.refused(sess.conn, err)
+					break
+				}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -30,9 +31,12 @@ type conn struct {
 	// drawn at random, so unique across servers and restarts).
 	owner int64
 	out   *outbox
-	// slots bounds the requests read but not yet answered: the reader takes
-	// one per request, the core gives it back with the reply.
-	slots chan struct{}
+	// own bounds the requests read but not yet answered: the reader takes
+	// a share per request, the core gives it back with the reply (see
+	// admission.go).
+	own *budget.Budget
+	// authBytes is the encoded size of the identities in auth.
+	authBytes atomic.Int64
 
 	established time.Time
 	received    atomic.Int64
@@ -40,7 +44,6 @@ type conn struct {
 	lastHeard   atomic.Int64 // ms, any frame from the client
 	timeoutMs   atomic.Int32 // negotiated, once the session is open
 	closed      atomic.Bool
-	held        atomic.Int32 // places taken in the server's outstanding bound
 
 	statsMu sync.Mutex // guards the per-request statistics below
 	st      connStatsLive
@@ -78,7 +81,7 @@ func newConn(s *Server, nc net.Conn, id uint64, ip string) *conn {
 		id:          id,
 		ip:          ip,
 		remote:      nc.RemoteAddr().String(),
-		slots:       make(chan struct{}, s.cfg.MaxOutstanding),
+		own:         newConnBudget(s),
 		established: time.Now(),
 	}
 	c.out = newOutbox(nc, s.cfg.MaxQueuedBytes, 30*time.Second)
@@ -154,19 +157,11 @@ func (c *conn) serve() {
 			body:    bytes.Clone(frame[zkproto.RequestHeaderSize:]),
 			arrived: time.Now(),
 		}
-		select {
-		case c.slots <- struct{}{}:
-		case <-c.out.done:
+		charge, ok := c.admit(len(frame))
+		if !ok {
 			return
 		}
-		if g := c.srv.outstanding; g != nil {
-			select {
-			case g <- struct{}{}:
-				c.held.Add(1)
-			case <-c.out.done:
-				return
-			}
-		}
+		r.charge = charge
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
 	}
 }
@@ -175,8 +170,6 @@ func (c *conn) serve() {
 func (c *conn) finish() {
 	c.closed.Store(true)
 	c.out.closeAfterFlush()
-	for c.releaseOutstanding() {
-	}
 	if c.srv.node != nil {
 		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connGone(c) })
 	}
@@ -238,27 +231,8 @@ func (c *conn) answered(r *request, zxid int64) int64 {
 	st.totalLat += lat
 	st.answered++
 	c.statsMu.Unlock()
-	select {
-	case <-c.slots:
-	default:
-	}
-	c.releaseOutstanding()
+	c.release(r)
 	return lat
-}
-
-// releaseOutstanding gives back one place this connection holds in the
-// server's outstanding bound; false if it held none.
-func (c *conn) releaseOutstanding() bool {
-	for {
-		n := c.held.Load()
-		if n <= 0 || c.srv.outstanding == nil {
-			return false
-		}
-		if c.held.CompareAndSwap(n, n-1) {
-			<-c.srv.outstanding
-			return true
-		}
-	}
 }
 
 // resetStats is crst: the connection's packet counts and latencies start
@@ -274,11 +248,12 @@ func (c *conn) resetStats() {
 }
 
 func (c *conn) stats() ConnStats {
+	outstanding, _ := c.own.Held()
 	c.statsMu.Lock()
 	st := c.st
 	c.statsMu.Unlock()
 	cs := ConnStats{
-		Remote: c.remote, Interest: 1, Queued: len(c.slots),
+		Remote: c.remote, Interest: 1, Queued: outstanding,
 		Received: c.received.Load(), Sent: c.sent.Load(),
 	}
 	if st.hasSession {

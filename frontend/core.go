@@ -94,6 +94,7 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 	k.conns[WatcherID(c.id)] = c
 	c.hasRO = req.HasReadOnly
 	c.auth = append(c.auth[:0], tree.IPID(c.ip))
+	c.authBytes.Store(int64(idSize(c.auth[0])))
 	timeout := k.negotiate(req.TimeOut)
 	if req.SessionID == 0 && req.LastZxidSeen <= a.Applied() {
 		k.open(a, c, timeout)
@@ -126,7 +127,10 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 		// session with its leader: every write of this connection then
 		// comes after the attach in the log.
 		k.resuming[c.owner] = &resume{c: c, id: req.SessionID, timeout: timeout, passwd: info.Passwd}
-		a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.owner))
+		if err := a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.owner)); err != nil {
+			delete(k.resuming, c.owner)
+			k.refused(c, err)
+		}
 	})
 }
 
@@ -153,7 +157,19 @@ func (k *core) open(a *bridge.Apply, c *conn, timeout int32) {
 	rand.Read(passwd)
 	k.opening[string(passwd)] = c
 	c.timeoutMs.Store(timeout)
-	a.Propose(tree.AppendOwnedOpenSession(nil, a.Now(), timeout, passwd, c.owner))
+	if err := a.Propose(tree.AppendOwnedOpenSession(nil, a.Now(), timeout, passwd, c.owner)); err != nil {
+		delete(k.opening, string(passwd))
+		k.refused(c, err)
+	}
+}
+
+// refused closes a connection whose command replication refused (too
+// large, or no room): ZooKeeper too closes the connection of a request it
+// cannot take, and the client learns of it at once.
+func (k *core) refused(c *conn, err error) {
+	k.s.log.Warn("closing a connection whose command was refused", "remote", c.remote, "error", err)
+	k.detach(c)
+	c.close()
 }
 
 // refuse answers a resume of an unknown or expired session, or one with the
@@ -222,4 +238,5 @@ func (k *core) connGone(c *conn) {
 	}
 	delete(k.resuming, c.owner)
 	c.waiting = nil
+	c.releaseAll()
 }

@@ -3,6 +3,7 @@ package frontend
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,7 +14,9 @@ import (
 //
 // Producers never block on the network: a client that stops reading sees
 // its outbox grow to maxQueued bytes, and is then disconnected, as
-// ZooKeeper drops a client whose send queue overflows.
+// ZooKeeper drops a client whose send queue overflows. Well before that,
+// the connection's reader waits in waitBelow, so a client that reads
+// slowly is read slowly.
 type outbox struct {
 	conn      net.Conn
 	maxQueued int
@@ -21,10 +24,14 @@ type outbox struct {
 
 	mu      sync.Mutex
 	buf     []byte // frames not yet handed to the writer
+	writing int    // bytes the writer is writing now
 	closing bool   // close the connection once buf is written
 	failed  bool   // the connection is gone; drop everything
 	wake    chan struct{}
+	room    chan struct{} // signalled after each write, for waitBelow
 	done    chan struct{} // closed when the writer goroutine ends
+	// held is set while waitBelow waits: the connection is not read.
+	held atomic.Bool
 }
 
 // maxSpareBuffer is the largest written buffer an outbox keeps for reuse.
@@ -36,6 +43,7 @@ func newOutbox(conn net.Conn, maxQueued int, writeWait time.Duration) *outbox {
 		maxQueued: maxQueued,
 		writeWait: writeWait,
 		wake:      make(chan struct{}, 1),
+		room:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
 	go o.run()
@@ -52,7 +60,7 @@ func (o *outbox) append(fill func([]byte) []byte) bool {
 		return false
 	}
 	o.buf = fill(o.buf)
-	overflow := len(o.buf) > o.maxQueued
+	overflow := len(o.buf)+o.writing > o.maxQueued
 	if overflow {
 		o.failed = true
 		o.buf = nil
@@ -91,11 +99,29 @@ func (o *outbox) signal() {
 	}
 }
 
-// queued returns the bytes waiting to be written.
+// queued returns the bytes not yet written.
 func (o *outbox) queued() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.buf)
+	return len(o.buf) + o.writing
+}
+
+// waitBelow waits until at most limit bytes are unwritten; it reports
+// false if the connection ended first.
+func (o *outbox) waitBelow(limit int) bool {
+	if o.queued() <= limit {
+		return true
+	}
+	o.held.Store(true)
+	defer o.held.Store(false)
+	for o.queued() > limit {
+		select {
+		case <-o.room:
+		case <-o.done:
+			return false
+		}
+	}
+	return true
 }
 
 func (o *outbox) run() {
@@ -105,6 +131,7 @@ func (o *outbox) run() {
 		o.mu.Lock()
 		out := o.buf
 		o.buf = spare[:0]
+		o.writing = len(out)
 		closing, failed := o.closing, o.failed
 		o.mu.Unlock()
 		if failed {
@@ -115,6 +142,13 @@ func (o *outbox) run() {
 			if _, err := o.conn.Write(out); err != nil {
 				o.abort()
 				return
+			}
+			o.mu.Lock()
+			o.writing = 0
+			o.mu.Unlock()
+			select {
+			case o.room <- struct{}{}:
+			default:
 			}
 		}
 		if cap(out) <= maxSpareBuffer {

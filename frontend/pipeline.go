@@ -44,7 +44,10 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 			Auth: c.auth, Op: r.op, Body: r.body,
 		})
 		r.body = nil
-		a.Propose(r.cmd)
+		if err := a.Propose(r.cmd); err != nil {
+			k.refused(c, err)
+			return
+		}
 		if r.op == zkproto.OpCloseSession {
 			r.closeAfter = true
 		}
@@ -276,6 +279,7 @@ func (k *core) auth(a *bridge.Apply, c *conn, r *request) {
 	k.applyAuth(c, r)
 	h := zkproto.ReplyHeader{Xid: r.xid, Zxid: 0, Err: r.code}
 	c.send(&h, nil)
+	c.release(r)
 	if r.code != zkproto.OK {
 		c.close() // ZooKeeper closes the connection after a failed auth
 	}
@@ -298,11 +302,24 @@ func (k *core) applyAuth(c *conn, r *request) {
 			k.s.cfg.Metrics.Add(metrics.AuthFailedCount, 1)
 			return
 		}
+		size := c.authBytes.Load()
+		for _, id := range ids {
+			if !containsID(c.auth, id) {
+				size += int64(idSize(id))
+			}
+		}
+		if size > int64(k.s.cfg.AuthBytes) {
+			// The identities travel in every write of the connection: past
+			// the bound its writes would not fit a command (see Config).
+			r.code = zkproto.ErrAuthFailed
+			return
+		}
 		for _, id := range ids {
 			if !containsID(c.auth, id) {
 				c.auth = append(c.auth, id)
 			}
 		}
+		c.authBytes.Store(size)
 		r.code = zkproto.OK
 	default:
 		r.code = zkproto.ErrAuthFailed
@@ -310,6 +327,9 @@ func (k *core) applyAuth(c *conn, r *request) {
 		k.s.cfg.Metrics.Add(metrics.AuthFailedCount, 1)
 	}
 }
+
+// idSize is an identity's encoded size in a command.
+func idSize(id zkproto.Id) int { return 8 + len(id.Scheme) + len(id.ID) }
 
 func containsID(ids []zkproto.Id, id zkproto.Id) bool {
 	for _, x := range ids {

@@ -32,6 +32,7 @@ type request struct {
 	kind    reqKind
 	cmd     []byte // a write's command, kept to propose it again after a view change
 	seq     int64  // a write's number among its connection's writes
+	charge  int    // its share of the outstanding bounds, until answered (admission.go)
 
 	ready bool // a read's index is applied, or a local op may run
 	done  bool // the reply is known (code and reply)

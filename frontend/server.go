@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/internal/accept"
+	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
@@ -22,7 +23,10 @@ type Config struct {
 	MaxSessionTimeout time.Duration
 	MaxClientCnxns    int             // per client IP address; 0: no limit
 	FourLetterWords   map[string]bool // allowed words; srvr always
-	MaxPacketSize     int             // largest request frame
+	// MaxPacketSize is jute.maxbuffer, the largest request frame; a larger
+	// one closes its connection, as in ZooKeeper. The bounds below that
+	// are left 0 follow from it (bridge.DeriveLimits).
+	MaxPacketSize int
 	// SequentialReads serves reads from the local tree without a quorum
 	// round, as ZooKeeper does; by default reads are linearizable.
 	SequentialReads bool
@@ -31,12 +35,24 @@ type Config struct {
 	// HandshakeTimeout closes a connection that has not completed its
 	// handshake (half-open, or a stranger) in time.
 	HandshakeTimeout time.Duration
-	// MaxOutstanding bounds the requests of one connection that are read
-	// but not yet answered; the connection is not read beyond it.
-	MaxOutstanding int
-	// MaxQueuedBytes bounds one connection's unsent replies and events; a
-	// client that does not read is disconnected beyond it.
-	MaxQueuedBytes int
+	// MaxOutstanding and MaxOutstandingBytes bound the requests of one
+	// connection that are read but not yet answered; the connection is not
+	// read beyond them (see admission.go).
+	MaxOutstanding      int
+	MaxOutstandingBytes int
+	// TotalOutstanding and TotalOutstandingBytes bound the same across
+	// every connection of the server (TotalOutstanding is ZooKeeper's
+	// globalOutstandingLimit): beyond them no connection is read.
+	TotalOutstanding      int
+	TotalOutstandingBytes int
+	// OutboxSoftBytes and MaxQueuedBytes bound one connection's unsent
+	// replies and events: beyond the first the connection is not read, and
+	// a client that still does not read is disconnected beyond the second.
+	OutboxSoftBytes int
+	MaxQueuedBytes  int
+	// AuthBytes bounds the identities (encoded) a connection may hold: they
+	// travel in each of its writes. An auth beyond it fails.
+	AuthBytes int
 	// Conf and Env are the lines the conf and envi words print.
 	Conf, Env [][2]string
 	// DataDir and DataLogDir are measured by dirs; ServerID and Servers
@@ -90,14 +106,26 @@ func (c *Config) fill() {
 	if c.MaxPacketSize == 0 {
 		c.MaxPacketSize = zkproto.DefaultMaxPacketSize
 	}
+	lim, err := bridge.DeriveLimits(c.MaxPacketSize, 1)
+	if err != nil { // the node refuses it; the defaults serve meanwhile
+		lim, _ = bridge.DeriveLimits(0, 1)
+	}
+	def := func(v *int, x int) {
+		if *v == 0 {
+			*v = x
+		}
+	}
+	// ZooKeeper's globalOutstandingLimit is the bound across connections.
+	def(&c.TotalOutstanding, c.GlobalOutstanding)
+	def(&c.MaxOutstanding, lim.ConnRequests)
+	def(&c.MaxOutstandingBytes, lim.ConnBytes)
+	def(&c.TotalOutstanding, lim.TotalRequests)
+	def(&c.TotalOutstandingBytes, lim.TotalBytes)
+	def(&c.OutboxSoftBytes, lim.OutboxSoft)
+	def(&c.MaxQueuedBytes, lim.OutboxHard)
+	def(&c.AuthBytes, lim.AuthBytes)
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = max(c.MinSessionTimeout, 5*time.Second)
-	}
-	if c.MaxOutstanding == 0 {
-		c.MaxOutstanding = 1000
-	}
-	if c.MaxQueuedBytes == 0 {
-		c.MaxQueuedBytes = 64 << 20
 	}
 	if c.PeerTimeout == 0 {
 		c.PeerTimeout = 5 * c.TickTime
@@ -119,15 +147,16 @@ type Server struct {
 
 	stats serverStats
 	role  atomic.Int32 // the bridge.Role the apply goroutine last saw
-	// outstanding bounds the requests read and not yet answered across
-	// all connections (globalOutstandingLimit); nil: no bound.
-	outstanding chan struct{}
+	// total bounds the requests outstanding across connections
+	// (globalOutstandingLimit, and bytes).
+	total *budget.Budget
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	perIP  map[string]int
 	nextID uint64
 	closed bool
+	stop   chan struct{} // closed by Close
 	wg     sync.WaitGroup
 }
 
@@ -136,11 +165,9 @@ type Server struct {
 func New(cfg Config, log hclog.Logger) *Server {
 	cfg.fill()
 	s := &Server{cfg: cfg, log: log, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{},
-		bound: make(chan struct{})}
+		bound: make(chan struct{}),
+		total: budget.New(cfg.TotalOutstanding, cfg.TotalOutstandingBytes), stop: make(chan struct{})}
 	s.core = newCore(s)
-	if cfg.GlobalOutstanding > 0 {
-		s.outstanding = make(chan struct{}, cfg.GlobalOutstanding)
-	}
 	cfg.Metrics.OnScrape(s.scrape)
 	return s
 }
@@ -162,32 +189,41 @@ func (h roleTracker) RoleChanged(a *bridge.Apply, role bridge.Role) {
 	h.core.RoleChanged(a, role)
 }
 
-// Serve listens on the client address and serves until ctx ends.
+// Serve listens on the client address and serves until ctx ends or Close
+// is called. When it returns, every connection has ended.
 func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
-	s.node = node
 	ln, err := net.Listen("tcp", s.cfg.ClientAddr)
 	if err != nil {
 		return fmt.Errorf("frontend: listen on %s: %w", s.cfg.ClientAddr, err)
 	}
+	return s.serveOn(ctx, node, ln)
+}
+
+// serveOn is Serve on a listener the caller made.
+func (s *Server) serveOn(ctx context.Context, node *bridge.Node, ln net.Listener) error {
+	s.node = node
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ln.Close()
+	}
 	s.ln = ln
 	s.mu.Unlock()
 	close(s.bound)
-	go func() {
-		<-ctx.Done()
+	closed := make(chan struct{})
+	watch := context.AfterFunc(ctx, func() {
 		s.Close()
-	}()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			s.log.Warn("accept failed", "error", err)
-			continue
-		}
-		s.accept(nc)
+		close(closed)
+	})
+	// A failure to accept (out of descriptors, say) is waited out; only
+	// Close ends the loop.
+	accept.Loop(ln, s.stop, s.accept, func(err error, pause time.Duration) {
+		s.log.Warn("accepting a connection failed", "error", err, "retry_in", pause)
+	})
+	if !watch() {
+		<-closed // ctx ended: Close runs on the watcher
 	}
+	return s.Close()
 }
 
 // Bound is closed once Serve has bound the client port.
@@ -228,8 +264,8 @@ func (s *Server) accept(nc net.Conn) {
 	c := newConn(s, nc, s.nextID, ip)
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
+	s.wg.Add(1) // under the lock: Close, once it has the lock, waits for it
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		c.serve()
@@ -268,15 +304,19 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.wg.Wait()
 		return nil
 	}
 	s.closed = true
+	close(s.stop)
 	var err error
 	if s.ln != nil {
 		err = s.ln.Close()
 	}
 	for c := range s.conns {
-		c.nc.Close()
+		// Abort, not just close the socket: a reader waiting for room
+		// (admission.go) wakes when the outbox ends.
+		c.out.abort()
 	}
 	s.mu.Unlock()
 	s.wg.Wait()

@@ -44,8 +44,9 @@ type multiOp struct {
 }
 
 // maxMultiOps bounds the ops of one multi; each takes at least a 9-byte
-// header, so a frame of jute.maxbuffer holds fewer.
-const maxMultiOps = zkproto.DefaultMaxPacketSize / 9
+// header, so a frame of the largest jute.maxbuffer a server accepts (64 MiB,
+// bridge.MaxJuteMaxBuffer) holds fewer.
+const maxMultiOps = (64 << 20) / 9
 
 // multi runs a multi request and appends its MultiResponse.
 func (w *writeCtx) multi(body []byte) zkproto.Code {

@@ -76,6 +76,8 @@ func serve(cfg Config, stderr io.Writer) error {
 		RetainSnapshots: cfg.SnapRetainCount,
 		WAL:             storage.WALOptions{SegmentSize: cfg.PreAllocSize},
 		Metrics:         reg,
+		// jute.maxbuffer sizes every internal limit (bridge.Limits).
+		JuteMaxBuffer: cfg.MaxPacketSize,
 	}, srv.Handler(), log.Named("bridge"))
 	if err != nil {
 		return err
