@@ -63,15 +63,17 @@ type Node struct {
 	writers sync.WaitGroup // snapshot writer goroutines, joined when Run ends
 
 	// Owned by the apply goroutine.
-	apply       Apply
-	lastSnap    int64        // op of the last snapshot taken
-	appliedView uint64       // view of the last applied entry (a snapshot's view)
-	wasServing  bool         // serving has been closed
-	snapping    bool         // a snapshot is being taken or written
-	snap        *snapshotJob // the live snapshot the loop feeds, or nil
-	out         tree.Output
-	waiters     readWaiters
-	role        Role
+	apply    Apply
+	lastSnap int64 // op of the last snapshot taken
+	// bytesSinceSnap counts the command bytes applied since it.
+	bytesSinceSnap int64
+	appliedView    uint64       // view of the last applied entry (a snapshot's view)
+	wasServing     bool         // serving has been closed
+	snapping       bool         // a snapshot is being taken or written
+	snap           *snapshotJob // the live snapshot the loop feeds, or nil
+	out            tree.Output
+	waiters        readWaiters
+	role           Role
 }
 
 // Apply is the handle the apply goroutine gives to handlers and tasks. It is
@@ -239,6 +241,7 @@ func (n *Node) applyEntry(e Entry) error {
 		n.log.Warn("applied a malformed command", "zxid", e.Zxid, "error", err)
 	}
 	n.apply.applied = e.Zxid
+	n.bytesSinceSnap += int64(len(e.Cmd))
 	n.appliedView = e.View
 	n.handler.Applied(&n.apply, e.Zxid, &n.out)
 	return nil

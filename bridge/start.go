@@ -39,6 +39,11 @@ type Options struct {
 	// SnapCount is the number of commands applied between snapshots
 	// (ZooKeeper's snapCount).
 	SnapCount int64
+	// SnapBytes starts a snapshot once the commands applied since the last
+	// one hold this many bytes, however few they are (default 64 MiB): the
+	// log kept in memory and sent in view changes stays bounded only
+	// above a snapshot.
+	SnapBytes int64
 	// RetainSnapshots is how many snapshots to keep (ZooKeeper's
 	// autopurge.snapRetainCount; default 3).
 	RetainSnapshots int
@@ -77,6 +82,9 @@ func (o *Options) fill() {
 	}
 	if o.SnapCount == 0 {
 		o.SnapCount = 100000
+	}
+	if o.SnapBytes == 0 {
+		o.SnapBytes = 64 << 20
 	}
 	if len(o.Peers) == 0 {
 		o.Peers = map[uint64]string{o.ID: ""}
@@ -235,12 +243,13 @@ func (n *Node) installSnapshot(b applyBatch) error {
 // a writer goroutine streams them to disk; the replica learns of it once it
 // is durable and may then drop the log below it.
 func (n *Node) maybeSnapshot() {
-	if n.vr == nil || n.snapping || n.apply.applied-n.lastSnap < n.opts.SnapCount {
+	if n.vr == nil || n.snapping ||
+		(n.apply.applied-n.lastSnap < n.opts.SnapCount && n.bytesSinceSnap < n.opts.SnapBytes) {
 		return
 	}
 	job := newSnapshotJob(n.tree.BeginSnapshot())
 	job.view = n.appliedView
-	n.snap, n.snapping, n.lastSnap = job, true, n.apply.applied
+	n.snap, n.snapping, n.lastSnap, n.bytesSinceSnap = job, true, n.apply.applied, 0
 	n.writers.Add(1)
 	go func() {
 		defer n.writers.Done()

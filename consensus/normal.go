@@ -253,7 +253,7 @@ func (r *Replica) sendEntries(to ReplicaID) bool {
 		if p.probing && p.next-1 > p.match {
 			break
 		}
-		if p.next-1-p.match >= uint64(r.cfg.MaxUncommittedOps) {
+		if p.next-1-p.match >= uint64(r.cfg.MaxUncommittedOps) || r.inflightBytes(p) >= uint64(r.cfg.MaxInflightBytes) {
 			break
 		}
 		hi := r.batchEnd(p.next, last)
@@ -265,6 +265,16 @@ func (r *Replica) sendEntries(to ReplicaID) bool {
 		sent = true
 	}
 	return sent
+}
+
+// inflightBytes returns the command bytes sent to a backup and not yet
+// acknowledged (ops match+1 .. next-1).
+func (r *Replica) inflightBytes(p *progress) uint64 {
+	hi := p.next - 1
+	if hi <= p.match || hi <= r.entries.start {
+		return 0
+	}
+	return r.entries.bytesThrough(hi) - r.entries.bytesThrough(max(p.match, r.entries.start))
 }
 
 // batchEnd returns the last op of a batch starting at lo, bounded by ops and bytes.

@@ -112,10 +112,11 @@ func (r *Replica) onRecovery(from ReplicaID, m *Recovery) {
 	resp.Pristine = r.entries.lastOp() == 0 && r.snap == nil && r.commit == 0
 	resp.Seed = r.seeded
 	if resp.Normal && r.isPrimary() {
-		// The state goes to each nonce once per view-change timeout: it
-		// is the whole log after the snapshot, and the recovering replica
-		// repeats its request every other heartbeat until it is done.
-		if a := r.recAnswered[from]; a.nonce == m.Nonce && r.tickCount-a.tick < uint64(r.cfg.ViewChangeTicks) {
+		// The state goes to each nonce once per four view-change timeouts:
+		// it is the whole log after the snapshot (up to the snapshot byte
+		// trigger, tens of MB), and the recovering replica repeats its
+		// request every other heartbeat while it fetches the snapshot.
+		if a := r.recAnswered[from]; a.nonce == m.Nonce && r.tickCount-a.tick < 4*uint64(r.cfg.ViewChangeTicks) {
 			return
 		}
 		r.recAnswered[from] = answered{nonce: m.Nonce, tick: r.tickCount}

@@ -30,7 +30,7 @@ func DecodeFrame(frame []byte) (cluster uint64, m consensus.Message, err error) 
 
 // encodeFrame encodes m behind this replica's cluster id.
 func (d *Driver) encodeFrame(m consensus.Message) ([]byte, error) {
-	dst := binary.BigEndian.AppendUint64(make([]byte, 0, 64), d.r.Info().Cluster)
+	dst := binary.BigEndian.AppendUint64(make([]byte, 0, frameHeaderLen+wire.Size(m)), d.r.Info().Cluster)
 	return wire.Encode(dst, m)
 }
 

@@ -127,7 +127,7 @@ func (n *node) start() {
 		Rand:           rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())),
 		Logger:         simLogger{n},
 		HeartbeatTicks: 1, ViewChangeTicks: 10,
-		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400,
+		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400, MaxInflightBytes: 200,
 	}
 	r, err := consensus.New(cfg, b)
 	if err != nil {

@@ -56,6 +56,35 @@ type SnapshotRef struct {
 	Op, View uint64
 }
 
+// Size returns about the bytes m's frame takes (its entries' commands and
+// fixed fields), so a caller can allocate once for a large message.
+func Size(m consensus.Message) int {
+	var es []consensus.Entry
+	switch m := m.(type) {
+	case *consensus.Prepare:
+		es = m.Entries
+	case *consensus.DoViewChange:
+		es = m.Entries
+	case *consensus.StartView:
+		es = m.Entries
+	case *consensus.NewState:
+		es = m.Entries
+	case *consensus.RecoveryResponse:
+		es = m.Entries
+	case *consensus.Forward:
+		n := 64
+		for _, c := range m.Cmds {
+			n += 4 + len(c)
+		}
+		return n
+	}
+	n := 128
+	for i := range es {
+		n += 20 + len(es[i].Cmd)
+	}
+	return n
+}
+
 // Encode appends m's frame to dst.
 func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 	u64 := func(v uint64) { dst = binary.BigEndian.AppendUint64(dst, v) }
