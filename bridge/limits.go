@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/vrkeeper/vrkeeper/bridge/peer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/zkproto"
@@ -164,8 +165,8 @@ func (l *Limits) applyWAL(o *storage.WALOptions) {
 }
 
 // transport returns the peer transport's bounds.
-func (l *Limits) transport() TransportOptions {
-	return TransportOptions{MaxFrame: l.PeerFrame, QueueFrames: l.PeerQueueFrames, QueueBytes: l.PeerQueueBytes}
+func (l *Limits) transport() peer.Options {
+	return peer.Options{MaxFrame: l.PeerFrame, QueueFrames: l.PeerQueueFrames, QueueBytes: l.PeerQueueBytes}
 }
 
 // Errors of Apply.Propose.

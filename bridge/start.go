@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/bridge/peer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/internal/budget"
 	"github.com/vrkeeper/vrkeeper/metrics"
@@ -164,7 +165,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if len(ids) > 1 {
-		v.tr, err = NewTransport(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), lim.transport())
+		v.tr, err = peer.New(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), lim.transport())
 		if err != nil {
 			store.Close()
 			return nil, err

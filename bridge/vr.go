@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
+	"github.com/vrkeeper/vrkeeper/bridge/peer"
 	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/internal/budget"
@@ -26,8 +27,8 @@ type vrReplicator struct {
 	log   hclog.Logger
 	d     *driver.Driver
 	store *storage.Store
-	tr    *Transport // nil for a single node
-	ids   []uint64   // server id of each ReplicaID
+	tr    *peer.Transport // nil for a single node
+	ids   []uint64        // server id of each ReplicaID
 	index map[uint64]consensus.ReplicaID
 	self  consensus.ReplicaID
 	tick  time.Duration

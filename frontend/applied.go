@@ -159,7 +159,7 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 	for _, sess := range k.sessions {
 		for _, r := range sess.queue {
 			if r.kind == kindWrite && !r.done && r.cmd != nil {
-				if err := a.Propose(r.cmd); err != nil {
+				if err := a.Repropose(r.cmd); err != nil {
 					k.refused(sess.conn, err)
 					break
 				}
@@ -218,7 +218,7 @@ func (k *core) Tick(a *bridge.Apply) {
 		}
 		rs.lastRenew = now
 		if len(rs.ids) > 0 {
-			a.Propose(tree.AppendRenewSessions(nil, a.Now(), rs.ids))
+			a.RenewSessions(rs.ids)
 		}
 	}
 	if k.role != bridge.RolePrimary && k.role != bridge.RoleStandalone {
@@ -237,13 +237,13 @@ func (k *core) Tick(a *bridge.Apply) {
 			}
 		}
 		if len(due) > 0 {
-			a.Propose(tree.AppendExpireSessions(nil, a.Now(), due))
+			a.ExpireSessions(due)
 		}
 	}
 	if now.Sub(rs.lastCleanup) >= time.Second {
 		rs.lastCleanup = now
 		if a.Tree().NeedsCleanup(a.Now()) {
-			a.Propose(tree.AppendCleanup(nil, a.Now()))
+			a.Cleanup()
 		}
 	}
 }

@@ -127,7 +127,7 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 		// session with its leader: every write of this connection then
 		// comes after the attach in the log.
 		k.resuming[c.owner] = &resume{c: c, id: req.SessionID, timeout: timeout, passwd: info.Passwd}
-		if err := a.Propose(tree.AppendAttachSession(nil, a.Now(), req.SessionID, c.owner)); err != nil {
+		if err := a.AttachSession(req.SessionID, c.owner); err != nil {
 			delete(k.resuming, c.owner)
 			k.refused(c, err)
 		}
@@ -157,7 +157,7 @@ func (k *core) open(a *bridge.Apply, c *conn, timeout int32) {
 	rand.Read(passwd)
 	k.opening[string(passwd)] = c
 	c.timeoutMs.Store(timeout)
-	if err := a.Propose(tree.AppendOwnedOpenSession(nil, a.Now(), timeout, passwd, c.owner)); err != nil {
+	if err := a.OpenSession(timeout, passwd, c.owner); err != nil {
 		delete(k.opening, string(passwd))
 		k.refused(c, err)
 	}

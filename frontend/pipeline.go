@@ -39,12 +39,12 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 	case kindWrite:
 		c.writeSeq++
 		r.seq = c.writeSeq
-		r.cmd = tree.AppendClientWrite(nil, &tree.ClientWrite{
-			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq, Time: a.Now(),
+		cmd, err := a.Write(&tree.ClientWrite{
+			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq,
 			Auth: c.auth, Op: r.op, Body: r.body,
 		})
-		r.body = nil
-		if err := a.Propose(r.cmd); err != nil {
+		r.cmd, r.body = cmd, nil
+		if err != nil {
 			k.refused(c, err)
 			return
 		}

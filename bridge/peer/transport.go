@@ -1,4 +1,9 @@
-package bridge
+// Package peer is the transport between the servers of a cluster: one
+// outgoing TCP connection to each peer for what this server sends, the
+// peers' connections accepted for what it receives, opaque length-prefixed
+// frames, bounded queues in count and bytes. It knows nothing of what the
+// frames carry (the replica driver's messages, snapshot chunks).
+package peer
 
 import (
 	"bufio"
@@ -31,7 +36,7 @@ type Transport struct {
 	listener net.Listener
 	deliver  func(from uint64, frame []byte) // frame is valid only during the call
 	log      hclog.Logger
-	opts     TransportOptions
+	opts     Options
 
 	mu     sync.Mutex
 	peers  map[uint64]*peerLink
@@ -40,8 +45,8 @@ type Transport struct {
 	wg     sync.WaitGroup
 }
 
-// TransportOptions bounds the transport.
-type TransportOptions struct {
+// Options bounds the transport.
+type Options struct {
 	MaxFrame     int           // largest frame accepted or sent
 	QueueFrames  int           // frames queued per peer before dropping
 	QueueBytes   int           // bytes queued per peer before dropping (one frame always fits an empty queue)
@@ -50,7 +55,7 @@ type TransportOptions struct {
 	WriteTimeout time.Duration // one batch write
 }
 
-func (o *TransportOptions) fill() {
+func (o *Options) fill() {
 	if o.MaxFrame == 0 {
 		o.MaxFrame = 64 << 20
 	}
@@ -79,24 +84,24 @@ const helloMagic = "VRKPEER1"
 // receiver's ids.
 const helloSize = len(helloMagic) + 16
 
-// ErrTransportClosed is returned by Send after Close.
-var ErrTransportClosed = errors.New("transport: closed")
+// ErrClosed is returned by Send after Close.
+var ErrClosed = errors.New("transport: closed")
 
-// NewTransport listens on listenAddr for peers and prepares links to the
+// New listens on listenAddr for peers and prepares links to the
 // given peers (id to address; self may be among them and is skipped).
 // deliver is called on a receiving goroutine for each frame from a peer.
-func NewTransport(self uint64, listenAddr string, peers map[uint64]string,
-	deliver func(from uint64, frame []byte), log hclog.Logger, opts TransportOptions) (*Transport, error) {
+func New(self uint64, listenAddr string, peers map[uint64]string,
+	deliver func(from uint64, frame []byte), log hclog.Logger, opts Options) (*Transport, error) {
 	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: listen on %s: %w", listenAddr, err)
 	}
-	return newTransportOn(self, ln, peers, deliver, log, opts), nil
+	return newOn(self, ln, peers, deliver, log, opts), nil
 }
 
-// newTransportOn is NewTransport on a listener the caller made.
-func newTransportOn(self uint64, ln net.Listener, peers map[uint64]string,
-	deliver func(from uint64, frame []byte), log hclog.Logger, opts TransportOptions) *Transport {
+// newOn is New on a listener the caller made.
+func newOn(self uint64, ln net.Listener, peers map[uint64]string,
+	deliver func(from uint64, frame []byte), log hclog.Logger, opts Options) *Transport {
 	opts.fill()
 	t := &Transport{self: self, listener: ln, deliver: deliver, log: log, opts: opts,
 		peers: map[uint64]*peerLink{}, done: make(chan struct{})}
@@ -125,7 +130,7 @@ func (t *Transport) Send(to uint64, frame []byte) error {
 	closed := t.closed
 	t.mu.Unlock()
 	if closed {
-		return ErrTransportClosed
+		return ErrClosed
 	}
 	if !ok {
 		return fmt.Errorf("transport: no peer %d", to)

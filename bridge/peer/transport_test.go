@@ -1,4 +1,4 @@
-package bridge
+package peer
 
 import (
 	"encoding/binary"
@@ -67,7 +67,7 @@ func TestTransportDelivers(t *testing.T) {
 	start := func(id uint64) *Transport {
 		in := newInbox()
 		inboxes[id] = in
-		tr, err := NewTransport(id, addrs[id], addrs, in.deliver, hclog.NewNullLogger(), TransportOptions{})
+		tr, err := New(id, addrs[id], addrs, in.deliver, hclog.NewNullLogger(), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestTransportDelivers(t *testing.T) {
 func TestTransportRefusesStrangers(t *testing.T) {
 	addr := freeAddr(t)
 	in := newInbox()
-	tr, err := NewTransport(1, addr, map[uint64]string{1: addr, 2: freeAddr(t)}, in.deliver, hclog.NewNullLogger(), TransportOptions{})
+	tr, err := New(1, addr, map[uint64]string{1: addr, 2: freeAddr(t)}, in.deliver, hclog.NewNullLogger(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestTransportRefusesStrangers(t *testing.T) {
 func TestTransportHugeFrameCostsNothing(t *testing.T) {
 	addr := freeAddr(t)
 	in := newInbox()
-	tr, err := NewTransport(1, addr, map[uint64]string{1: addr, 2: freeAddr(t)}, in.deliver, hclog.NewNullLogger(), TransportOptions{MaxFrame: 1 << 30})
+	tr, err := New(1, addr, map[uint64]string{1: addr, 2: freeAddr(t)}, in.deliver, hclog.NewNullLogger(), Options{MaxFrame: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package bridge
+package peer
 
 import (
 	"net"
@@ -29,7 +29,7 @@ func TestPeerQueueBounds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			l := &peerLink{t: &Transport{opts: TransportOptions{QueueFrames: 3, QueueBytes: 100}}, queue: make(chan []byte, 3)}
+			l := &peerLink{t: &Transport{opts: Options{QueueFrames: 3, QueueBytes: 100}}, queue: make(chan []byte, 3)}
 			for _, n := range tc.queued {
 				if !l.offer(make([]byte, n)) {
 					t.Fatalf("setup: frame of %d refused", n)
@@ -73,8 +73,8 @@ func TestPeerQueueStaysBoundedWhenThePeerDoesNotRead(t *testing.T) {
 	}()
 	addr := freeAddr(t)
 	const bound = 1 << 20
-	tr, err := NewTransport(1, addr, map[uint64]string{1: addr, 2: sink.Addr().String()}, func(uint64, []byte) {},
-		hclog.NewNullLogger(), TransportOptions{QueueBytes: bound})
+	tr, err := New(1, addr, map[uint64]string{1: addr, 2: sink.Addr().String()}, func(uint64, []byte) {},
+		hclog.NewNullLogger(), Options{QueueBytes: bound})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestTransportAcceptOutlivesEMFILE(t *testing.T) {
 	addr2 := freeAddr(t)
 	peers := map[uint64]string{1: ln.Addr().String(), 2: addr2}
 	in := newInbox()
-	t1 := newTransportOn(1, fl, peers, in.deliver, hclog.NewNullLogger(), TransportOptions{})
-	t2, err := NewTransport(2, addr2, peers, func(uint64, []byte) {}, hclog.NewNullLogger(), TransportOptions{})
+	t1 := newOn(1, fl, peers, in.deliver, hclog.NewNullLogger(), Options{})
+	t2, err := New(2, addr2, peers, func(uint64, []byte) {}, hclog.NewNullLogger(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
