@@ -43,6 +43,10 @@ func BenchmarkRestartToFirstWrite(b *testing.B) {
 	s.Close()
 	b.ResetTimer()
 	for range b.N {
+		var before int64
+		for _, srv := range c.servers {
+			before = max(before, rssOf(srv.cmd.Process.Pid))
+		}
 		c.killAll()
 		start := time.Now()
 		for _, srv := range c.servers {
@@ -54,6 +58,12 @@ func BenchmarkRestartToFirstWrite(b *testing.B) {
 		}
 		b.ReportMetric(time.Since(start).Seconds(), "s-to-first-write")
 		w.Close()
+		var after int64
+		for _, srv := range c.servers {
+			after = max(after, rssOf(srv.cmd.Process.Pid))
+		}
+		b.ReportMetric(float64(before>>20), "MiB-rss-before")
+		b.ReportMetric(float64(after>>20), "MiB-rss-after")
 		if os.Getenv("VRK_BENCH_LOGS") != "" {
 			for _, srv := range c.servers {
 				log, _ := os.ReadFile(filepath.Join(srv.dir, "server.log"))
