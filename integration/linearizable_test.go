@@ -60,6 +60,36 @@ var registerModel = porcupine.Model{
 	},
 }
 
+// registerOp runs client id's n-th operation on one of keys, a read or a
+// write drawn by rng, and returns it as a history entry (times since
+// start). ok is false for a failed read, which tells nothing; a failed
+// write may have taken effect at any time after its call.
+func registerOp(s *session, id, n int, keys []string, rng *rand.Rand, start time.Time) (porcupine.Operation, bool) {
+	key := keys[rng.IntN(len(keys))]
+	in := regInput{key: key}
+	if rng.IntN(2) == 0 {
+		in.write, in.value = true, fmt.Sprintf("%d-%d", id, n)
+	}
+	call := time.Since(start).Nanoseconds()
+	var out regOutput
+	var err error
+	if in.write {
+		_, err = s.Set(key, []byte(in.value), -1)
+	} else {
+		var d []byte
+		d, _, err = s.Get(key)
+		out.value = string(d)
+	}
+	ret := time.Since(start).Nanoseconds()
+	if err != nil {
+		if !in.write || errors.Is(err, zk.ErrNoNode) {
+			return porcupine.Operation{}, false
+		}
+		out.unknown, ret = true, 1<<62
+	}
+	return porcupine.Operation{ClientId: id, Input: in, Call: call, Output: out, Return: ret}, true
+}
+
 // TestLinearizableUnderFaults: clients read and write a few znodes through
 // every server while a backup is killed and restarted, the primary is
 // paused, and then the primary is killed and restarted; the history of reads (plain getData, no sync) and writes must be
@@ -96,31 +126,12 @@ func TestLinearizableUnderFaults(t *testing.T) {
 					return
 				default:
 				}
-				key := keys[rng.IntN(len(keys))]
-				in := regInput{key: key}
-				if rng.IntN(2) == 0 {
-					in.write, in.value = true, fmt.Sprintf("%d-%d", id, n)
-				}
-				call := time.Since(start).Nanoseconds()
-				var out regOutput
-				var err error
-				if in.write {
-					_, err = s.Set(key, []byte(in.value), -1)
-				} else {
-					var d []byte
-					d, _, err = s.Get(key)
-					out.value = string(d)
-				}
-				ret := time.Since(start).Nanoseconds()
-				if err != nil {
-					if !in.write || errors.Is(err, zk.ErrNoNode) {
-						continue // a failed read tells nothing
-					}
-					// The write may have taken effect at any time after call.
-					out.unknown, ret = true, 1<<62
+				op, ok := registerOp(s, id, n, keys, rng, start)
+				if !ok {
+					continue // a failed read tells nothing
 				}
 				mu.Lock()
-				history = append(history, porcupine.Operation{ClientId: id, Input: in, Call: call, Output: out, Return: ret})
+				history = append(history, op)
 				mu.Unlock()
 			}
 		}()

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/go-zookeeper/zk"
 )
 
 // nemesisDuration is how long TestNemesis injects faults: a short run in CI,
@@ -80,30 +78,12 @@ func TestNemesis(t *testing.T) {
 					}
 					continue
 				}
-				key := keys[rng.IntN(len(keys))]
-				in := regInput{key: key}
-				if rng.IntN(2) == 0 {
-					in.write, in.value = true, fmt.Sprintf("%d-%d", id, n)
-				}
-				call := time.Since(start).Nanoseconds()
-				var out regOutput
-				var err error
-				if in.write {
-					_, err = s.Set(key, []byte(in.value), -1)
-				} else {
-					var d []byte
-					d, _, err = s.Get(key)
-					out.value = string(d)
-				}
-				ret := time.Since(start).Nanoseconds()
-				if err != nil {
-					if !in.write || errors.Is(err, zk.ErrNoNode) {
-						continue // a failed read tells nothing
-					}
-					out.unknown, ret = true, 1<<62 // it may take effect at any later time
+				op, ok := registerOp(s, id, n, keys, rng, start)
+				if !ok {
+					continue
 				}
 				mu.Lock()
-				history = append(history, porcupine.Operation{ClientId: id, Input: in, Call: call, Output: out, Return: ret})
+				history = append(history, op)
 				mu.Unlock()
 			}
 		}()

@@ -56,31 +56,36 @@ type SnapshotRef struct {
 	Op, View uint64
 }
 
+// EntriesOf returns the log entries a message carries (nil for the types
+// that carry none).
+func EntriesOf(m consensus.Message) []consensus.Entry {
+	switch m := m.(type) {
+	case *consensus.Prepare:
+		return m.Entries
+	case *consensus.DoViewChange:
+		return m.Entries
+	case *consensus.StartView:
+		return m.Entries
+	case *consensus.NewState:
+		return m.Entries
+	case *consensus.RecoveryResponse:
+		return m.Entries
+	}
+	return nil
+}
+
 // Size returns about the bytes m's frame takes (its entries' commands and
 // fixed fields), so a caller can allocate once for a large message.
 func Size(m consensus.Message) int {
-	var es []consensus.Entry
-	switch m := m.(type) {
-	case *consensus.Prepare:
-		es = m.Entries
-	case *consensus.DoViewChange:
-		es = m.Entries
-	case *consensus.StartView:
-		es = m.Entries
-	case *consensus.NewState:
-		es = m.Entries
-	case *consensus.RecoveryResponse:
-		es = m.Entries
-	case *consensus.Forward:
-		n := 64
-		for _, c := range m.Cmds {
+	n := 128
+	if f, ok := m.(*consensus.Forward); ok {
+		for _, c := range f.Cmds {
 			n += 4 + len(c)
 		}
 		return n
 	}
-	n := 128
-	for i := range es {
-		n += 20 + len(es[i].Cmd)
+	for _, e := range EntriesOf(m) {
+		n += 20 + len(e.Cmd)
 	}
 	return n
 }

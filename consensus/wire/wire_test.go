@@ -55,18 +55,8 @@ func TestWireRoundTrip(t *testing.T) {
 func normalize(m consensus.Message) string { return m.String() + "|" + detail(m) }
 
 func detail(m consensus.Message) string {
-	var es []consensus.Entry
+	es := EntriesOf(m)
 	switch m := m.(type) {
-	case *consensus.Prepare:
-		es = m.Entries
-	case *consensus.DoViewChange:
-		es = m.Entries
-	case *consensus.StartView:
-		es = m.Entries
-	case *consensus.NewState:
-		es = m.Entries
-	case *consensus.RecoveryResponse:
-		es = m.Entries
 	case *consensus.Forward:
 		s := ""
 		for _, c := range m.Cmds {
