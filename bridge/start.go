@@ -157,7 +157,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	v := &vrReplicator{
+	v := &vrReplicator{metrics: opts.Metrics,
 		log: log.Named("replica"), store: store, ids: ids, index: index, self: self,
 		tick: opts.ReplicaTick, lim: lim, inboxBytes: budget.New(0, lim.PeerInboxBytes),
 		inbox: make(chan inbound, 4096), wake: make(chan struct{}, 1),

@@ -14,6 +14,7 @@ import (
 	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/internal/budget"
+	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 )
 
@@ -58,7 +59,8 @@ type vrReplicator struct {
 	role  Role
 	retry bool // proposals were put back for want of room in the core
 
-	st statusTracker // what Node.Status reports (status.go)
+	st      statusTracker     // what Node.Status reports (status.go)
+	metrics *metrics.Registry // nil: none
 }
 
 // inbound is a decoded peer message and its sender's cluster id.
@@ -223,6 +225,14 @@ func (v *vrReplicator) run() {
 		}
 		if v.xfer != nil {
 			v.xfer.cluster.Store(v.d.Replica().Info().Cluster)
+		}
+		if m := v.metrics; m != nil {
+			m.QueueDepth("inbox", len(v.inbox))
+			m.QueueDepth("apply", len(v.out))
+			v.mu.Lock()
+			m.QueueDepth("proposals", len(v.props))
+			m.QueueDepth("reads", len(v.reads))
+			v.mu.Unlock()
 		}
 		v.publishStatus()
 	}

@@ -135,12 +135,21 @@ type Driver struct {
 	walNext    uint64            // op the log expects next (0: no position)
 	sendBuf    []byte
 
-	walEntries    []storage.Entry
-	viewLeft      time.Time                                  // when the replica last left normal status (zero: normal)
+	walEntries []storage.Entry
+	viewLeft   time.Time // when the replica last left normal status (zero: normal)
+	// prepared is, per backup, the last op of the newest Prepare sent and
+	// when: its acknowledgement times the round trip (prepare_rtt).
+	prepared      map[consensus.ReplicaID]sentPrepare
 	foreignWarned map[consensus.ReplicaID]uint64             // last foreign cluster reported per sender
 	held          map[consensus.ReplicaID]consensus.Envelope // messages waiting for their snapshot
 	compactor     compactor
 	stopped       error // set once the driver failed; every later call returns it
+}
+
+// sentPrepare is a Prepare waiting for its acknowledgement.
+type sentPrepare struct {
+	op uint64
+	at time.Time
 }
 
 // input is one call that arrived while the driver waited for the disk.

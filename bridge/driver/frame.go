@@ -54,7 +54,26 @@ func (d *Driver) Deliver(cluster uint64, env consensus.Envelope) {
 		d.takeSnapshotMessage(env, snap)
 		return
 	}
+	d.timeAck(env)
 	d.Step(env)
+}
+
+// timeAck records the round trip of the newest Prepare a backup
+// acknowledged.
+func (d *Driver) timeAck(env consensus.Envelope) {
+	var op uint64
+	switch m := env.Msg.(type) {
+	case *consensus.PrepareOk:
+		op = m.Op
+	case *consensus.CommitOk:
+		op = m.Op
+	default:
+		return
+	}
+	if p, ok := d.prepared[env.From]; ok && op >= p.op {
+		delete(d.prepared, env.From)
+		d.opts.Metrics.PrepareAcked(d.opts.IDs[env.From], d.clock().Sub(p.at))
+	}
 }
 
 // namedSnapshot returns the snapshot a peer's message names, if any.

@@ -214,8 +214,12 @@ func (d *Driver) noteStatus(s consensus.Status) {
 // send encodes messages and hands them to the transport.
 func (d *Driver) send(envs []consensus.Envelope) {
 	for _, env := range envs {
-		if p, ok := env.Msg.(*consensus.Prepare); ok && len(p.Entries) > 0 {
+		if p, ok := env.Msg.(*consensus.Prepare); ok && len(p.Entries) > 0 && d.opts.Metrics != nil {
 			d.opts.Metrics.Prepared(len(p.Entries))
+			if d.prepared == nil {
+				d.prepared = map[consensus.ReplicaID]sentPrepare{}
+			}
+			d.prepared[env.To] = sentPrepare{op: p.Entries[len(p.Entries)-1].Op, at: d.clock()}
 		}
 		frame, err := d.encodeFrame(env.Msg)
 		if err != nil {
