@@ -26,7 +26,8 @@ type primaryRead struct {
 // backupRead is a read waiting at a backup (or any replica not primary).
 type backupRead struct {
 	id    ReadID
-	seq   uint64 // request that carried it; 0: not yet requested
+	seq   uint64 // request that carries it now; 0: to be requested (again)
+	first uint64 // first request that carried it (0: none yet)
 	op    uint64 // read op-number from the primary (valid when hasOp)
 	hasOp bool
 }
@@ -61,9 +62,13 @@ func (r *Replica) onReadIndexResponse(m *ReadIndexResponse) {
 	if m.Session != r.readSession {
 		return
 	}
+	// The answer to request Seq serves every read registered before that
+	// request left, whatever request carries it now: one asked again (its
+	// answer was slow to come) must not starve while answers to its
+	// earlier requests arrive.
 	for i := range r.breads {
 		b := &r.breads[i]
-		if b.seq != 0 && b.seq <= m.Seq && !b.hasOp {
+		if b.first != 0 && b.first <= m.Seq && !b.hasOp {
 			b.op, b.hasOp = m.Op, true
 		}
 	}
@@ -147,6 +152,9 @@ func (r *Replica) requestReadIndex() {
 	for i := range r.breads {
 		if r.breads[i].seq == 0 {
 			r.breads[i].seq = r.readSeq
+			if r.breads[i].first == 0 {
+				r.breads[i].first = r.readSeq
+			}
 		}
 	}
 	r.readWaiting = 0

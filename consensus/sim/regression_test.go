@@ -26,6 +26,10 @@ var regressionSeeds = []struct {
 	// A replica that lost its disk while leading a view (in memory only)
 	// joined a still-empty cluster at view 0 and led that same view again.
 	{3407, "a lost life's view led twice"},
+	// A backup's read asked again (its answer was slower than the retry
+	// period) matched only answers to its newest request: under long
+	// delays its reads starved, and every read queued behind them.
+	{7596, "backup reads starved by their own retries"},
 }
 
 func TestRegressionSeeds(t *testing.T) {
