@@ -234,7 +234,10 @@ func (c *cluster) start(s *server, args ...string) {
 	if len(s.env) > 0 {
 		cmd.Env = append(os.Environ(), s.env...)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed by its timeout (or by hand) takes its
+	// servers with it instead of leaving them to load the machine for the
+	// rest of the suite.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		c.t.Fatalf("start server %d: %v", s.id, err)
 	}
