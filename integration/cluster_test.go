@@ -67,6 +67,7 @@ type cluster struct {
 	t       *testing.T
 	servers []*server
 	extra   []string // more zoo.cfg lines
+	wrap    []string // a command (and its arguments) servers are started through
 }
 
 // freePort returns a port free on host.
@@ -173,6 +174,9 @@ func (c *cluster) start(s *server, args ...string) {
 			"-cp", zookeeperClasspath(), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg)
 	default:
 		c.t.Fatalf("unknown VRK_TARGET %q", target)
+	}
+	if len(c.wrap) > 0 {
+		cmd = exec.Command(c.wrap[0], append(c.wrap[1:], cmd.Args...)...)
 	}
 	logFile, err := os.OpenFile(filepath.Join(s.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
