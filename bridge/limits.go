@@ -40,7 +40,8 @@ type Limits struct {
 	// ZooKeeper's jute.maxbuffer.extrasize, it defaults to MaxBuffer.
 	AuthBytes int
 	// Command bounds one replicated command (consensus MaxCommandBytes): a
-	// request body, the identities and the command's own fields.
+	// request body, the identities and the command's own fields; at least
+	// 1 MiB.
 	Command int
 	// Batch bounds the command bytes of one Prepare or Forward; a larger
 	// command travels alone.
@@ -120,7 +121,9 @@ func DeriveLimits(maxBuffer, replicas int) (Limits, error) {
 	}
 	replicas = max(replicas, 1)
 	l := Limits{MaxBuffer: maxBuffer, AuthBytes: maxBuffer, Batch: 1 << 20, BatchOps: 512}
-	l.Command = maxBuffer - zkproto.RequestHeaderSize + l.AuthBytes + commandFields
+	// At least 1 MiB, which the server's own commands (session renewals
+	// and expiries, in runs of bounded length) stay well below.
+	l.Command = max(1<<20, maxBuffer-zkproto.RequestHeaderSize+l.AuthBytes+commandFields)
 	l.PeerMessage = max(l.Batch, l.Command) + l.BatchOps*entryHeader + messageHeader
 	l.PeerFrame = max(stateFrame, 2*l.PeerMessage)
 	l.PeerQueueFrames = 4096

@@ -218,7 +218,9 @@ func (k *core) Tick(a *bridge.Apply) {
 		}
 		rs.lastRenew = now
 		if len(rs.ids) > 0 {
-			a.RenewSessions(rs.ids)
+			for _, ids := range sessionChunks(rs.ids) {
+				a.RenewSessions(ids)
+			}
 		}
 	}
 	if k.role != bridge.RolePrimary && k.role != bridge.RoleStandalone {
@@ -237,7 +239,9 @@ func (k *core) Tick(a *bridge.Apply) {
 			}
 		}
 		if len(due) > 0 {
-			a.ExpireSessions(due)
+			for _, ids := range sessionChunks(due) {
+				a.ExpireSessions(ids)
+			}
 		}
 	}
 	if now.Sub(rs.lastCleanup) >= time.Second {
@@ -246,4 +250,19 @@ func (k *core) Tick(a *bridge.Apply) {
 			a.Cleanup()
 		}
 	}
+}
+
+// maxSessionsPerCommand bounds the sessions one renew or expire command
+// names (8 bytes each), so that it stays far below the command limit
+// however many sessions a server holds.
+const maxSessionsPerCommand = 1 << 14
+
+// sessionChunks splits ids into runs of at most maxSessionsPerCommand.
+func sessionChunks(ids []int64) [][]int64 {
+	var out [][]int64
+	for len(ids) > maxSessionsPerCommand {
+		out = append(out, ids[:maxSessionsPerCommand])
+		ids = ids[maxSessionsPerCommand:]
+	}
+	return append(out, ids)
 }

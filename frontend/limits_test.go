@@ -346,3 +346,33 @@ func TestAcceptOutlivesEMFILE(t *testing.T) {
 		t.Fatalf("the listener still had %d failures to give", fl.fails.Load()+1)
 	}
 }
+
+// TestSessionChunks: renewals and expiries of any number of sessions go
+// out in commands of a bounded size.
+func TestSessionChunks(t *testing.T) {
+	for _, n := range []int{1, maxSessionsPerCommand, maxSessionsPerCommand + 1, 5*maxSessionsPerCommand + 7} {
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = int64(i)
+		}
+		total, next := 0, int64(0)
+		for _, c := range sessionChunks(ids) {
+			if len(c) == 0 || len(c) > maxSessionsPerCommand {
+				t.Fatalf("%d sessions: a chunk of %d", n, len(c))
+			}
+			for _, id := range c {
+				if id != next {
+					t.Fatalf("%d sessions: %d after %d", n, id, next-1)
+				}
+				next++
+			}
+			total += len(c)
+		}
+		if total != n {
+			t.Fatalf("%d sessions: %d in chunks", n, total)
+		}
+	}
+	if l, _ := bridge.DeriveLimits(1<<10, 1); 4*len(tree.AppendRenewSessions(nil, 0, make([]int64, maxSessionsPerCommand))) > l.Command {
+		t.Fatal("a chunk's command is not far below the smallest command limit")
+	}
+}

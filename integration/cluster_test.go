@@ -75,6 +75,7 @@ type cluster struct {
 	servers []*server
 	extra   []string               // more zoo.cfg lines
 	each    func(*server) []string // more zoo.cfg lines for one server, or nil
+	wrap    []string               // a command (and its arguments) servers are started through
 	// links, if set, gives the address server i dials to reach server j
 	// (a proxy the test can cut): links[i][j].
 	links [][]*linkProxy
@@ -225,6 +226,9 @@ func (c *cluster) start(s *server, args ...string) {
 			"-cp", zookeeperClasspath(), "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg)
 	default:
 		c.t.Fatalf("unknown VRK_TARGET %q", target)
+	}
+	if len(c.wrap) > 0 {
+		cmd = exec.Command(c.wrap[0], append(c.wrap[1:], cmd.Args...)...)
 	}
 	logFile, err := os.OpenFile(filepath.Join(s.dir, "server.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -77,23 +77,48 @@ func TestLargestRequestServed(t *testing.T) {
 // setLarge sets n bytes on path through addr and checks the stored length.
 func setLarge(t *testing.T, via, addr, path string, n int) {
 	t.Helper()
-	s, err := zkraw.Dial(addr, 10*time.Second)
-	if err != nil {
-		t.Fatalf("%s: %v", via, err)
-	}
-	defer s.Close()
-	create := zkproto.CreateRequest{Path: path, ACL: worldAll}
-	if r, err := s.Call(zkproto.OpCreate, &create); err != nil || (r.Header.Err != zkproto.OK && r.Header.Err != zkproto.ErrNodeExists) {
-		t.Fatalf("%s: create %d-byte path: %+v %v", via, len(path), r.Header, err)
-	}
-	r, err := s.Call(zkproto.OpSetData, &zkproto.SetDataRequest{Path: path, Data: make([]byte, n), Version: -1})
-	if err != nil || r.Header.Err != zkproto.OK {
-		t.Fatalf("%s: setData of %d bytes on a %d-byte path (frame %d): %+v %v", via, n, len(path), setDataFrame(path, n), r.Header, err)
-	}
-	r, err = s.Call(zkproto.OpExists, &zkproto.ExistsRequest{Path: path})
-	var st zkproto.ExistsResponse
-	if err != nil || r.Header.Err != zkproto.OK || zkproto.Unmarshal(r.Body, &st) != nil || st.Stat.DataLength != int32(n) {
-		t.Fatalf("%s: after setData of %d bytes: %+v %v, length %d", via, n, r.Header, err, st.Stat.DataLength)
+	withRetries(t, via, addr, func(s *zkraw.Conn) (string, error) {
+		create := zkproto.CreateRequest{Path: path, ACL: worldAll}
+		if r, err := s.Call(zkproto.OpCreate, &create); err != nil || (r.Header.Err != zkproto.OK && r.Header.Err != zkproto.ErrNodeExists) {
+			return fmt.Sprintf("create %d-byte path: %+v", len(path), r.Header), err
+		}
+		r, err := s.Call(zkproto.OpSetData, &zkproto.SetDataRequest{Path: path, Data: make([]byte, n), Version: -1})
+		if err != nil || r.Header.Err != zkproto.OK {
+			return fmt.Sprintf("setData of %d bytes on a %d-byte path (frame %d): %+v", n, len(path), setDataFrame(path, n), r.Header), err
+		}
+		r, err = s.Call(zkproto.OpExists, &zkproto.ExistsRequest{Path: path})
+		var st zkproto.ExistsResponse
+		if err != nil || r.Header.Err != zkproto.OK || zkproto.Unmarshal(r.Body, &st) != nil || st.Stat.DataLength != int32(n) {
+			return fmt.Sprintf("after setData of %d bytes: %+v, length %d", n, r.Header, st.Stat.DataLength), err
+		}
+		return "", nil
+	})
+}
+
+// withRetries runs step on a new session through addr until it succeeds
+// (it returns ""), fails on an answer (it returns what failed with a nil
+// error), or a minute has passed. A lost connection (an error) is retried,
+// as a ZooKeeper client does: a view change on a loaded machine closes the
+// connections that have reads or writes in flight.
+func withRetries(t *testing.T, via, addr string, step func(*zkraw.Conn) (string, error)) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		s, err := zkraw.Dial(addr, 10*time.Second)
+		var failed string
+		if err == nil {
+			failed, err = step(s)
+			s.Close()
+		}
+		switch {
+		case err == nil && failed == "":
+			return
+		case err == nil:
+			t.Fatalf("%s: %s", via, failed)
+		case time.Now().After(deadline):
+			t.Fatalf("%s: %s: connection lost for a minute: %v", via, failed, err)
+		}
+		t.Logf("%s: %s: connection lost (%v), trying again", via, failed, err)
 	}
 }
 
@@ -111,14 +136,12 @@ func tooLargeClosesOnlyItsConnection(t *testing.T, via, addr string) {
 	if err == nil {
 		t.Fatalf("%s: a frame of %d bytes was answered: %+v", via, zkMaxFrame+1, r.Header)
 	}
-	other, err := zkraw.Dial(addr, 10*time.Second)
-	if err != nil {
-		t.Fatalf("%s: a new session after the too-large request: %v", via, err)
-	}
-	defer other.Close()
-	if r, err := other.Call(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/x", Data: []byte("small"), Version: -1}); err != nil || r.Header.Err != zkproto.OK {
-		t.Fatalf("%s: a write after the too-large request: %+v %v", via, r.Header, err)
-	}
+	withRetries(t, via, addr, func(s *zkraw.Conn) (string, error) {
+		if r, err := s.Call(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/x", Data: []byte("small"), Version: -1}); err != nil || r.Header.Err != zkproto.OK {
+			return fmt.Sprintf("a write after the too-large request: %+v", r.Header), err
+		}
+		return "", nil
+	})
 }
 
 // worldAll is the open ACL in zkproto's types.

@@ -129,7 +129,7 @@ public class ClientCheck {
         outcome("ephemeral sequential", () -> zk.create(r + "/e-", null, OPEN, CreateMode.EPHEMERAL_SEQUENTIAL));
         outcome("child of an ephemeral", () -> zk.create(r + "/e-0000000002/kid", null, OPEN, CreateMode.PERSISTENT));
         outcome("container", () -> zk.create(r + "/box", null, OPEN, CreateMode.CONTAINER));
-        outcome("ttl", () -> zk.create(r + "/ttl", null, OPEN, CreateMode.PERSISTENT_WITH_TTL, new Stat(), 60000));
+        outcome("ttl", () -> zk.create(r + "/ttl", null, OPEN, CreateMode.PERSISTENT_WITH_TTL, new Stat(), 3600000)); // outlives the test however slow
         outcome("getChildren", () -> sorted(zk.getChildren(r, false)));
         outcome("getEphemerals", () -> sorted(zk.getEphemerals(r)));
         outcome("getAllChildrenNumber", () -> zk.getAllChildrenNumber(r));
@@ -345,8 +345,17 @@ public class ClientCheck {
         writer.delete().forPath("/cur/cache/y");
         writer.delete().forPath("/cur/cache/x/deep");
         show("cache after a burst", awaitCache(cache, "[/cur/cache/x=2, /cur/cache=c]"));
+        // The burst's events may still be on their way to the listener when
+        // the cache holds the final state: the cache reports a delete at
+        // once, but a create or a change only once it has read the node,
+        // so their order is not the writes' order. A marker's create is
+        // reported after every read the cache asked for before it (replies
+        // come in order), so waiting for it sweeps the burst's events out.
+        writer.create().forPath("/cur/cache/marker", b("m"));
+        awaitEvent(events, "create /cur/cache/marker m");
+        writer.delete().forPath("/cur/cache/marker");
+        awaitEvent(events, "delete /cur/cache/marker");
         // Then one change at a time: each must bring its own event.
-        events.clear();
         writer.create().forPath("/cur/cache/z", b("z"));
         show("cache event", nextEvent(events));
         writer.setData().forPath("/cur/cache/z", b("z2"));
@@ -375,6 +384,15 @@ public class ClientCheck {
             got = nodes.toString();
             if (got.equals(want) || System.currentTimeMillis() > deadline) return got;
             Thread.sleep(20); // the cache offers no wait for a state
+        }
+    }
+
+    /** Takes events until want, and drops the ones before it. */
+    static void awaitEvent(LinkedBlockingQueue<String> events, String want) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20000;
+        for (String e = ""; !e.equals(want); ) {
+            e = events.poll(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+            if (e == null) throw new IllegalStateException("no " + want + " event within 20 s");
         }
     }
 
