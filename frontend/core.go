@@ -196,6 +196,9 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 	sess.conn = c
 	c.sess = sess
 	c.timeoutMs.Store(timeout)
+	// The reader may wait for the first request under the handshake's
+	// deadline: from now on a silent client has its session timeout.
+	c.nc.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Millisecond))
 	c.statsMu.Lock()
 	c.st.sessionID, c.st.hasSession = id, true
 	c.statsMu.Unlock()
