@@ -209,6 +209,11 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 	for _, r := range waiting {
 		k.process(a, c, r)
 	}
+	if c.sess == sess { // a waiting closeSession may have ended it
+		// From now on the reader may serve reads itself (fastpath.go).
+		c.sessID = id
+		c.live.Store(true)
+	}
 }
 
 // detach separates c from its session, dropping its unanswered requests.
@@ -218,6 +223,7 @@ func (k *core) detach(c *conn) {
 		return
 	}
 	c.sess = nil
+	c.live.Store(false)
 	if sess.conn == c {
 		sess.conn = nil
 		sess.queue = nil

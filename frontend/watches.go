@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
@@ -33,11 +34,13 @@ type modes struct {
 }
 
 // Registry holds the watches of a server's connections and decides which
-// watchers an event reaches, with ZooKeeper's (3.6+) rules. It is not safe
-// for concurrent use: one goroutine (the one applying the tree) owns it, so
-// that a watch registered by a read and the events of later writes are
-// ordered by that goroutine.
+// watchers an event reaches, with ZooKeeper's (3.6+) rules. It is safe for
+// concurrent use. A watch registered by a read and the events of later
+// writes are ordered by the tree lock: the apply goroutine triggers while
+// it holds the lock for writing, a connection's reader registers the watch
+// of a read it serves while it holds the lock for reading (bridge.Node).
 type Registry struct {
+	mu     sync.Mutex
 	byPath map[string]map[WatcherID]modes
 	byConn map[WatcherID]map[string]struct{}
 	// recursive counts recursive watches, so that a trigger walks the
@@ -99,6 +102,8 @@ func (r *Registry) set(path string, w WatcherID, m modes) {
 
 // AddData registers a one-shot data watch (getData or exists with watch set).
 func (r *Registry) AddData(path string, w WatcherID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	m := r.byPath[path][w]
 	m.data = modeOneShot
 	r.set(path, w, m)
@@ -106,6 +111,8 @@ func (r *Registry) AddData(path string, w WatcherID) {
 
 // AddChild registers a one-shot child watch (getChildren with watch set).
 func (r *Registry) AddChild(path string, w WatcherID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	m := r.byPath[path][w]
 	m.child = modeOneShot
 	r.set(path, w, m)
@@ -114,6 +121,8 @@ func (r *Registry) AddChild(path string, w WatcherID) {
 // AddPersistent registers an addWatch watch; recursive selects
 // PERSISTENT_RECURSIVE, which lives in the data table only.
 func (r *Registry) AddPersistent(path string, w WatcherID, recursive bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	m := r.byPath[path][w]
 	if recursive {
 		m.data = modeRecursive
@@ -149,6 +158,8 @@ func matches(t zkproto.WatcherType, m watchMode, dataTable bool) bool {
 // Remove removes watcher w's watches of type t on path (removeWatches) and
 // reports whether there were any; ZooKeeper answers NOWATCHER when not.
 func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	m, ok := r.byPath[path][w]
 	if !ok {
 		return false
@@ -169,6 +180,8 @@ func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool 
 // Has reports whether watcher w holds a watch of type t on path
 // (checkWatches). For Persistent ZooKeeper looks at the data table.
 func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	m := r.byPath[path][w]
 	if t == zkproto.WatcherPersistent {
 		return m.data == modePersistent
@@ -178,6 +191,8 @@ func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
 
 // RemoveAll drops every watch of a closed connection.
 func (r *Registry) RemoveAll(w WatcherID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for path := range r.byConn[w] {
 		r.set(path, w, modes{})
 	}
@@ -191,6 +206,8 @@ func (r *Registry) RemoveAll(w WatcherID) {
 // watch on path itself fires, and so does a recursive watch on an ancestor
 // of path; recursive watches never see NodeChildrenChanged.
 func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(WatcherID)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var data, child bool
 	switch ev {
 	case zkproto.EventNodeCreated, zkproto.EventNodeDataChanged:
@@ -271,6 +288,8 @@ type WatchSummary struct {
 
 // Summary returns the counts for wchs.
 func (r *Registry) Summary() WatchSummary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var s WatchSummary
 	for _, watchers := range r.byPath {
 		counted := false
@@ -298,6 +317,8 @@ func (r *Registry) Summary() WatchSummary {
 // PathsOf returns the paths watcher w holds a data-table watch on, sorted
 // (wchc).
 func (r *Registry) PathsOf(w WatcherID) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var paths []string
 	for p := range r.byConn[w] {
 		if r.byPath[p][w].data != modeNone {
@@ -311,6 +332,8 @@ func (r *Registry) PathsOf(w WatcherID) []string {
 // Watchers returns, for every path with a data-table watch, its watchers
 // sorted (wchp).
 func (r *Registry) Watchers() map[string][]WatcherID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	out := make(map[string][]WatcherID, len(r.byPath))
 	for p, ws := range r.byPath {
 		for w, m := range ws {
@@ -325,6 +348,8 @@ func (r *Registry) Watchers() map[string][]WatcherID {
 
 // WatcherIDs returns the watchers holding a data-table watch, sorted (wchc).
 func (r *Registry) WatcherIDs() []WatcherID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var ids []WatcherID
 	for w, paths := range r.byConn {
 		for p := range paths {

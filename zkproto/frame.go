@@ -50,6 +50,18 @@ func NewFrameReader(r io.Reader, maxPacketSize int) *FrameReader {
 // already waiting before it flushes its replies.
 func (f *FrameReader) Buffered() int { return f.end - f.start }
 
+// HasFrame reports whether ReadFrame would return at once, without reading
+// from the stream: a whole frame is buffered, or a length that ReadFrame
+// refuses. A server uses it to serve the requests a client sent together
+// as one batch.
+func (f *FrameReader) HasFrame() bool {
+	if f.end-f.start < 4 {
+		return false
+	}
+	n := int32(binary.BigEndian.Uint32(f.buf[f.start:]))
+	return n < 0 || int(n) > f.maxPayload || f.end-f.start >= 4+int(n)
+}
+
 // maxIdleBuffer is the largest buffer a FrameReader keeps while it holds no
 // unreturned bytes; a connection that once sent a large frame gives the
 // memory back before its next frame.
