@@ -58,16 +58,16 @@ type Node struct {
 	tasks   []func(*Apply) // submitted work, run on the apply goroutine
 	wake    chan struct{}
 
-	vr      *vrReplicator
-	opts    Options
+	vr   *vrReplicator
+	opts Options
 	// treeMu is held for writing by the apply goroutine while it works, and
 	// for reading by readers outside it (readpath.go); appliedNow is the
 	// last applied zxid, for them.
 	treeMu     sync.RWMutex
 	appliedNow atomic.Int64
 	barrier    readBarrier
-	serving chan struct{}  // closed once the node first has a serving role
-	writers sync.WaitGroup // snapshot writer goroutines, joined when Run ends
+	serving    chan struct{}  // closed once the node first has a serving role
+	writers    sync.WaitGroup // snapshot writer goroutines, joined when Run ends
 
 	// Owned by the apply goroutine.
 	apply    Apply
