@@ -18,6 +18,13 @@
 //
 // serves the instant-answer stub: every request answered at once with a
 // reply of the right shape, the ceiling a client reaches on this machine.
+//
+//	vrbench fill --target 127.0.0.1:2181 --nodes 1000000 --size 128
+//	vrbench sessions --target h1:p,h2:p,h3:p --sessions 10000 --watches 100
+//	vrbench storm --target h1:p,h2:p,h3:p --sessions 10000 --kill 'kill -9 PID'
+//
+// fill a tree (for memory), hold many sessions and watches, and measure a
+// reconnect storm: see scripts/bench-memory and scripts/bench-scale.
 package main
 
 import (
@@ -45,16 +52,14 @@ func (t *targetFlag) Set(v string) error {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "stub" {
-		fs := flag.NewFlagSet("stub", flag.ExitOnError)
-		addr := fs.String("addr", "127.0.0.1:2181", "address to serve on")
-		size := fs.Int("size", 128, "bytes of data a getData answers")
-		fs.Parse(os.Args[2:])
-		if err := runStub(*addr, *size); err != nil {
-			fmt.Fprintln(os.Stderr, "vrbench:", err)
-			os.Exit(1)
+	if len(os.Args) > 1 {
+		if run, ok := subcommands[os.Args[1]]; ok {
+			if err := run(os.Args[2:]); err != nil {
+				fmt.Fprintln(os.Stderr, "vrbench:", err)
+				os.Exit(1)
+			}
+			return
 		}
-		return
 	}
 	var targets targetFlag
 	flag.Var(&targets, "target", "name=host:port[,host:port...] (repeatable); clients spread over the hosts")
@@ -65,6 +70,7 @@ func main() {
 	size := flag.Int("size", 100, "bytes of data per node")
 	ops := flag.String("ops", "create,set,get", "operations to run, in order: create, set, get, mixed (90% get)")
 	warmup := flag.Duration("warmup", 0, "time each target is loaded (creates, then mixed, pipelined) before any measurement: the JVM compiles ZooKeeper's hot paths")
+	repeat := flag.Int("repeat", 1, "runs of every cell, the targets in turn each time; the tables give medians")
 	baseline := flag.String("baseline", "", "target the others are compared with (zookeeper)")
 	ceiling := flag.String("ceiling", "", "target that gives the ceiling (the stub)")
 	flag.Parse()
@@ -98,24 +104,32 @@ func main() {
 	for _, kind := range strings.Split(*clientKinds, ",") {
 		for _, n := range counts {
 			for _, op := range strings.Split(*ops, ",") {
+				for rep := range *repeat {
+					for _, t := range targets {
+						cfg := loadConfig{clients: n, window: *window, duration: *duration, size: *size}
+						var res loadResult
+						var err error
+						switch kind {
+						case "raw":
+							res, err = runLoad(strings.Split(t.addrs, ","), op, cfg)
+						case "gozk":
+							res, err = runGozkLoad(strings.Split(t.addrs, ","), op, cfg)
+						default:
+							err = fmt.Errorf("unknown client %q", kind)
+						}
+						if err != nil {
+							fmt.Fprintf(os.Stderr, "vrbench: %s %s %s: %v\n", t.name, kind, op, err)
+							os.Exit(1)
+						}
+						results = append(results, result{target: t.name, client: kind, sessions: n, op: op, rep: rep, loadResult: res})
+						if *repeat > 1 {
+							fmt.Fprintf(os.Stderr, "  run %d: %-14s %-5s %5d %-7s %10.0f ops/s  p50 %.2f  p99 %.2f ms\n",
+								rep+1, t.name, kind, n, op, res.throughput, ms(res.p50), ms(res.p99))
+						}
+					}
+				}
 				for _, t := range targets {
-					cfg := loadConfig{clients: n, window: *window, duration: *duration, size: *size}
-					var res loadResult
-					var err error
-					switch kind {
-					case "raw":
-						res, err = runLoad(strings.Split(t.addrs, ","), op, cfg)
-					case "gozk":
-						res, err = runGozkLoad(strings.Split(t.addrs, ","), op, cfg)
-					default:
-						err = fmt.Errorf("unknown client %q", kind)
-					}
-					if err != nil {
-						fmt.Fprintf(os.Stderr, "vrbench: %s %s %s: %v\n", t.name, kind, op, err)
-						os.Exit(1)
-					}
-					r := result{target: t.name, client: kind, sessions: n, op: op, loadResult: res}
-					results = append(results, r)
+					res := medianOf(results, t.name, kind, n, op)
 					fmt.Printf("%-14s %-5s %8d %-7s %10.0f %9.2f %9.2f %9.2f %9.2f %7d\n", t.name, kind, n, op, res.throughput,
 						ms(res.p50), ms(res.p99), ms(res.p999), ms(res.max), res.errors)
 				}
@@ -124,8 +138,22 @@ func main() {
 	}
 	if *baseline != "" || *ceiling != "" {
 		fmt.Println()
-		printRatios(os.Stdout, results, *baseline, *ceiling)
+		printRatios(os.Stdout, results, targets, *baseline, *ceiling)
 	}
+}
+
+// subcommands are vrbench's tools besides the load.
+var subcommands = map[string]func(args []string) error{
+	"stub": func(args []string) error {
+		fs := flag.NewFlagSet("stub", flag.ExitOnError)
+		addr := fs.String("addr", "127.0.0.1:2181", "address to serve on")
+		size := fs.Int("size", 128, "bytes of data a getData answers")
+		fs.Parse(args)
+		return runStub(*addr, *size)
+	},
+	"fill":     runFill,
+	"sessions": runSessions,
+	"storm":    runStorm,
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
