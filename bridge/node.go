@@ -55,7 +55,7 @@ type Node struct {
 	tick    time.Duration
 
 	tasksMu sync.Mutex
-	tasks   []func(*Apply) // submitted work, run on the apply goroutine
+	tasks   []Task // submitted work, run on the apply goroutine
 	wake    chan struct{}
 
 	vr   *vrReplicator
@@ -154,11 +154,25 @@ func (n *Node) releaseReads() {
 // primary or backup): before that it answers no client.
 func (n *Node) Serving() <-chan struct{} { return n.serving }
 
+// Task is work for the apply goroutine (SubmitTask): a request can be its
+// own task, sparing a closure per request.
+type Task interface {
+	Run(a *Apply)
+}
+
+// taskFunc is a function as a Task.
+type taskFunc func(*Apply)
+
+func (f taskFunc) Run(a *Apply) { f(a) }
+
 // Submit queues fn to run on the apply goroutine. Tasks submitted together
 // run in one batch, in order.
-func (n *Node) Submit(fn func(*Apply)) {
+func (n *Node) Submit(fn func(*Apply)) { n.SubmitTask(taskFunc(fn)) }
+
+// SubmitTask queues t to run on the apply goroutine, as Submit.
+func (n *Node) SubmitTask(t Task) {
 	n.tasksMu.Lock()
-	n.tasks = append(n.tasks, fn)
+	n.tasks = append(n.tasks, t)
 	n.tasksMu.Unlock()
 	select {
 	case n.wake <- struct{}{}:
@@ -172,7 +186,7 @@ func (n *Node) Submit(fn func(*Apply)) {
 func (n *Node) Run(ctx context.Context) error {
 	ticker := time.NewTicker(n.tick)
 	defer ticker.Stop()
-	var batch []func(*Apply)
+	var batch []Task
 	for {
 		// While a snapshot is under way, each turn may hand its writer the
 		// next slice (when the writer has room) and make another: one slice
@@ -218,8 +232,8 @@ func (n *Node) Run(ctx context.Context) error {
 			n.tasksMu.Lock()
 			batch, n.tasks = n.tasks, batch[:0]
 			n.tasksMu.Unlock()
-			for i, fn := range batch {
-				fn(&n.apply)
+			for i, t := range batch {
+				t.Run(&n.apply)
 				batch[i] = nil
 			}
 		case <-ticker.C:

@@ -196,6 +196,7 @@ func (c *conn) serve() {
 			}
 		}
 		r := &request{
+			c:       c,
 			xid:     h.Xid,
 			op:      h.Type,
 			body:    bytes.Clone(frame[zkproto.RequestHeaderSize:]),
@@ -207,7 +208,7 @@ func (c *conn) serve() {
 		}
 		r.charge = charge
 		c.inCore.Add(1)
-		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
+		c.srv.node.SubmitTask(r)
 	}
 }
 

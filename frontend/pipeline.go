@@ -145,6 +145,7 @@ func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
 		h.Xid = zkproto.PingXid // ZooKeeper answers every ping so, whatever its xid
 	}
 	c.send(&h, r.reply)
+	r.sent = true
 	c.answered(r, h.Zxid)
 	k.s.stats.answered(k.s.cfg.Metrics, r.op, r.kind, time.Since(r.arrived))
 }
