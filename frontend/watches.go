@@ -41,21 +41,90 @@ type modes struct {
 // of a read it serves while it holds the lock for reading (bridge.Node).
 type Registry struct {
 	mu     sync.Mutex
-	byPath map[string]map[WatcherID]modes
+	byPath map[string]pathWatchers
 	byConn map[WatcherID]map[string]struct{}
 	// recursive counts recursive watches, so that a trigger walks the
 	// path's ancestors only when one exists somewhere.
 	recursive int
 	// fired and order are Trigger's scratch space, kept to spare the apply
 	// loop an allocation per event.
-	fired map[WatcherID]struct{}
-	order []WatcherID
+	fired   map[WatcherID]struct{}
+	order   []WatcherID
+	changed []watcherModes
+}
+
+// watcherModes is a watcher's new modes, for Trigger.
+type watcherModes struct {
+	w WatcherID
+	m modes
+}
+
+// pathWatchers are the watchers of one path. Most paths have one watcher:
+// it is kept inline (a million watches cost a million small map entries,
+// not a million maps); more go to a map.
+type pathWatchers struct {
+	hasOne bool
+	one    WatcherID // the inline watcher, if hasOne
+	oneM   modes
+	more   map[WatcherID]modes // the others, or nil
+}
+
+// get returns w's modes.
+func (pw *pathWatchers) get(w WatcherID) modes {
+	if pw.hasOne && pw.one == w {
+		return pw.oneM
+	}
+	return pw.more[w]
+}
+
+// has reports whether w has modes here.
+func (pw *pathWatchers) has(w WatcherID) bool {
+	if pw.hasOne && pw.one == w {
+		return true
+	}
+	_, ok := pw.more[w]
+	return ok
+}
+
+// put sets w's modes; empty modes remove w.
+func (pw *pathWatchers) put(w WatcherID, m modes) {
+	empty := m == (modes{})
+	switch {
+	case pw.hasOne && pw.one == w:
+		if empty {
+			pw.hasOne, pw.one, pw.oneM = false, 0, modes{}
+		} else {
+			pw.oneM = m
+		}
+	case empty:
+		delete(pw.more, w)
+	case !pw.hasOne && !pw.has(w):
+		pw.hasOne, pw.one, pw.oneM = true, w, m
+	default:
+		if pw.more == nil {
+			pw.more = make(map[WatcherID]modes, 1)
+		}
+		pw.more[w] = m
+	}
+}
+
+// empty reports whether no watcher is left.
+func (pw *pathWatchers) empty() bool { return !pw.hasOne && len(pw.more) == 0 }
+
+// each calls f for every watcher and its modes.
+func (pw *pathWatchers) each(f func(WatcherID, modes)) {
+	if pw.hasOne {
+		f(pw.one, pw.oneM)
+	}
+	for w, m := range pw.more {
+		f(w, m)
+	}
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{
-		byPath: make(map[string]map[WatcherID]modes),
+		byPath: make(map[string]pathWatchers),
 		byConn: make(map[WatcherID]map[string]struct{}),
 		fired:  make(map[WatcherID]struct{}),
 	}
@@ -65,20 +134,20 @@ func NewRegistry() *Registry {
 // count right.
 func (r *Registry) set(path string, w WatcherID, m modes) {
 	p := r.byPath[path]
-	old := p[w]
+	old := p.get(w)
 	if old.data == modeRecursive {
 		r.recursive--
 	}
 	if m.data == modeRecursive {
 		r.recursive++
 	}
+	p.put(w, m)
+	if p.empty() {
+		delete(r.byPath, path)
+	} else {
+		r.byPath[path] = p
+	}
 	if m == (modes{}) {
-		if p != nil {
-			delete(p, w)
-			if len(p) == 0 {
-				delete(r.byPath, path)
-			}
-		}
 		if c := r.byConn[w]; c != nil {
 			delete(c, path)
 			if len(c) == 0 {
@@ -87,11 +156,6 @@ func (r *Registry) set(path string, w WatcherID, m modes) {
 		}
 		return
 	}
-	if p == nil {
-		p = make(map[WatcherID]modes, 1)
-		r.byPath[path] = p
-	}
-	p[w] = m
 	c := r.byConn[w]
 	if c == nil {
 		c = make(map[string]struct{}, 1)
@@ -104,7 +168,8 @@ func (r *Registry) set(path string, w WatcherID, m modes) {
 func (r *Registry) AddData(path string, w WatcherID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.byPath[path][w]
+	pw := r.byPath[path]
+	m := pw.get(w)
 	m.data = modeOneShot
 	r.set(path, w, m)
 }
@@ -113,7 +178,8 @@ func (r *Registry) AddData(path string, w WatcherID) {
 func (r *Registry) AddChild(path string, w WatcherID) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.byPath[path][w]
+	pw := r.byPath[path]
+	m := pw.get(w)
 	m.child = modeOneShot
 	r.set(path, w, m)
 }
@@ -123,7 +189,8 @@ func (r *Registry) AddChild(path string, w WatcherID) {
 func (r *Registry) AddPersistent(path string, w WatcherID, recursive bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.byPath[path][w]
+	pw := r.byPath[path]
+	m := pw.get(w)
 	if recursive {
 		m.data = modeRecursive
 	} else {
@@ -160,10 +227,11 @@ func matches(t zkproto.WatcherType, m watchMode, dataTable bool) bool {
 func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m, ok := r.byPath[path][w]
-	if !ok {
+	pw, ok := r.byPath[path]
+	if !ok || !pw.has(w) {
 		return false
 	}
+	m := pw.get(w)
 	removed := false
 	if matches(t, m.data, true) {
 		m.data, removed = modeNone, true
@@ -182,7 +250,8 @@ func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool 
 func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	m := r.byPath[path][w]
+	pw := r.byPath[path]
+	m := pw.get(w)
 	if t == zkproto.WatcherPersistent {
 		return m.data == modePersistent
 	}
@@ -220,7 +289,9 @@ func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(Watch
 		return
 	}
 	clear(r.fired)
-	for w, m := range r.byPath[path] {
+	r.changed = r.changed[:0]
+	pw := r.byPath[path]
+	pw.each(func(w WatcherID, m modes) {
 		fire := false
 		if data && m.data != modeNone {
 			fire = true
@@ -236,16 +307,20 @@ func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(Watch
 		}
 		if fire {
 			r.fired[w] = struct{}{}
-			r.set(path, w, m)
+			r.changed = append(r.changed, watcherModes{w, m})
 		}
+	})
+	for _, c := range r.changed {
+		r.set(path, c.w, c.m)
 	}
 	if data && r.recursive > 0 {
 		for p := parentOf(path); p != ""; p = parentOf(p) {
-			for w, m := range r.byPath[p] {
+			pw := r.byPath[p]
+			pw.each(func(w WatcherID, m modes) {
 				if m.data == modeRecursive {
 					r.fired[w] = struct{}{}
 				}
-			}
+			})
 		}
 	}
 	if len(r.fired) == 0 {
@@ -293,19 +368,19 @@ func (r *Registry) Summary() WatchSummary {
 	var s WatchSummary
 	for _, watchers := range r.byPath {
 		counted := false
-		for _, m := range watchers {
+		watchers.each(func(_ WatcherID, m modes) {
 			if m.data != modeNone {
 				s.Total++
 				counted = true
 			}
-		}
+		})
 		if counted {
 			s.Paths++
 		}
 	}
 	for w, paths := range r.byConn {
 		for p := range paths {
-			if r.byPath[p][w].data != modeNone {
+			if pw := r.byPath[p]; pw.get(w).data != modeNone {
 				s.Connections++
 				break
 			}
@@ -321,7 +396,7 @@ func (r *Registry) PathsOf(w WatcherID) []string {
 	defer r.mu.Unlock()
 	var paths []string
 	for p := range r.byConn[w] {
-		if r.byPath[p][w].data != modeNone {
+		if pw := r.byPath[p]; pw.get(w).data != modeNone {
 			paths = append(paths, p)
 		}
 	}
@@ -336,11 +411,11 @@ func (r *Registry) Watchers() map[string][]WatcherID {
 	defer r.mu.Unlock()
 	out := make(map[string][]WatcherID, len(r.byPath))
 	for p, ws := range r.byPath {
-		for w, m := range ws {
+		ws.each(func(w WatcherID, m modes) {
 			if m.data != modeNone {
 				out[p] = append(out[p], w)
 			}
-		}
+		})
 		slices.Sort(out[p])
 	}
 	return out
@@ -353,7 +428,7 @@ func (r *Registry) WatcherIDs() []WatcherID {
 	var ids []WatcherID
 	for w, paths := range r.byConn {
 		for p := range paths {
-			if r.byPath[p][w].data != modeNone {
+			if pw := r.byPath[p]; pw.get(w).data != modeNone {
 				ids = append(ids, w)
 				break
 			}

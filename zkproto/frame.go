@@ -18,9 +18,11 @@ var ErrFrameTooLarge = errors.New("zkproto: frame length exceeds the maximum pac
 // ErrNegativeFrameLength is returned for a frame length below zero.
 var ErrNegativeFrameLength = errors.New("zkproto: negative frame length")
 
-// initialReadBuffer is the size a FrameReader starts with; it holds many
-// small requests, so one read system call serves a batch of them.
-const initialReadBuffer = 16 << 10
+// initialReadBuffer is the size a FrameReader starts with; it holds dozens
+// of small requests, so one read system call serves a batch of them, and
+// grows (to the frames that come) as they need. Kept small: a server holds
+// one per connection, and ten thousand idle ones.
+const initialReadBuffer = 4 << 10
 
 // FrameReader reads length-prefixed frames from a stream into its own
 // buffer, so that one read call can bring in many small frames and a frame
