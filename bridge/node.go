@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -54,13 +55,19 @@ type Node struct {
 	tick    time.Duration
 
 	tasksMu sync.Mutex
-	tasks   []func(*Apply) // submitted work, run on the apply goroutine
+	tasks   []Task // submitted work, run on the apply goroutine
 	wake    chan struct{}
 
-	vr      *vrReplicator
-	opts    Options
-	serving chan struct{}  // closed once the node first has a serving role
-	writers sync.WaitGroup // snapshot writer goroutines, joined when Run ends
+	vr   *vrReplicator
+	opts Options
+	// treeMu is held for writing by the apply goroutine while it works, and
+	// for reading by readers outside it (readpath.go); appliedNow is the
+	// last applied zxid, for them.
+	treeMu     sync.RWMutex
+	appliedNow atomic.Int64
+	barrier    readBarrier
+	serving    chan struct{}  // closed once the node first has a serving role
+	writers    sync.WaitGroup // snapshot writer goroutines, joined when Run ends
 
 	// Owned by the apply goroutine.
 	apply    Apply
@@ -104,18 +111,12 @@ func (a *Apply) Propose(cmd []byte) error { return a.n.repl.propose(cmd) }
 // AfterReadIndex runs fn on the apply goroutine once a quorum-confirmed read
 // index has been applied: the state fn sees then reflects every write
 // acknowledged before AfterReadIndex was called. If no index can be had
-// (no primary), fn runs with ok false.
+// (no primary), fn runs with ok false. It shares the read barrier's rounds
+// (readpath.go).
 func (a *Apply) AfterReadIndex(fn func(a *Apply, ok bool)) {
 	n := a.n
-	n.repl.readIndex(func(index int64, ok bool) {
-		n.Submit(func(a *Apply) {
-			if !ok {
-				fn(a, false)
-				return
-			}
-			n.waiters.add(index, fn)
-			n.releaseReads()
-		})
+	n.barrier.join(func(ok bool) {
+		n.Submit(func(a *Apply) { fn(a, ok) })
 	})
 }
 
@@ -153,11 +154,25 @@ func (n *Node) releaseReads() {
 // primary or backup): before that it answers no client.
 func (n *Node) Serving() <-chan struct{} { return n.serving }
 
+// Task is work for the apply goroutine (SubmitTask): a request can be its
+// own task, sparing a closure per request.
+type Task interface {
+	Run(a *Apply)
+}
+
+// taskFunc is a function as a Task.
+type taskFunc func(*Apply)
+
+func (f taskFunc) Run(a *Apply) { f(a) }
+
 // Submit queues fn to run on the apply goroutine. Tasks submitted together
 // run in one batch, in order.
-func (n *Node) Submit(fn func(*Apply)) {
+func (n *Node) Submit(fn func(*Apply)) { n.SubmitTask(taskFunc(fn)) }
+
+// SubmitTask queues t to run on the apply goroutine, as Submit.
+func (n *Node) SubmitTask(t Task) {
 	n.tasksMu.Lock()
-	n.tasks = append(n.tasks, fn)
+	n.tasks = append(n.tasks, t)
 	n.tasksMu.Unlock()
 	select {
 	case n.wake <- struct{}{}:
@@ -165,11 +180,13 @@ func (n *Node) Submit(fn func(*Apply)) {
 	}
 }
 
-// Run drives the apply goroutine until ctx ends.
+// Run drives the apply goroutine until ctx ends. It holds the tree lock for
+// writing while it changes the tree (applies, installs, snapshots: see
+// readpath.go); tasks, ticks and role changes only read it.
 func (n *Node) Run(ctx context.Context) error {
 	ticker := time.NewTicker(n.tick)
 	defer ticker.Stop()
-	var batch []func(*Apply)
+	var batch []Task
 	for {
 		// While a snapshot is under way, each turn may hand its writer the
 		// next slice (when the writer has room) and make another: one slice
@@ -181,33 +198,29 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			n.abandonSnapshot()
+			n.locked(n.abandonSnapshot)
 			n.writers.Wait()
 			return n.repl.close()
 		case <-n.repl.stopped():
 			// Replication stopped on a storage failure (fail-stop): the
 			// server must not go on answering from a replica that cannot
 			// persist.
-			n.abandonSnapshot()
+			n.locked(n.abandonSnapshot)
 			n.writers.Wait()
 			return errors.Join(n.repl.failure(), n.repl.close())
 		case snapOut <- chunk:
+			n.treeMu.Lock()
 			if n.snap.handedOver() {
 				n.snap = nil
 			}
+			n.treeMu.Unlock()
 		case b := <-n.repl.batches():
-			if b.install {
-				if err := n.installSnapshot(b); err != nil {
-					return err
-				}
+			n.treeMu.Lock()
+			err := n.applyBatch(b)
+			n.treeMu.Unlock()
+			if err != nil {
+				return err
 			}
-			for _, e := range b.entries {
-				if err := n.applyEntry(e); err != nil {
-					return err
-				}
-			}
-			n.releaseReads()
-			n.maybeSnapshot()
 		case role := <-n.repl.roles():
 			n.role = role
 			if role != RoleNone && !n.wasServing {
@@ -219,14 +232,38 @@ func (n *Node) Run(ctx context.Context) error {
 			n.tasksMu.Lock()
 			batch, n.tasks = n.tasks, batch[:0]
 			n.tasksMu.Unlock()
-			for i, fn := range batch {
-				fn(&n.apply)
+			for i, t := range batch {
+				t.Run(&n.apply)
 				batch[i] = nil
 			}
 		case <-ticker.C:
 			n.handler.Tick(&n.apply)
 		}
 	}
+}
+
+// locked runs fn holding the tree lock for writing.
+func (n *Node) locked(fn func()) {
+	n.treeMu.Lock()
+	defer n.treeMu.Unlock()
+	fn()
+}
+
+// applyBatch installs a batch's snapshot, if any, and applies its entries.
+func (n *Node) applyBatch(b applyBatch) error {
+	if b.install {
+		if err := n.installSnapshot(b); err != nil {
+			return err
+		}
+	}
+	for _, e := range b.entries {
+		if err := n.applyEntry(e); err != nil {
+			return err
+		}
+	}
+	n.releaseReads()
+	n.maybeSnapshot()
+	return nil
 }
 
 func (n *Node) applyEntry(e Entry) error {
@@ -241,6 +278,7 @@ func (n *Node) applyEntry(e Entry) error {
 		n.log.Warn("applied a malformed command", "zxid", e.Zxid, "error", err)
 	}
 	n.apply.applied = e.Zxid
+	n.appliedNow.Store(e.Zxid)
 	n.bytesSinceSnap += int64(len(e.Cmd))
 	n.appliedView = e.View
 	n.handler.Applied(&n.apply, e.Zxid, &n.out)

@@ -14,7 +14,7 @@ import "github.com/vrkeeper/vrkeeper/tree"
 // the caller keeps to propose again after a view change (Repropose).
 func (a *Apply) Write(w *tree.ClientWrite) ([]byte, error) {
 	w.Time = a.Now()
-	cmd := tree.AppendClientWrite(nil, w)
+	cmd := tree.AppendClientWrite(make([]byte, 0, tree.ClientWriteSize(w)), w)
 	return cmd, a.Propose(cmd)
 }
 

@@ -179,7 +179,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		// A peer's snapshot makes the one in progress useless, and its
 		// writer would hold up the store's write of the peer's: abandon it
 		// first.
-		BeforeInstall:       func() { n.Submit(func(a *Apply) { a.n.abandonSnapshot() }) },
+		BeforeInstall:       func() { n.Submit(func(a *Apply) { a.n.locked(a.n.abandonSnapshot) }) },
 		CompactInBackground: true,
 		Metrics:             opts.Metrics,
 	}
@@ -205,6 +205,8 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	v.setRole(r.SoftState())
 	n.apply.n = n
 	n.apply.applied = t.LastZxid()
+	n.appliedNow.Store(t.LastZxid())
+	n.barrier.ask = n.askReadIndex
 	n.appliedView = meta.View
 	n.lastSnap = t.LastZxid()
 	log.Info("booted", "id", opts.ID, "replicas", len(ids), "snapshot_op", meta.Op,
@@ -233,6 +235,7 @@ func (n *Node) installSnapshot(b applyBatch) error {
 	}
 	n.tree = t
 	n.apply.applied = b.snapOp
+	n.appliedNow.Store(b.snapOp)
 	n.appliedView = b.snapView
 	n.lastSnap = b.snapOp
 	n.handler.Restored(&n.apply)
@@ -268,7 +271,7 @@ func (n *Node) saveSnapshot(job *snapshotJob) {
 	}
 	n.Submit(func(a *Apply) {
 		if a.n.snap == job { // the writer failed before the end: stop feeding it
-			job.abandon()
+			a.n.locked(job.abandon)
 			a.n.snap = nil
 		}
 		a.n.snapping = false
@@ -285,6 +288,7 @@ func (n *Node) saveSnapshot(job *snapshotJob) {
 
 // abandonSnapshot stops the snapshot in progress, if any (a peer's snapshot
 // replaces the tree, or the node stops); its writer discards what it wrote.
+// The caller holds the tree lock (the snapshot lets go of the tree).
 func (n *Node) abandonSnapshot() {
 	if n.snap != nil {
 		n.snap.abandon()

@@ -12,6 +12,18 @@ package consensus
 // view from replicas that moved on, and its pending reads fall back to the
 // backup path when its view ends. Because release waits for commit ≥ the
 // recorded op in the recording view, inherited uncommitted ops are covered.
+//
+// A backup's ReadIndexRequest is itself one of the f confirmations its
+// reads need. The requester sent it after those reads arrived (a read
+// takes the sequence number of the next request), in the primary's view v
+// (the request's view must be v). A write acknowledged before the reads
+// arrived was committed in a view ≤ v, and is then in the primary's log, or
+// in a later view, which needed f+1 replicas to have moved past v before
+// then: not the primary (still in v when the request arrives) and not the
+// requester (in v when it sent the request, later). So with f = 1 the
+// primary answers a backup at once, once its recorded op is committed, and
+// with f > 1 it needs f-1 acks of a round from the other backups. This
+// halves the messages of a backup's read: request and answer.
 
 // primaryRead is a read waiting at the primary.
 type primaryRead struct {
@@ -21,6 +33,9 @@ type primaryRead struct {
 	sess  uint64    // backup's read session
 	op    uint64    // primary's op-number when the read arrived
 	round uint64    // read round that confirms it
+	// requested: a backup's request of the primary's view, which confirms
+	// the view for its reads on the requester's behalf (see above).
+	requested bool
 }
 
 // backupRead is a read waiting at a backup (or any replica not primary).
@@ -54,8 +69,13 @@ func (r *Replica) onReadIndexRequest(from ReplicaID, m *ReadIndexRequest) {
 	if r.status != StatusNormal || !r.isPrimary() || len(r.preads)+len(r.breads) >= r.cfg.MaxPendingReads {
 		return
 	}
-	r.preads = append(r.preads, primaryRead{from: from, seq: m.Seq, sess: m.Session, op: r.entries.lastOp(), round: r.readRound + 1})
-	r.roundDue = true
+	p := primaryRead{from: from, seq: m.Seq, sess: m.Session, op: r.entries.lastOp(), round: r.readRound + 1,
+		requested: m.View == r.view}
+	r.preads = append(r.preads, p)
+	if !p.requested || r.f > 1 {
+		r.roundDue = true
+	}
+	r.releaseReads()
 }
 
 func (r *Replica) onReadIndexResponse(m *ReadIndexResponse) {
@@ -101,21 +121,59 @@ func (r *Replica) confirmedRound() uint64 {
 	return rs[r.f-1]
 }
 
-// releaseReads hands out every read that may now be served.
+// confirmedFor reports whether read p is confirmed: the round that covers
+// it was acknowledged by f backups, or p is a backup's request of this
+// view and f-1 backups besides the requester acknowledged the round.
+func (r *Replica) confirmedFor(p *primaryRead, cr uint64) bool {
+	if p.round <= cr {
+		return true
+	}
+	if !p.requested {
+		return false
+	}
+	if r.f == 1 {
+		return true
+	}
+	acks := 0
+	for i := range r.prog {
+		if id := ReplicaID(i); id != r.id && id != p.from && r.prog[i].ackRound >= p.round {
+			acks++
+		}
+	}
+	return acks >= r.f-1
+}
+
+// releaseReads hands out every read that may now be served. A backup's
+// reads may be released before the primary's own that came earlier (they
+// need no round); each backup gets one answer, for its latest request
+// released.
 func (r *Replica) releaseReads() {
 	if len(r.preads) > 0 && r.status == StatusNormal && r.isPrimary() {
 		cr := r.confirmedRound()
 		k := 0
-		for k < len(r.preads) && r.preads[k].round <= cr && r.preads[k].op <= r.commit {
-			p := r.preads[k]
+		var answer primaryRead // a backup's answer not yet sent (from != r.id)
+		answer.from = r.id
+		for i := range r.preads {
+			p := r.preads[i]
+			if p.op > r.commit || !r.confirmedFor(&p, cr) {
+				r.preads[k] = p
+				k++
+				continue
+			}
 			if p.from == r.id {
 				r.readStates = append(r.readStates, ReadState{ID: p.id, Op: p.op})
-			} else if k+1 == len(r.preads) || r.preads[k+1].from != p.from || r.preads[k+1].sess != p.sess {
-				r.send(p.from, &ReadIndexResponse{Header: r.hdr(), Session: p.sess, Seq: p.seq, Op: p.op})
+				continue
 			}
-			k++
+			if answer.from != r.id && (answer.from != p.from || answer.sess != p.sess) {
+				r.answerRead(&answer)
+			}
+			answer = p
 		}
-		r.preads = dropFront(r.preads, k)
+		if answer.from != r.id {
+			r.answerRead(&answer)
+		}
+		clear(r.preads[k:])
+		r.preads = r.preads[:k]
 	}
 	k := 0
 	for k < len(r.breads) && r.breads[k].hasOp && r.breads[k].op <= r.commit {
@@ -123,6 +181,11 @@ func (r *Replica) releaseReads() {
 		k++
 	}
 	r.breads = dropFront(r.breads, k)
+}
+
+// answerRead sends a backup the read op-number of its requests up to p's.
+func (r *Replica) answerRead(p *primaryRead) {
+	r.send(p.from, &ReadIndexResponse{Header: r.hdr(), Session: p.sess, Seq: p.seq, Op: p.op})
 }
 
 func dropFront[T any](s []T, k int) []T {

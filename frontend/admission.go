@@ -44,7 +44,12 @@ func (c *conn) admit(frameLen int) (charge int, ok bool) {
 // goroutine; after the connection is gone its shares are given back
 // already (releaseAll).
 func (c *conn) release(r *request) {
-	if r.charge == 0 || c.gone {
+	if r.charge == 0 {
+		return
+	}
+	c.inCore.Add(-1)
+	if c.gone {
+		r.charge = 0
 		return
 	}
 	c.own.Give(r.charge)

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/vrkeeper/vrkeeper/bridge"
@@ -138,8 +139,13 @@ func (k *core) answerWrite(a *bridge.Apply, out *tree.Output) {
 	}
 	r.done = true
 	r.code = out.Code
-	r.reply = append([]byte(nil), out.Body...)
+	// The reply goes out now if nothing before it waits (the common case);
+	// only a reply kept for later needs its own copy of the body.
+	r.reply = out.Body
 	k.pump(a, sess)
+	if !r.sent {
+		r.reply = bytes.Clone(out.Body)
+	}
 }
 
 // RoleChanged implements bridge.Handler. Proposals made before a view

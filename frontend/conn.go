@@ -48,6 +48,13 @@ type conn struct {
 	statsMu sync.Mutex // guards the per-request statistics below
 	st      connStatsLive
 
+	// The reader serves reads itself (fastpath.go) while live is set and
+	// inCore is 0: the session is open here and every request it handed to
+	// the core is answered. sessID is set before live.
+	live   atomic.Bool
+	inCore atomic.Int32
+	sessID int64
+
 	// core
 	sess    *sessionState // nil until the session is open on this conn
 	auth    []zkproto.Id  // identities: the ip id, then digest ids
@@ -130,11 +137,21 @@ func (c *conn) serve() {
 	c.srv.stats.bytesReceived.Add(int64(len(payload)) + 4)
 	c.lastHeard.Store(time.Now().UnixMilli())
 	c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.connect(a, c, &req) })
-	var h zkproto.RequestHeader
-	var d zkproto.Decoder
+	var (
+		h        zkproto.RequestHeader
+		d        zkproto.Decoder
+		fb       fastBatch
+		deadline time.Time // the read deadline set last
+	)
 	for {
-		if t := c.timeoutMs.Load(); t > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Millisecond))
+		if t := time.Duration(c.timeoutMs.Load()) * time.Millisecond; t > 0 {
+			// A silent client is disconnected after its session timeout.
+			// Moving the deadline costs a timer update: it is moved once a
+			// sixteenth of it is used up, and set a sixteenth longer.
+			if now := time.Now(); deadline.Sub(now) < t {
+				deadline = now.Add(t + t/16)
+				c.nc.SetReadDeadline(deadline)
+			}
 		}
 		frame, err := fr.ReadFrame()
 		if err != nil {
@@ -143,15 +160,43 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		c.received.Add(1)
-		c.srv.stats.received.Add(1)
-		c.srv.stats.bytesReceived.Add(int64(len(frame)) + 4)
-		c.lastHeard.Store(time.Now().UnixMilli())
+		c.heard(len(frame))
 		d.Reset(frame)
 		if h.Decode(&d) != nil {
 			return // a frame too short for a header: ZooKeeper closes too
 		}
+		if fastOp(h.Type) && c.live.Load() && c.inCore.Load() == 0 {
+			// Serve this read and the reads read with it here; a request
+			// that is not one ends the batch and goes to the core after
+			// their replies.
+			fb.add(h, frame[zkproto.RequestHeaderSize:])
+			var rest bool
+			for len(fb.reqs) < maxFastBatch && len(fb.bodies) < maxFastBatchBytes && fr.HasFrame() {
+				if frame, err = fr.ReadFrame(); err != nil {
+					return
+				}
+				c.heard(len(frame))
+				d.Reset(frame)
+				if h.Decode(&d) != nil {
+					return
+				}
+				if !fastOp(h.Type) {
+					rest = true
+					break
+				}
+				fb.add(h, frame[zkproto.RequestHeaderSize:])
+			}
+			ok := c.serveFast(&fb)
+			fb.reset()
+			if !ok {
+				return
+			}
+			if !rest {
+				continue
+			}
+		}
 		r := &request{
+			c:       c,
 			xid:     h.Xid,
 			op:      h.Type,
 			body:    bytes.Clone(frame[zkproto.RequestHeaderSize:]),
@@ -162,8 +207,17 @@ func (c *conn) serve() {
 			return
 		}
 		r.charge = charge
-		c.srv.node.Submit(func(a *bridge.Apply) { c.srv.core.request(a, c, r) })
+		c.inCore.Add(1)
+		c.srv.node.SubmitTask(r)
 	}
+}
+
+// heard counts a frame from the client.
+func (c *conn) heard(frameLen int) {
+	c.received.Add(1)
+	c.srv.stats.received.Add(1)
+	c.srv.stats.bytesReceived.Add(int64(frameLen) + 4)
+	c.lastHeard.Store(time.Now().UnixMilli())
 }
 
 // finish runs when the reader stops: the core forgets the connection.
@@ -179,30 +233,34 @@ func (c *conn) finish() {
 
 // send queues a reply frame. It is called on the apply goroutine.
 func (c *conn) send(h *zkproto.ReplyHeader, body []byte) {
-	c.out.append(func(b []byte) []byte {
-		b, start := zkproto.StartFrame(b)
-		b = h.Append(b)
-		if h.Err == zkproto.OK {
-			b = append(b, body...)
-		}
-		return zkproto.FinishFrame(b, start)
-	})
+	b, ok := c.out.lockBuf()
+	if !ok {
+		return
+	}
+	b, start := zkproto.StartFrame(b)
+	b = h.Append(b)
+	if h.Err == zkproto.OK {
+		b = append(b, body...)
+	}
+	c.out.unlockBuf(zkproto.FinishFrame(b, start), true)
 	c.sent.Add(1)
 	c.srv.stats.sent.Add(1)
 }
 
 // sendEvent queues a watch notification.
 func (c *conn) sendEvent(typ zkproto.EventType, path []byte) {
-	c.out.append(func(b []byte) []byte {
-		b, start := zkproto.StartFrame(b)
-		h := zkproto.ReplyHeader{Xid: zkproto.NotificationXid, Zxid: -1}
-		b = h.Append(b)
-		b = zkproto.AppendInt32(b, int32(typ))
-		b = zkproto.AppendInt32(b, int32(zkproto.StateSyncConnected))
-		b = zkproto.AppendInt32(b, int32(len(path)))
-		b = append(b, path...)
-		return zkproto.FinishFrame(b, start)
-	})
+	b, ok := c.out.lockBuf()
+	if !ok {
+		return
+	}
+	b, start := zkproto.StartFrame(b)
+	h := zkproto.ReplyHeader{Xid: zkproto.NotificationXid, Zxid: -1}
+	b = h.Append(b)
+	b = zkproto.AppendInt32(b, int32(typ))
+	b = zkproto.AppendInt32(b, int32(zkproto.StateSyncConnected))
+	b = zkproto.AppendInt32(b, int32(len(path)))
+	b = append(b, path...)
+	c.out.unlockBuf(zkproto.FinishFrame(b, start), true)
 	c.sent.Add(1)
 	c.srv.stats.sent.Add(1)
 }
@@ -216,13 +274,21 @@ func (c *conn) close() {
 // answered records a reply's statistics and returns its latency in ms;
 // called on the apply goroutine.
 func (c *conn) answered(r *request, zxid int64) int64 {
-	lat := time.Since(r.arrived).Milliseconds()
+	lat := c.noteAnswered(r.op, r.xid, zxid, r.arrived, time.Now())
+	c.release(r)
+	return lat
+}
+
+// noteAnswered records a reply's statistics and returns its latency in ms;
+// called on any goroutine.
+func (c *conn) noteAnswered(op zkproto.OpCode, xid int32, zxid int64, arrived, now time.Time) int64 {
+	lat := now.Sub(arrived).Milliseconds()
 	c.statsMu.Lock()
 	st := &c.st
-	st.lastOp = opAbbrev(r.op)
-	st.lastCxid = r.xid
+	st.lastOp = opAbbrev(op)
+	st.lastCxid = xid
 	st.lastZxid = zxid
-	st.lastResp = time.Now()
+	st.lastResp = now
 	st.lastLat = lat
 	if st.answered == 0 || lat < st.minLat {
 		st.minLat = lat
@@ -231,7 +297,6 @@ func (c *conn) answered(r *request, zxid int64) int64 {
 	st.totalLat += lat
 	st.answered++
 	c.statsMu.Unlock()
-	c.release(r)
 	return lat
 }
 

@@ -196,6 +196,9 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 	sess.conn = c
 	c.sess = sess
 	c.timeoutMs.Store(timeout)
+	// The reader may wait for the first request under the handshake's
+	// deadline: from now on a silent client has its session timeout.
+	c.nc.SetReadDeadline(time.Now().Add(time.Duration(timeout) * time.Millisecond))
 	c.statsMu.Lock()
 	c.st.sessionID, c.st.hasSession = id, true
 	c.statsMu.Unlock()
@@ -206,6 +209,11 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 	for _, r := range waiting {
 		k.process(a, c, r)
 	}
+	if c.sess == sess { // a waiting closeSession may have ended it
+		// From now on the reader may serve reads itself (fastpath.go).
+		c.sessID = id
+		c.live.Store(true)
+	}
 }
 
 // detach separates c from its session, dropping its unanswered requests.
@@ -215,6 +223,7 @@ func (k *core) detach(c *conn) {
 		return
 	}
 	c.sess = nil
+	c.live.Store(false)
 	if sess.conn == c {
 		sess.conn = nil
 		sess.queue = nil

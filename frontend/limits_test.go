@@ -118,7 +118,7 @@ func TestConnectionNotReadBeyondItsShare(t *testing.T) {
 	tests := []struct {
 		name    string
 		cfg     func(*Config)
-		data    int   // setData of this many bytes, or exists if 0
+		data    int   // setData of this many bytes
 		sends   []int // requests per connection, sent in turn
 		held    []int // requests each connection holds once its reader waits
 		onTotal []bool
@@ -146,11 +146,9 @@ func TestConnectionNotReadBeyondItsShare(t *testing.T) {
 			for i, r := range clients {
 				c := ls.serverConn(t, r)
 				for range tc.sends[i] {
-					if tc.data > 0 {
-						r.send(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/d", Data: make([]byte, tc.data), Version: -1})
-					} else {
-						r.send(zkproto.OpExists, &zkproto.ExistsRequest{Path: "/d"})
-					}
+					// Writes: reads are served on the reader, outside
+					// these bounds (fastpath.go).
+					r.send(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/d", Data: make([]byte, tc.data), Version: -1})
 				}
 				if tc.onTotal[i] {
 					onTotal++
@@ -279,7 +277,7 @@ func TestShutdownJoinsEveryGoroutine(t *testing.T) {
 	c := ls.serverConn(t, busy)
 	release := ls.holdApply(t)
 	for range 5 {
-		busy.send(zkproto.OpExists, &zkproto.ExistsRequest{Path: "/"})
+		busy.send(zkproto.OpSetData, &zkproto.SetDataRequest{Path: "/", Version: -1})
 	}
 	waitUntil(t, "the reader waits", func() bool { return c.own.Waiting() == 1 })
 	dialRaw(t, addr) // no handshake

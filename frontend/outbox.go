@@ -8,9 +8,13 @@ import (
 )
 
 // outbox is a connection's outgoing byte stream: producers append whole
-// frames under a mutex, and one writer goroutine swaps the filled buffer
-// out and writes it with one system call, so replies produced together
-// (a batch of applied commands, say) leave together.
+// frames under a mutex, and whoever writes swaps the filled buffer out and
+// writes it with one system call, so replies produced together (a batch of
+// applied commands, say) leave together. Two goroutines write, one at a
+// time: the outbox's own writer goroutine, woken by producers that must not
+// block on the network (the apply goroutine), and the connection's reader,
+// which writes the replies it produced itself at once (flush) unless a
+// write is under way, sparing a hand-off per request.
 //
 // Producers never block on the network: a client that stops reading sees
 // its outbox grow to maxQueued bytes, and is then disconnected, as
@@ -23,8 +27,10 @@ type outbox struct {
 	writeWait time.Duration // deadline for one write to the socket
 
 	mu      sync.Mutex
-	buf     []byte // frames not yet handed to the writer
-	writing int    // bytes the writer is writing now
+	buf     []byte // frames not yet handed to a writer
+	spare   []byte // a written buffer kept for reuse
+	writing int    // bytes being written now
+	busy    bool   // a write is under way (by either writer)
 	closing bool   // close the connection once buf is written
 	failed  bool   // the connection is gone; drop everything
 	wake    chan struct{}
@@ -32,6 +38,10 @@ type outbox struct {
 	done    chan struct{} // closed when the writer goroutine ends
 	// held is set while waitBelow waits: the connection is not read.
 	held atomic.Bool
+
+	// deadline is the write deadline set last; only the goroutine that
+	// holds busy touches it.
+	deadline time.Time
 }
 
 // maxSpareBuffer is the largest written buffer an outbox keeps for reuse.
@@ -50,16 +60,24 @@ func newOutbox(conn net.Conn, maxQueued int, writeWait time.Duration) *outbox {
 	return o
 }
 
-// append adds frames built by fill to the queue. It reports false if the
-// connection is closing or failed, or if the queue overflowed (the
-// connection is then closed).
-func (o *outbox) append(fill func([]byte) []byte) bool {
+// lockBuf locks the outbox and returns the queue to append frames to; ok is
+// false (and nothing is locked) if the connection is closing or failed.
+// unlockBuf must follow.
+func (o *outbox) lockBuf() (b []byte, ok bool) {
 	o.mu.Lock()
 	if o.closing || o.failed {
 		o.mu.Unlock()
-		return false
+		return nil, false
 	}
-	o.buf = fill(o.buf)
+	return o.buf, true
+}
+
+// unlockBuf stores the queue lockBuf returned, with frames appended, and
+// unlocks. With wake the writer goroutine is woken to write it; without,
+// the caller writes it with flush. It reports false if the queue
+// overflowed: the connection is then closed.
+func (o *outbox) unlockBuf(b []byte, wake bool) bool {
+	o.buf = b
 	overflow := len(o.buf)+o.writing > o.maxQueued
 	if overflow {
 		o.failed = true
@@ -68,9 +86,87 @@ func (o *outbox) append(fill func([]byte) []byte) bool {
 	o.mu.Unlock()
 	if overflow {
 		o.conn.Close()
+		o.signal()
 		return false
 	}
-	o.signal()
+	if wake {
+		o.signal()
+	}
+	return true
+}
+
+// writingNow returns the bytes being written now; o.mu is held (between
+// lockBuf and unlockBuf).
+func (o *outbox) writingNow() int { return o.writing }
+
+// append adds frames built by fill to the queue, for the writer goroutine.
+// It reports false if the connection is closing or failed, or if the queue
+// overflowed (the connection is then closed).
+func (o *outbox) append(fill func([]byte) []byte) bool {
+	b, ok := o.lockBuf()
+	if !ok {
+		return false
+	}
+	return o.unlockBuf(fill(b), true)
+}
+
+// flush writes what is queued on the caller's goroutine, unless a write is
+// under way: the writer goroutine then writes it after its own. It reports
+// false once the connection failed.
+func (o *outbox) flush() bool {
+	o.mu.Lock()
+	if o.failed {
+		o.mu.Unlock()
+		return false
+	}
+	if o.busy || len(o.buf) == 0 {
+		o.mu.Unlock()
+		o.signal()
+		return true
+	}
+	out := o.take()
+	o.mu.Unlock()
+	return o.write(out)
+}
+
+// take hands the queue to a writer; o.mu is held.
+func (o *outbox) take() []byte {
+	out := o.buf
+	o.buf, o.spare = o.spare[:0], nil
+	o.writing = len(out)
+	o.busy = true
+	return out
+}
+
+// write writes out, taken with take, and hands the writing back. After a
+// failure the connection is closed.
+func (o *outbox) write(out []byte) bool {
+	if now := time.Now(); o.deadline.Sub(now) < o.writeWait/2 {
+		// Moving the deadline costs a timer update: do it only when half
+		// of it is used up.
+		o.deadline = now.Add(o.writeWait)
+		o.conn.SetWriteDeadline(o.deadline)
+	}
+	_, err := o.conn.Write(out)
+	o.mu.Lock()
+	o.writing = 0
+	o.busy = false
+	if cap(out) <= maxSpareBuffer {
+		o.spare = out[:0]
+	}
+	more := len(o.buf) > 0 || o.closing
+	o.mu.Unlock()
+	if err != nil {
+		o.abort()
+		return false
+	}
+	select {
+	case o.room <- struct{}{}:
+	default:
+	}
+	if more {
+		o.signal()
+	}
 	return true
 }
 
@@ -124,47 +220,35 @@ func (o *outbox) waitBelow(limit int) bool {
 	return true
 }
 
+// run is the writer goroutine: it writes what producers queued with wake,
+// and closes the connection when asked to once everything is written.
 func (o *outbox) run() {
 	defer close(o.done)
-	var spare []byte
 	for range o.wake {
 		o.mu.Lock()
-		out := o.buf
-		o.buf = spare[:0]
-		o.writing = len(out)
-		closing, failed := o.closing, o.failed
-		o.mu.Unlock()
-		if failed {
+		if o.failed {
+			o.mu.Unlock()
 			return
 		}
-		if len(out) > 0 {
-			o.conn.SetWriteDeadline(time.Now().Add(o.writeWait))
-			if _, err := o.conn.Write(out); err != nil {
-				o.abort()
-				return
-			}
-			o.mu.Lock()
-			o.writing = 0
+		if o.busy {
+			// The reader is writing; it wakes this goroutine when done if
+			// more is queued.
 			o.mu.Unlock()
-			select {
-			case o.room <- struct{}{}:
-			default:
-			}
+			continue
 		}
-		if cap(out) <= maxSpareBuffer {
-			spare = out
-		} else {
-			spare = nil
-		}
-		if closing {
-			o.mu.Lock()
-			empty := len(o.buf) == 0
+		if len(o.buf) == 0 {
+			closing := o.closing
 			o.mu.Unlock()
-			if empty {
+			if closing {
 				o.conn.Close()
 				return
 			}
-			o.signal()
+			continue
+		}
+		out := o.take()
+		o.mu.Unlock()
+		if !o.write(out) {
+			return
 		}
 	}
 }

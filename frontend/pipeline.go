@@ -145,6 +145,7 @@ func (k *core) reply(a *bridge.Apply, c *conn, r *request) {
 		h.Xid = zkproto.PingXid // ZooKeeper answers every ping so, whatever its xid
 	}
 	c.send(&h, r.reply)
+	r.sent = true
 	c.answered(r, h.Zxid)
 	k.s.stats.answered(k.s.cfg.Metrics, r.op, r.kind, time.Since(r.arrived))
 }
@@ -215,26 +216,7 @@ func (k *core) execute(a *bridge.Apply, c *conn, r *request) {
 
 // registerWatch registers the watch a successful read asked for: exists
 // watches a missing node too (for NodeCreated).
-func (k *core) registerWatch(c *conn, r *request) {
-	switch r.op {
-	case zkproto.OpExists, zkproto.OpGetData, zkproto.OpGetChildren, zkproto.OpGetChildren2:
-	default:
-		return
-	}
-	var req zkproto.GetDataRequest // path and watch flag: the layout of all four
-	if zkproto.Unmarshal(r.body, &req) != nil || !req.Watch {
-		return
-	}
-	ok := r.code == zkproto.OK || (r.op == zkproto.OpExists && r.code == zkproto.ErrNoNode)
-	if !ok {
-		return
-	}
-	if r.op == zkproto.OpGetChildren || r.op == zkproto.OpGetChildren2 {
-		k.registry.AddChild(req.Path, WatcherID(c.id))
-	} else {
-		k.registry.AddData(req.Path, WatcherID(c.id))
-	}
-}
+func (k *core) registerWatch(c *conn, r *request) { c.watchRead(r.op, r.body, r.code) }
 
 // setWatches re-registers a reconnecting client's watches, sending at once
 // the events it missed (before the reply, as ZooKeeper does).

@@ -3,6 +3,7 @@ package frontend
 import (
 	"time"
 
+	"github.com/vrkeeper/vrkeeper/bridge"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -23,8 +24,10 @@ const (
 	kindLocal
 )
 
-// request is one client request from its arrival to its reply.
+// request is one client request from its arrival to its reply. It is its
+// own task on the apply goroutine (Run).
 type request struct {
+	c       *conn
 	xid     int32
 	op      zkproto.OpCode
 	body    []byte // the request body as received
@@ -41,7 +44,11 @@ type request struct {
 	// closeAfter closes the connection once the reply is sent
 	// (closeSession).
 	closeAfter bool
+	sent       bool // the reply is queued
 }
+
+// Run hands the request to the core, on the apply goroutine.
+func (r *request) Run(a *bridge.Apply) { r.c.srv.core.request(a, r.c, r) }
 
 // classify returns how op is served.
 func classify(op zkproto.OpCode) reqKind {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
@@ -33,26 +34,97 @@ type modes struct {
 }
 
 // Registry holds the watches of a server's connections and decides which
-// watchers an event reaches, with ZooKeeper's (3.6+) rules. It is not safe
-// for concurrent use: one goroutine (the one applying the tree) owns it, so
-// that a watch registered by a read and the events of later writes are
-// ordered by that goroutine.
+// watchers an event reaches, with ZooKeeper's (3.6+) rules. It is safe for
+// concurrent use. A watch registered by a read and the events of later
+// writes are ordered by the tree lock: the apply goroutine triggers while
+// it holds the lock for writing, a connection's reader registers the watch
+// of a read it serves while it holds the lock for reading (bridge.Node).
 type Registry struct {
-	byPath map[string]map[WatcherID]modes
+	mu     sync.Mutex
+	byPath map[string]pathWatchers
 	byConn map[WatcherID]map[string]struct{}
 	// recursive counts recursive watches, so that a trigger walks the
 	// path's ancestors only when one exists somewhere.
 	recursive int
 	// fired and order are Trigger's scratch space, kept to spare the apply
 	// loop an allocation per event.
-	fired map[WatcherID]struct{}
-	order []WatcherID
+	fired   map[WatcherID]struct{}
+	order   []WatcherID
+	changed []watcherModes
+}
+
+// watcherModes is a watcher's new modes, for Trigger.
+type watcherModes struct {
+	w WatcherID
+	m modes
+}
+
+// pathWatchers are the watchers of one path. Most paths have one watcher:
+// it is kept inline (a million watches cost a million small map entries,
+// not a million maps); more go to a map.
+type pathWatchers struct {
+	hasOne bool
+	one    WatcherID // the inline watcher, if hasOne
+	oneM   modes
+	more   map[WatcherID]modes // the others, or nil
+}
+
+// get returns w's modes.
+func (pw *pathWatchers) get(w WatcherID) modes {
+	if pw.hasOne && pw.one == w {
+		return pw.oneM
+	}
+	return pw.more[w]
+}
+
+// has reports whether w has modes here.
+func (pw *pathWatchers) has(w WatcherID) bool {
+	if pw.hasOne && pw.one == w {
+		return true
+	}
+	_, ok := pw.more[w]
+	return ok
+}
+
+// put sets w's modes; empty modes remove w.
+func (pw *pathWatchers) put(w WatcherID, m modes) {
+	empty := m == (modes{})
+	switch {
+	case pw.hasOne && pw.one == w:
+		if empty {
+			pw.hasOne, pw.one, pw.oneM = false, 0, modes{}
+		} else {
+			pw.oneM = m
+		}
+	case empty:
+		delete(pw.more, w)
+	case !pw.hasOne && !pw.has(w):
+		pw.hasOne, pw.one, pw.oneM = true, w, m
+	default:
+		if pw.more == nil {
+			pw.more = make(map[WatcherID]modes, 1)
+		}
+		pw.more[w] = m
+	}
+}
+
+// empty reports whether no watcher is left.
+func (pw *pathWatchers) empty() bool { return !pw.hasOne && len(pw.more) == 0 }
+
+// each calls f for every watcher and its modes.
+func (pw *pathWatchers) each(f func(WatcherID, modes)) {
+	if pw.hasOne {
+		f(pw.one, pw.oneM)
+	}
+	for w, m := range pw.more {
+		f(w, m)
+	}
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
 	return &Registry{
-		byPath: make(map[string]map[WatcherID]modes),
+		byPath: make(map[string]pathWatchers),
 		byConn: make(map[WatcherID]map[string]struct{}),
 		fired:  make(map[WatcherID]struct{}),
 	}
@@ -62,20 +134,20 @@ func NewRegistry() *Registry {
 // count right.
 func (r *Registry) set(path string, w WatcherID, m modes) {
 	p := r.byPath[path]
-	old := p[w]
+	old := p.get(w)
 	if old.data == modeRecursive {
 		r.recursive--
 	}
 	if m.data == modeRecursive {
 		r.recursive++
 	}
+	p.put(w, m)
+	if p.empty() {
+		delete(r.byPath, path)
+	} else {
+		r.byPath[path] = p
+	}
 	if m == (modes{}) {
-		if p != nil {
-			delete(p, w)
-			if len(p) == 0 {
-				delete(r.byPath, path)
-			}
-		}
 		if c := r.byConn[w]; c != nil {
 			delete(c, path)
 			if len(c) == 0 {
@@ -84,11 +156,6 @@ func (r *Registry) set(path string, w WatcherID, m modes) {
 		}
 		return
 	}
-	if p == nil {
-		p = make(map[WatcherID]modes, 1)
-		r.byPath[path] = p
-	}
-	p[w] = m
 	c := r.byConn[w]
 	if c == nil {
 		c = make(map[string]struct{}, 1)
@@ -99,14 +166,20 @@ func (r *Registry) set(path string, w WatcherID, m modes) {
 
 // AddData registers a one-shot data watch (getData or exists with watch set).
 func (r *Registry) AddData(path string, w WatcherID) {
-	m := r.byPath[path][w]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pw := r.byPath[path]
+	m := pw.get(w)
 	m.data = modeOneShot
 	r.set(path, w, m)
 }
 
 // AddChild registers a one-shot child watch (getChildren with watch set).
 func (r *Registry) AddChild(path string, w WatcherID) {
-	m := r.byPath[path][w]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pw := r.byPath[path]
+	m := pw.get(w)
 	m.child = modeOneShot
 	r.set(path, w, m)
 }
@@ -114,7 +187,10 @@ func (r *Registry) AddChild(path string, w WatcherID) {
 // AddPersistent registers an addWatch watch; recursive selects
 // PERSISTENT_RECURSIVE, which lives in the data table only.
 func (r *Registry) AddPersistent(path string, w WatcherID, recursive bool) {
-	m := r.byPath[path][w]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pw := r.byPath[path]
+	m := pw.get(w)
 	if recursive {
 		m.data = modeRecursive
 	} else {
@@ -149,10 +225,13 @@ func matches(t zkproto.WatcherType, m watchMode, dataTable bool) bool {
 // Remove removes watcher w's watches of type t on path (removeWatches) and
 // reports whether there were any; ZooKeeper answers NOWATCHER when not.
 func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool {
-	m, ok := r.byPath[path][w]
-	if !ok {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pw, ok := r.byPath[path]
+	if !ok || !pw.has(w) {
 		return false
 	}
+	m := pw.get(w)
 	removed := false
 	if matches(t, m.data, true) {
 		m.data, removed = modeNone, true
@@ -169,7 +248,10 @@ func (r *Registry) Remove(path string, w WatcherID, t zkproto.WatcherType) bool 
 // Has reports whether watcher w holds a watch of type t on path
 // (checkWatches). For Persistent ZooKeeper looks at the data table.
 func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
-	m := r.byPath[path][w]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pw := r.byPath[path]
+	m := pw.get(w)
 	if t == zkproto.WatcherPersistent {
 		return m.data == modePersistent
 	}
@@ -178,6 +260,8 @@ func (r *Registry) Has(path string, w WatcherID, t zkproto.WatcherType) bool {
 
 // RemoveAll drops every watch of a closed connection.
 func (r *Registry) RemoveAll(w WatcherID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for path := range r.byConn[w] {
 		r.set(path, w, modes{})
 	}
@@ -191,6 +275,8 @@ func (r *Registry) RemoveAll(w WatcherID) {
 // watch on path itself fires, and so does a recursive watch on an ancestor
 // of path; recursive watches never see NodeChildrenChanged.
 func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(WatcherID)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var data, child bool
 	switch ev {
 	case zkproto.EventNodeCreated, zkproto.EventNodeDataChanged:
@@ -203,7 +289,9 @@ func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(Watch
 		return
 	}
 	clear(r.fired)
-	for w, m := range r.byPath[path] {
+	r.changed = r.changed[:0]
+	pw := r.byPath[path]
+	pw.each(func(w WatcherID, m modes) {
 		fire := false
 		if data && m.data != modeNone {
 			fire = true
@@ -219,16 +307,20 @@ func (r *Registry) Trigger(path string, ev zkproto.EventType, deliver func(Watch
 		}
 		if fire {
 			r.fired[w] = struct{}{}
-			r.set(path, w, m)
+			r.changed = append(r.changed, watcherModes{w, m})
 		}
+	})
+	for _, c := range r.changed {
+		r.set(path, c.w, c.m)
 	}
 	if data && r.recursive > 0 {
 		for p := parentOf(path); p != ""; p = parentOf(p) {
-			for w, m := range r.byPath[p] {
+			pw := r.byPath[p]
+			pw.each(func(w WatcherID, m modes) {
 				if m.data == modeRecursive {
 					r.fired[w] = struct{}{}
 				}
-			}
+			})
 		}
 	}
 	if len(r.fired) == 0 {
@@ -271,22 +363,24 @@ type WatchSummary struct {
 
 // Summary returns the counts for wchs.
 func (r *Registry) Summary() WatchSummary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var s WatchSummary
 	for _, watchers := range r.byPath {
 		counted := false
-		for _, m := range watchers {
+		watchers.each(func(_ WatcherID, m modes) {
 			if m.data != modeNone {
 				s.Total++
 				counted = true
 			}
-		}
+		})
 		if counted {
 			s.Paths++
 		}
 	}
 	for w, paths := range r.byConn {
 		for p := range paths {
-			if r.byPath[p][w].data != modeNone {
+			if pw := r.byPath[p]; pw.get(w).data != modeNone {
 				s.Connections++
 				break
 			}
@@ -298,9 +392,11 @@ func (r *Registry) Summary() WatchSummary {
 // PathsOf returns the paths watcher w holds a data-table watch on, sorted
 // (wchc).
 func (r *Registry) PathsOf(w WatcherID) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var paths []string
 	for p := range r.byConn[w] {
-		if r.byPath[p][w].data != modeNone {
+		if pw := r.byPath[p]; pw.get(w).data != modeNone {
 			paths = append(paths, p)
 		}
 	}
@@ -311,13 +407,15 @@ func (r *Registry) PathsOf(w WatcherID) []string {
 // Watchers returns, for every path with a data-table watch, its watchers
 // sorted (wchp).
 func (r *Registry) Watchers() map[string][]WatcherID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	out := make(map[string][]WatcherID, len(r.byPath))
 	for p, ws := range r.byPath {
-		for w, m := range ws {
+		ws.each(func(w WatcherID, m modes) {
 			if m.data != modeNone {
 				out[p] = append(out[p], w)
 			}
-		}
+		})
 		slices.Sort(out[p])
 	}
 	return out
@@ -325,10 +423,12 @@ func (r *Registry) Watchers() map[string][]WatcherID {
 
 // WatcherIDs returns the watchers holding a data-table watch, sorted (wchc).
 func (r *Registry) WatcherIDs() []WatcherID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	var ids []WatcherID
 	for w, paths := range r.byConn {
 		for p := range paths {
-			if r.byPath[p][w].data != modeNone {
+			if pw := r.byPath[p]; pw.get(w).data != modeNone {
 				ids = append(ids, w)
 				break
 			}

@@ -1,6 +1,8 @@
 package frontend
 
 import (
+	"maps"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -228,5 +230,42 @@ func BenchmarkTriggerNoWatchers(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Trigger("/app/services/web/member-0000000042", zk.EventNodeCreated, func(WatcherID) {})
+	}
+}
+
+// TestPathWatchersAgainstMap: the inline-first set of a path's watchers
+// behaves as a map of watcher to modes under random puts and removals.
+func TestPathWatchersAgainstMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var pw pathWatchers
+	model := map[WatcherID]modes{}
+	for i := range 20000 {
+		w := WatcherID(rng.IntN(5))
+		m := modes{data: watchMode(rng.IntN(4)), child: watchMode(rng.IntN(2))}
+		if rng.IntN(3) == 0 {
+			m = modes{}
+		}
+		pw.put(w, m)
+		if m == (modes{}) {
+			delete(model, w)
+		} else {
+			model[w] = m
+		}
+		got := map[WatcherID]modes{}
+		pw.each(func(w WatcherID, m modes) {
+			if _, dup := got[w]; dup {
+				t.Fatalf("step %d: watcher %d listed twice", i, w)
+			}
+			got[w] = m
+		})
+		if !maps.Equal(got, model) || pw.empty() != (len(model) == 0) {
+			t.Fatalf("step %d: have %v, want %v", i, got, model)
+		}
+		for w := range WatcherID(5) {
+			_, ok := model[w]
+			if pw.has(w) != ok || pw.get(w) != model[w] {
+				t.Fatalf("step %d: watcher %d: has %v get %v, want %v", i, w, pw.has(w), pw.get(w), model[w])
+			}
+		}
 	}
 }

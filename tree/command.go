@@ -116,6 +116,16 @@ type ClientWrite struct {
 	Body []byte // the request body exactly as the client sent it
 }
 
+// ClientWriteSize returns the encoded size of w's command, so that a
+// proposer can allocate it once.
+func ClientWriteSize(w *ClientWrite) int {
+	n := 2 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + len(w.Body)
+	for i := range w.Auth {
+		n += 8 + len(w.Auth[i].Scheme) + len(w.Auth[i].ID)
+	}
+	return n
+}
+
 // AppendClientWrite appends the command for a client write to dst.
 func AppendClientWrite(dst []byte, w *ClientWrite) []byte {
 	dst = append(dst, commandFormat, byte(KindClientWrite))

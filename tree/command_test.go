@@ -90,3 +90,15 @@ func TestZxidOrder(t *testing.T) {
 		t.Errorf("last zxid %d", tr.LastZxid())
 	}
 }
+
+// TestClientWriteSize: the size a proposer allocates is the command's.
+func TestClientWriteSize(t *testing.T) {
+	for _, w := range []*ClientWrite{
+		{SessionID: 1, Cxid: 2, Owner: 3, Seq: 4, Time: 5, Op: zkproto.OpSetData, Body: []byte("body")},
+		{Auth: []zkproto.Id{{Scheme: "ip", ID: "127.0.0.1"}, {Scheme: "digest", ID: "u:x"}}, Op: zkproto.OpCreate, Body: make([]byte, 300)},
+	} {
+		if got, want := ClientWriteSize(w), len(AppendClientWrite(nil, w)); got != want {
+			t.Errorf("ClientWriteSize = %d, the command has %d bytes", got, want)
+		}
+	}
+}

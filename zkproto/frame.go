@@ -18,9 +18,11 @@ var ErrFrameTooLarge = errors.New("zkproto: frame length exceeds the maximum pac
 // ErrNegativeFrameLength is returned for a frame length below zero.
 var ErrNegativeFrameLength = errors.New("zkproto: negative frame length")
 
-// initialReadBuffer is the size a FrameReader starts with; it holds many
-// small requests, so one read system call serves a batch of them.
-const initialReadBuffer = 16 << 10
+// initialReadBuffer is the size a FrameReader starts with; it holds dozens
+// of small requests, so one read system call serves a batch of them, and
+// grows (to the frames that come) as they need. Kept small: a server holds
+// one per connection, and ten thousand idle ones.
+const initialReadBuffer = 4 << 10
 
 // FrameReader reads length-prefixed frames from a stream into its own
 // buffer, so that one read call can bring in many small frames and a frame
@@ -49,6 +51,18 @@ func NewFrameReader(r io.Reader, maxPacketSize int) *FrameReader {
 // returned as frames; a server uses it to tell whether more requests are
 // already waiting before it flushes its replies.
 func (f *FrameReader) Buffered() int { return f.end - f.start }
+
+// HasFrame reports whether ReadFrame would return at once, without reading
+// from the stream: a whole frame is buffered, or a length that ReadFrame
+// refuses. A server uses it to serve the requests a client sent together
+// as one batch.
+func (f *FrameReader) HasFrame() bool {
+	if f.end-f.start < 4 {
+		return false
+	}
+	n := int32(binary.BigEndian.Uint32(f.buf[f.start:]))
+	return n < 0 || int(n) > f.maxPayload || f.end-f.start >= 4+int(n)
+}
 
 // maxIdleBuffer is the largest buffer a FrameReader keeps while it holds no
 // unreturned bytes; a connection that once sent a large frame gives the

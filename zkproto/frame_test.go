@@ -172,3 +172,33 @@ func TestFrameWriterBatches(t *testing.T) {
 		t.Fatalf("an empty flush wrote (%d writes, %v)", w.writes, err)
 	}
 }
+
+// TestFrameReaderHasFrame: HasFrame says whether the next ReadFrame needs
+// no read from the stream: a whole frame buffered, or a bad length.
+func TestFrameReaderHasFrame(t *testing.T) {
+	stream := append(frameOf([]byte("one")), frameOf([]byte("two"))...)
+	stream = append(stream, frameOf([]byte("three"))[:5]...) // a partial frame
+	fr := NewFrameReader(bytes.NewReader(stream), 0)
+	if fr.HasFrame() {
+		t.Fatal("HasFrame before anything was read")
+	}
+	for _, want := range []string{"one", "two"} {
+		got, err := fr.ReadFrame()
+		if err != nil || string(got) != want {
+			t.Fatalf("ReadFrame: %q %v, want %q", got, err, want)
+		}
+		if want == "one" && !fr.HasFrame() {
+			t.Fatal("the second frame, read with the first, is not reported")
+		}
+	}
+	if fr.HasFrame() {
+		t.Fatal("a partial frame is reported whole")
+	}
+	bad := NewFrameReader(bytes.NewReader(append(frameOf(nil), 0xff, 0xff, 0xff, 0xff)), 0)
+	if _, err := bad.ReadFrame(); err != nil {
+		t.Fatal(err)
+	}
+	if !bad.HasFrame() {
+		t.Fatal("a negative length is not reported (ReadFrame fails at once on it)")
+	}
+}

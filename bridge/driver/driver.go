@@ -126,6 +126,9 @@ type Driver struct {
 	waiting bool
 	waitSeq uint64
 	inReady bool
+	// appliedEarly and readEarly: the waiting Ready's committed entries
+	// and reads were handed out before its sync (applyEarly).
+	appliedEarly, readEarly bool
 	// queued holds input that arrived while waiting, in arrival order.
 	queued []input
 

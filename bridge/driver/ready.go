@@ -23,11 +23,15 @@ func (d *Driver) Process() (seq uint64, wait bool, err error) {
 	for d.r.HasReady() {
 		d.rd = d.r.Ready()
 		d.inReady = true
+		durable := d.walNext - 1 // every earlier Ready's log is durable
 		seq, err := d.persist(&d.rd)
 		if err != nil {
 			return 0, false, d.fail(err)
 		}
 		if d.rd.MustSync {
+			if err := d.applyEarly(durable); err != nil {
+				return 0, false, d.fail(err)
+			}
 			d.waiting, d.waitSeq = true, seq
 			return seq, true, nil
 		}
@@ -105,6 +109,40 @@ func (d *Driver) persist(rd *consensus.Ready) (uint64, error) {
 	return seq, nil
 }
 
+// applyEarly hands the Applier, before the Ready's sync, its committed
+// entries if they are durable here already (at or below durable, the log
+// before this Ready, which does not rewrite them) and no snapshot comes
+// first, and serves its reads: neither depends on what this Ready persists.
+// A committed entry is durable on a quorum, this replica included, so
+// applying it (and answering its client) now is what finish would do one
+// sync later; a read state was confirmed by a quorum's messages, and is
+// served by the host only once its op is applied. Without this, a write
+// committed while the log syncs the next batch would wait for that sync
+// too, and a read for a sync of unrelated writes. The contract's other
+// steps keep their order.
+func (d *Driver) applyEarly(durable uint64) error {
+	rd := &d.rd
+	if rd.Snapshot != nil {
+		return nil
+	}
+	if n := len(rd.Committed); n > 0 {
+		last := rd.Committed[n-1].Op
+		if last > durable || (rd.LogFrom != 0 && rd.LogFrom <= last) {
+			return nil
+		}
+		d.opts.Metrics.Committed(n)
+		if err := d.opts.Applier.Apply(Batch{Entries: rd.Committed}); err != nil {
+			return err
+		}
+		d.appliedEarly = true
+	}
+	for _, rs := range rd.Reads {
+		d.reads.release(rs.ID, rs.Op)
+	}
+	d.readEarly = true
+	return nil
+}
+
 // finish is the second half of a Ready, once its log changes are durable:
 // save the replica state (after the log: a last-normal-view it names is a
 // claim about the log), send the messages that vouch for both, apply,
@@ -127,7 +165,9 @@ func (d *Driver) finish() error {
 		}
 	}
 	d.send(rd.MessagesAfterPersist)
-	if len(rd.Committed) > 0 || rd.Snapshot != nil {
+	early, readEarly := d.appliedEarly, d.readEarly
+	d.appliedEarly, d.readEarly = false, false
+	if (len(rd.Committed) > 0 && !early) || rd.Snapshot != nil {
 		d.opts.Metrics.Committed(len(rd.Committed))
 		b := Batch{Entries: rd.Committed}
 		if rd.Snapshot != nil {
@@ -137,8 +177,10 @@ func (d *Driver) finish() error {
 			return err
 		}
 	}
-	for _, rs := range rd.Reads {
-		d.reads.release(rs.ID, rs.Op)
+	if !readEarly {
+		for _, rs := range rd.Reads {
+			d.reads.release(rs.ID, rs.Op)
+		}
 	}
 	if rd.CompactTo > 0 {
 		d.compactor.compact(rd.CompactTo)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vrkeeper/vrkeeper/zkproto"
@@ -28,6 +29,8 @@ type client struct {
 	err     error
 	slots   chan struct{} // the pipelining window
 	done    chan struct{} // closed when the reader stops
+	// events counts the watch notifications received.
+	events atomic.Int64
 }
 
 // inflight is a request waiting for its reply.
@@ -43,13 +46,19 @@ type replyFunc func(code zkproto.Code, latency time.Duration, body []byte)
 
 // dial opens a session with the given timeout and pipelining window.
 func dial(addr string, timeout time.Duration, window int) (*client, error) {
+	return dialSized(addr, timeout, window, 64<<10)
+}
+
+// dialSized is dial with a write buffer of bufSize bytes (small for
+// thousands of sessions).
+func dialSized(addr string, timeout time.Duration, window, bufSize int) (*client, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	c := &client{
 		conn:  conn,
-		w:     bufio.NewWriterSize(conn, 64<<10),
+		w:     bufio.NewWriterSize(conn, bufSize),
 		fr:    zkproto.NewFrameReader(conn, maxReply),
 		slots: make(chan struct{}, window),
 		done:  make(chan struct{}),
@@ -147,7 +156,11 @@ func (c *client) readLoop() {
 			c.mu.Unlock()
 			return
 		}
-		if h.Xid == zkproto.NotificationXid || h.Xid == zkproto.PingXid {
+		if h.Xid == zkproto.NotificationXid {
+			c.events.Add(1)
+			continue
+		}
+		if h.Xid == zkproto.PingXid {
 			continue
 		}
 		c.mu.Lock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -138,13 +137,7 @@ func runLoad(addrs []string, op string, cfg loadConfig) (loadResult, error) {
 	if len(latencies) == 0 {
 		return loadResult{}, fmt.Errorf("no operation completed")
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
-	return loadResult{
-		throughput: float64(len(latencies)) / elapsed.Seconds(),
-		p50:        pct(0.50), p99: pct(0.99), p999: pct(0.999), max: latencies[len(latencies)-1],
-		errors: errCount,
-	}, nil
+	return summarize(latencies, elapsed, errCount), nil
 }
 
 // deleteTree removes root and its children (the benchmark makes no deeper

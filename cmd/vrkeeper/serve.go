@@ -40,6 +40,7 @@ func serve(cfg Config, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	go tuneGC(ctx, 5*time.Second)
 	stopWithGoRun()
 	var reg *metrics.Registry
 	if cfg.MetricsAddr != "" {
