@@ -110,8 +110,9 @@ func (t *aclTable) hash(i uint32) uint64 { return t.lists[i].hash }
 // on a node with the given ACL, by ZooKeeper's rules (ZooKeeperServer.checkACL):
 // an empty ACL allows everything; a "super" identity allows everything; else
 // some entry granting a bit of perm must name world:anyone or match one of
-// the identities (digest: equal ids; ip: address or CIDR match). Entries of
-// other schemes never match.
+// the identities (digest, x509: equal ids; sasl: equal ids, or the sasl
+// identity "super", as SASLAuthenticationProvider.matches; ip: address or
+// CIDR match). Entries of other schemes never match.
 func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 	if len(acl) == 0 {
 		return true
@@ -143,9 +144,26 @@ func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 					return true
 				}
 			}
+		case SchemeX509:
+			for j := range auth {
+				if auth[j].Scheme == SchemeX509 && auth[j].ID == a.ID.ID {
+					return true
+				}
+			}
+		case SchemeSASL:
+			for j := range auth {
+				if auth[j].Scheme == SchemeSASL && (auth[j].ID == a.ID.ID || auth[j].ID == "super") {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// allows is checkPerm unless skipACL turned checks off.
+func (t *Tree) allows(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
+	return t.cfg.SkipACL || checkPerm(acl, perm, auth)
 }
 
 // CheckPerm reports whether a requester with the identities auth holds perm
@@ -163,6 +181,8 @@ const (
 	SchemeDigest = "digest"
 	SchemeIP     = "ip"
 	SchemeSuper  = "super"
+	SchemeX509   = "x509"
+	SchemeSASL   = "sasl"
 
 	worldAnyone = "anyone"
 )
@@ -180,12 +200,15 @@ type aclEntryView struct {
 //   - an empty list is invalid;
 //   - world must name "anyone";
 //   - auth expands to one entry per authenticated identity of the requester
-//     (its digest identities; ip and super are not authenticated ones), and is
-//     invalid if there is none;
-//   - digest and ip ids must be well formed; any other scheme is invalid.
+//     (its digest identities, and x509 and sasl ones where their provider is
+//     on; ip and super are not authenticated ones), and is invalid if there
+//     is none;
+//   - digest and ip ids must be well formed, x509 ids X.500 names and sasl
+//     ids Kerberos-style names where those providers are on (cfg); any other
+//     scheme is invalid.
 //
 // ok is false for an invalid list (INVALIDACL). acl is scratch storage.
-func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok bool) {
+func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, cfg *Config) (_ []byte, ok bool) {
 	start := len(key)
 	key = zkproto.AppendInt32(key, 0) // count, patched below
 	count := int32(0)
@@ -201,7 +224,7 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok boo
 			}
 		case SchemeAuth:
 			n := 0
-			forAuthenticated(auth, func(id *zkproto.Id) {
+			forAuthenticated(auth, cfg, func(id *zkproto.Id) {
 				key = appendACL(key, a.perms, id.Scheme, id.ID)
 				n++
 			})
@@ -216,6 +239,14 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok boo
 			}
 		case SchemeIP:
 			if !validIPExpr(string(a.id)) {
+				return key[:start], false
+			}
+		case SchemeX509:
+			if !cfg.X509 || !validX500Name(a.id) {
+				return key[:start], false
+			}
+		case SchemeSASL:
+			if !cfg.SASL || !validKerberosName(a.id) {
 				return key[:start], false
 			}
 		default:
