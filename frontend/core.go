@@ -95,6 +95,7 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 	c.hasRO = req.HasReadOnly
 	c.auth = append(c.auth[:0], tree.IPID(c.ip))
 	c.authBytes.Store(int64(idSize(c.auth[0])))
+	k.addIdentities(c, c.tlsIDs) // x509, from the TLS handshake (security.go)
 	timeout := k.negotiate(req.TimeOut)
 	if req.SessionID == 0 && req.LastZxidSeen <= a.Applied() {
 		k.open(a, c, timeout)

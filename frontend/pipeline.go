@@ -33,6 +33,13 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 		k.auth(a, c, r)
 		return
 	}
+	if r.op == zkproto.OpSASL {
+		k.saslExchange(a, c, r) // security.go: out of band too
+		return
+	}
+	if k.enforced(c, r) { // enforce.auth: closed without an identity of its schemes
+		return
+	}
 	r.kind = classify(r.op)
 	sess.queue = append(sess.queue, r)
 	switch r.kind {
