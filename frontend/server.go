@@ -146,8 +146,8 @@ type Server struct {
 	ln    net.Listener
 	// secureLn is the secure client port's listener (TLS), or nil.
 	secureLn net.Listener
-	core  *core         // owned by the node's apply goroutine
-	bound chan struct{} // closed once the client port is bound
+	core     *core         // owned by the node's apply goroutine
+	bound    chan struct{} // closed once the client port is bound
 
 	stats serverStats
 	role  atomic.Int32 // the bridge.Role the apply goroutine last saw
