@@ -113,7 +113,9 @@ func (k *core) saslExchange(a *bridge.Apply, c *conn, r *request) {
 		if slices.Contains(sec.EnforceSchemes, tree.SchemeSASL) {
 			h.Err = zkproto.ErrSessionClosedRequireSASLAuth
 		}
-		c.send(&h, (&zkproto.SetSASLResponse{}).Append(nil))
+		// ZooKeeper sends the (empty) token with the error: its client
+		// reads it before it reports AuthFailed.
+		c.sendWithBody(&h, (&zkproto.SetSASLResponse{}).Append(nil))
 		c.close()
 		return
 	}
@@ -183,4 +185,17 @@ func (s *Server) serveSecure(ln net.Listener) {
 		func(err error, pause time.Duration) {
 			s.log.Warn("accepting a secure connection failed", "error", err, "retry_in", pause)
 		})
+}
+
+// sendWithBody queues a reply with its body even when it carries an error,
+// as ZooKeeper answers a failed sasl packet.
+func (c *conn) sendWithBody(h *zkproto.ReplyHeader, body []byte) {
+	c.out.append(func(b []byte) []byte {
+		b, start := zkproto.StartFrame(b)
+		b = h.Append(b)
+		b = append(b, body...)
+		return zkproto.FinishFrame(b, start)
+	})
+	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
 }
