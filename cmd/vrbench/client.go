@@ -43,7 +43,7 @@ type replyFunc func(code zkproto.Code, latency time.Duration, body []byte)
 
 // dial opens a session with the given timeout and pipelining window.
 func dial(addr string, timeout time.Duration, window int) (*client, error) {
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, err := dialConn(addr) // tls.go
 	if err != nil {
 		return nil, err
 	}

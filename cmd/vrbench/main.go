@@ -39,8 +39,12 @@ func main() {
 	window := flag.Int("window", 8, "requests in flight per session")
 	duration := flag.Duration("duration", 10*time.Second, "time per operation and target")
 	size := flag.Int("size", 100, "bytes of data per node")
-	ops := flag.String("ops", "create,set,get", "operations to run, in order: create, set, get, mixed (90% get)")
+	ops := flag.String("ops", "create,set,get", "operations to run, in order: create, set, get, mixed (90% get), connect (sessions opened and closed)")
 	flag.Parse()
+	if err := setupTLS(); err != nil {
+		fmt.Fprintln(os.Stderr, "vrbench:", err)
+		os.Exit(2)
+	}
 	if len(targets) == 0 {
 		fmt.Fprintln(os.Stderr, "vrbench: give at least one --target")
 		os.Exit(2)
@@ -49,7 +53,11 @@ func main() {
 	fmt.Printf("%-12s %-7s %10s %9s %9s %9s %9s %7s\n", "target", "op", "ops/s", "p50(ms)", "p99(ms)", "p999(ms)", "max(ms)", "errors")
 	for _, t := range targets {
 		for _, op := range strings.Split(*ops, ",") {
-			res, err := runLoad(strings.Split(t.addrs, ","), op, cfg)
+			run := runLoad
+			if op == "connect" {
+				run = func(addrs []string, _ string, cfg loadConfig) (loadResult, error) { return runConnect(addrs, cfg) }
+			}
+			res, err := run(strings.Split(t.addrs, ","), op, cfg)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "vrbench: %s %s: %v\n", t.name, op, err)
 				os.Exit(1)
