@@ -1,15 +1,22 @@
 package integration
 
 import (
+	"crypto/tls"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-zookeeper/zk"
+	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/consensus/wire"
 	"github.com/vrkeeper/vrkeeper/internal/testpki"
 )
 
@@ -244,5 +251,93 @@ func TestSASLDigestZkCli(t *testing.T) {
 	anon := runZkCliEnv(t, nil, addr, []zkCliStep{{"get /e", nil}})
 	if got := strings.Join(anon[0], "\n"); !strings.Contains(got, "KeeperErrorCode = Session closed because client failed to authenticate for /e") {
 		t.Errorf("a client without SASL: %q", anon[0])
+	}
+}
+
+// TestSSLQuorumIntruders: three servers with mutual TLS between them
+// (sslQuorum). A process without TLS, or with a certificate from another
+// CA, that connects to a server's peer port claiming to be a member and
+// sends a Prepare is refused and logged; a server started with another
+// CA's certificate cannot join (the others refuse it, it never serves);
+// the cluster goes on serving throughout.
+func TestSSLQuorumIntruders(t *testing.T) {
+	p := newSecurePKI(t)
+	rogueCA, err := testpki.NewCA("someone else's ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogueLeaf, _ := rogueCA.Issue(pkix.Name{CommonName: "vrkeeper"}, "127.0.0.1", "127.0.0.2", "127.0.0.3")
+	rogue, err := rogueLeaf.Write(t.TempDir(), "rogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, 3, p.quorumTLSLines()...)
+	prepare, err := wire.Encode(nil, &consensus.Prepare{Header: consensus.Header{View: 1 << 40},
+		Entries: []consensus.Entry{{Op: 1, View: 1 << 40, Cmd: []byte("injected")}}, Commit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []byte
+	hello := append([]byte("VRKPEER1"), make([]byte, 16)...)
+	binary.BigEndian.PutUint64(hello[8:], 2)
+	binary.BigEndian.PutUint64(hello[16:], 1)
+	for _, f := range [][]byte{hello, prepare} {
+		frames = binary.BigEndian.AppendUint32(frames, uint32(len(f)))
+		frames = append(frames, f...)
+	}
+	rogueCert := rogueLeaf.TLS()
+	dials := map[string]func() (net.Conn, error){
+		"plain": func() (net.Conn, error) { return net.Dial("tcp", c.servers[0].peerAddr) },
+		"rogue certificate": func() (net.Conn, error) {
+			return tls.Dial("tcp", c.servers[0].peerAddr, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{rogueCert}})
+		},
+	}
+	logPath := filepath.Join(c.servers[0].dir, "server.log")
+	for name, dial := range dials {
+		before, _ := os.ReadFile(logPath)
+		conn, err := dial()
+		if err == nil {
+			conn.Write(frames)
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, conn) // until the server closes: it logs first
+			conn.Close()
+		}
+		after, _ := os.ReadFile(logPath)
+		if !strings.Contains(string(after[len(before):]), "refused a peer connection") {
+			t.Errorf("%s: no refusal logged; log after the attempt:\n%s", name, after[len(before):])
+		}
+	}
+	// A server with another CA's certificate in place of server 3.
+	c.kill(2)
+	s3 := c.servers[2]
+	cfg, _ := os.ReadFile(filepath.Join(s3.dir, "zoo.cfg"))
+	cfgText := strings.NewReplacer(p.server.KeyPEM, rogue.KeyPEM, p.server.TrustPEM, rogue.TrustPEM).Replace(string(cfg))
+	os.WriteFile(filepath.Join(s3.dir, "zoo.cfg"), []byte(cfgText), 0o644)
+	before1, _ := os.ReadFile(logPath)
+	c.start(s3)
+	// Wait (polling the log: the only sign another process gives) until
+	// server 1 has refused the impostor.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after, _ := os.ReadFile(logPath)
+		if strings.Contains(string(after[len(before1):]), "refused a peer connection") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the impostor was not refused; server 1's log:\n%s", after[len(before1):])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m := mode(s3.clientAddr); m == "leader" || m == "follower" {
+		t.Fatalf("the impostor serves as %s", m)
+	}
+	// The two members still serve, and agree.
+	zc := connect(t, 10*time.Second, c.servers[0].clientAddr)
+	if _, err := zc.Create("/after-intruders", []byte("ok"), 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	other := connect(t, 10*time.Second, c.servers[1].clientAddr)
+	if d, _, err := other.Get("/after-intruders"); err != nil || string(d) != "ok" {
+		t.Fatalf("read on server 2: %q %v", d, err)
 	}
 }
