@@ -42,9 +42,13 @@ func TestBuildSecurity(t *testing.T) {
 		check func(*builtSecurity) bool
 		err   string
 	}{
-		{"nothing", nil, nil, func(b *builtSecurity) bool { return b.frontend.TLS == nil && b.peerTLS == nil && b.frontend.SASLUsers == nil }, ""},
+		{"nothing", nil, nil, func(b *builtSecurity) bool {
+			return b.frontend.TLS == nil && b.peerTLS == nil && b.frontend.SASLUsers == nil
+		}, ""},
 		{"secure port", append([]string{"secureClientPort=2281"}, tls...), nil,
-			func(b *builtSecurity) bool { return b.frontend.TLS != nil && b.frontend.X509 && b.frontend.SecureClientAddr == "0.0.0.0:2281" }, ""},
+			func(b *builtSecurity) bool {
+				return b.frontend.TLS != nil && b.frontend.X509 && b.frontend.SecureClientAddr == "0.0.0.0:2281"
+			}, ""},
 		{"secure port without key store", []string{"secureClientPort=2281"}, nil, nil, "key store"},
 		{"secure port with a missing file", []string{"secureClientPort=2281", "ssl.keyStore.location=/nonexistent.pem"}, nil, nil, "no such file"},
 		{"quorum", quorum, nil, func(b *builtSecurity) bool { return b.peerTLS != nil }, ""},

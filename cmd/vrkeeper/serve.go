@@ -245,8 +245,11 @@ func announceServing(ctx context.Context, cfg *Config, srv *frontend.Server, nod
 // confLines are what the conf word prints.
 func (cfg *Config) confLines() [][2]string {
 	_, port, _ := net.SplitHostPort(cfg.ClientAddr)
-	lines := [][2]string{
-		{"clientPort", port},
+	lines := [][2]string{{"clientPort", port}}
+	if sp := cfg.Security.SecureClientPort; sp != "" {
+		lines = append(lines, [2]string{"secureClientPort", sp})
+	}
+	lines = append(lines, [][2]string{
 		{"dataDir", cfg.DataDir},
 		{"dataLogDir", cfg.DataLogDir},
 		{"tickTime", strconv.Itoa(int(cfg.TickTime / time.Millisecond))},
@@ -255,7 +258,7 @@ func (cfg *Config) confLines() [][2]string {
 		{"maxSessionTimeout", strconv.Itoa(int(cfg.MaxSessionTimeout / time.Millisecond))},
 		{"clientPortListenBacklog", "-1"},
 		{"serverId", strconv.Itoa(cfg.ID)},
-	}
+	}...)
 	if len(cfg.Servers) > 1 {
 		lines = append(lines, [2]string{"initLimit", strconv.Itoa(cfg.InitLimit)},
 			[2]string{"syncLimit", strconv.Itoa(cfg.SyncLimit)})
