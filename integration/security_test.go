@@ -286,22 +286,27 @@ func TestSSLQuorumIntruders(t *testing.T) {
 		frames = append(frames, f...)
 	}
 	rogueCert := rogueLeaf.TLS()
-	dials := map[string]func() (net.Conn, error){
-		"plain": func() (net.Conn, error) { return net.Dial("tcp", c.servers[0].peerAddr) },
-		"rogue certificate": func() (net.Conn, error) {
-			return tls.Dial("tcp", c.servers[0].peerAddr, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{rogueCert}})
+	dials := map[string]func(raw net.Conn) net.Conn{
+		"plain": func(raw net.Conn) net.Conn { return raw },
+		"rogue certificate": func(raw net.Conn) net.Conn {
+			return tls.Client(raw, &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{rogueCert}})
 		},
 	}
 	logPath := filepath.Join(c.servers[0].dir, "server.log")
 	for name, dial := range dials {
 		before, _ := os.ReadFile(logPath)
-		conn, err := dial()
-		if err == nil {
-			conn.Write(frames)
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			io.Copy(io.Discard, conn) // until the server closes: it logs first
-			conn.Close()
+		raw, err := net.Dial("tcp", c.servers[0].peerAddr)
+		if err != nil {
+			t.Fatal(err)
 		}
+		conn := dial(raw)
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		conn.Write(frames)
+		io.Copy(io.Discard, conn)
+		// The server logs, then closes the TCP connection (a TLS alert may
+		// come before the log line): wait for the close.
+		io.Copy(io.Discard, raw)
+		raw.Close()
 		after, _ := os.ReadFile(logPath)
 		if !strings.Contains(string(after[len(before):]), "refused a peer connection") {
 			t.Errorf("%s: no refusal logged; log after the attempt:\n%s", name, after[len(before):])

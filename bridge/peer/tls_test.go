@@ -121,8 +121,8 @@ func TestTLSLinksDeliver(t *testing.T) {
 type intruder struct {
 	name string
 	// dial connects to addr and returns the connection to write the hello
-	// and a Prepare on, or an error if the member refused it already.
-	dial func(t *testing.T, addr string) (net.Conn, error)
+	// and a Prepare on (over TLS or not) and the TCP connection under it.
+	dial func(t *testing.T, addr string) (c, raw net.Conn, err error)
 	from uint64 // the member it claims to be
 }
 
@@ -145,14 +145,19 @@ func TestTLSRefusesIntruders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	tlsDial := func(cert *tls.Certificate) func(t *testing.T, addr string) (net.Conn, error) {
-		return func(t *testing.T, addr string) (net.Conn, error) {
+	tlsDial := func(cert *tls.Certificate) func(t *testing.T, addr string) (net.Conn, net.Conn, error) {
+		return func(t *testing.T, addr string) (net.Conn, net.Conn, error) {
 			cfg := &tls.Config{RootCAs: q.ca.Pool(), ServerName: "127.0.0.1"}
 			if cert != nil {
 				cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 			}
-			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}, "tcp", addr, cfg)
-			return c, err
+			d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+			raw, err := d.Dial("tcp", addr)
+			if err != nil {
+				return nil, nil, err
+			}
+			c := tls.Client(raw, cfg)
+			return c, raw, c.Handshake()
 		}
 	}
 	leaf := func(ca *testpki.CA, host string) *tls.Certificate {
@@ -164,7 +169,10 @@ func TestTLSRefusesIntruders(t *testing.T) {
 		return &c
 	}
 	intruders := []intruder{
-		{name: "plain TCP", dial: func(t *testing.T, addr string) (net.Conn, error) { return net.Dial("tcp", addr) }, from: 2},
+		{name: "plain TCP", dial: func(t *testing.T, addr string) (net.Conn, net.Conn, error) {
+			c, err := net.Dial("tcp", addr)
+			return c, c, err
+		}, from: 2},
 		{name: "TLS without a certificate", dial: tlsDial(nil), from: 2},
 		{name: "TLS with another CA's certificate", dial: tlsDial(leaf(q.other, "127.0.0.2")), from: 2},
 		{name: "TLS with the quorum CA's certificate for another host", dial: tlsDial(leaf(q.ca, "127.0.0.9")), from: 2},
@@ -180,7 +188,7 @@ func TestTLSRefusesIntruders(t *testing.T) {
 			logMu.Lock()
 			before := logs.Len()
 			logMu.Unlock()
-			c, err := in.dial(t, addrs[1])
+			c, raw, err := in.dial(t, addrs[1])
 			if err == nil {
 				hello := append([]byte(helloMagic), make([]byte, 16)...)
 				binary.BigEndian.PutUint64(hello[len(helloMagic):], in.from)
@@ -191,10 +199,15 @@ func TestTLSRefusesIntruders(t *testing.T) {
 					out = append(out, f...)
 				}
 				c.Write(out)
-				// The member closes the connection; wait for that.
 				c.SetReadDeadline(time.Now().Add(10 * time.Second))
 				_, err = io.Copy(io.Discard, c)
-				c.Close()
+			}
+			if raw != nil {
+				// The member logs, then closes the TCP connection (a TLS
+				// alert may come before the log line): wait for the close.
+				raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(io.Discard, raw)
+				raw.Close()
 			}
 			if delivered.Load() != 0 {
 				t.Fatal("an intruder's frame was delivered")
