@@ -55,6 +55,7 @@ type conn struct {
 	waiting []*request    // requests that came before the session opened
 	hasRO   bool          // the client sent the readOnly byte
 	tlsIDs  []zkproto.Id  // identities from the TLS handshake (x509)
+	readIDs []zkproto.Id  // scratch: auth and the super identity, for reads under skipACL
 	sasl    *sasl.DigestMD5
 	// saslDone: the SASL exchange completed and its identity was added.
 	saslDone bool

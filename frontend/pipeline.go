@@ -48,7 +48,7 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 		r.seq = c.writeSeq
 		cmd, err := a.Write(&tree.ClientWrite{
 			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq,
-			Auth: c.auth, Op: r.op, Body: r.body,
+			Auth: c.auth, Policy: k.s.cfg.Security.aclPolicy(), Op: r.op, Body: r.body,
 		})
 		r.cmd, r.body = cmd, nil
 		if err != nil {
@@ -163,7 +163,7 @@ func (k *core) execute(a *bridge.Apply, c *conn, r *request) {
 	t := a.Tree()
 	switch r.kind {
 	case kindRead, kindSync:
-		r.reply, r.code = t.Read(r.op, r.body, c.sess.id, c.auth, nil)
+		r.reply, r.code = t.Read(r.op, r.body, c.sess.id, k.readAuth(c), nil)
 		k.registerWatch(c, r)
 		return
 	}

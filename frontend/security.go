@@ -41,9 +41,40 @@ type Security struct {
 	// these schemes gets SESSIONCLOSEDREQUIRESASLAUTH for any request but
 	// auth and sasl, and is closed.
 	EnforceSchemes []string
-	// SkipACL is ZooKeeper's skipACL: no permission is checked (the tree
-	// is told the same); watch events reach every watcher.
+	// SkipACL is ZooKeeper's skipACL: no permission is checked; watch
+	// events reach every watcher. The writes this server accepts carry it
+	// (tree.PolicySkipACL); its reads pass the super identity.
 	SkipACL bool
+}
+
+// aclPolicy is the part of the security configuration that decides how a
+// write applies: every write this server accepts carries it in its
+// command (tree.ClientWrite.Policy), so that all replicas apply it as this
+// server's configuration says, whatever their own. The x509 and sasl
+// schemes are valid where their provider is on, as in ZooKeeper.
+func (sec *Security) aclPolicy() tree.ACLPolicy {
+	var p tree.ACLPolicy
+	if sec.X509 {
+		p |= tree.PolicyX509
+	}
+	if sec.SASLUsers != nil {
+		p |= tree.PolicySASL
+	}
+	if sec.SkipACL {
+		p |= tree.PolicySkipACL
+	}
+	return p
+}
+
+// readAuth is c's identities for a read this server answers: under
+// skipACL with the super identity added, which passes every check. Reads
+// change nothing, so this server's own configuration may decide them.
+func (k *core) readAuth(c *conn) []zkproto.Id {
+	if !k.s.cfg.Security.SkipACL {
+		return c.auth
+	}
+	c.readIDs = append(append(c.readIDs[:0], c.auth...), zkproto.Id{Scheme: tree.SchemeSuper})
+	return c.readIDs
 }
 
 // tlsHandshake completes the handshake of a connection on the secure port

@@ -309,3 +309,39 @@ func TestSkipACL(t *testing.T) {
 		t.Fatalf("events %+v", events)
 	}
 }
+
+// TestACLSchemesFollowProviders: an ACL naming the x509 or sasl scheme is
+// valid only on a server with that provider, as in ZooKeeper: the server
+// that accepts the write decides, and its command says so
+// (tree.ACLPolicy), so the replicas agree whatever their own providers.
+func TestACLSchemesFollowProviders(t *testing.T) {
+	acl := func(scheme, id string) []zkproto.ACL {
+		return []zkproto.ACL{{Perms: zkproto.PermAll, ID: zkproto.Id{Scheme: scheme, ID: id}}}
+	}
+	for _, c := range []struct {
+		name       string
+		sec        Security
+		x509, sasl zkproto.Code
+	}{
+		{"no provider", Security{}, zkproto.ErrInvalidACL, zkproto.ErrInvalidACL},
+		{"x509", Security{X509: true}, zkproto.OK, zkproto.ErrInvalidACL},
+		{"sasl", Security{SASLUsers: map[string]string{"bob": "pw"}}, zkproto.ErrInvalidACL, zkproto.OK},
+		{"skipACL", Security{SkipACL: true}, zkproto.ErrInvalidACL, zkproto.ErrInvalidACL},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newSession(t, startServer(t, func(cfg *Config) { cfg.Security = c.sec }))
+			if code, _ := r.call(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/x", ACL: acl("x509", "CN=a,O=b")}, nil); code != c.x509 {
+				t.Errorf("create with an x509 ACL: %v, want %v", code, c.x509)
+			}
+			if code, _ := r.call(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/s", ACL: acl("sasl", "bob")}, nil); code != c.sasl {
+				t.Errorf("create with a sasl ACL: %v, want %v", code, c.sasl)
+			}
+			if code, _ := r.call(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/o", ACL: acl("world", "anyone")}, nil); code != zkproto.OK {
+				t.Fatal(code)
+			}
+			if code, _ := r.call(zkproto.OpSetACL, &zkproto.SetACLRequest{Path: "/o", ACL: acl("x509", "CN=a,O=b"), Version: -1}, nil); code != c.x509 {
+				t.Errorf("setACL x509: %v, want %v", code, c.x509)
+			}
+		})
+	}
+}

@@ -46,8 +46,7 @@ func startServerWith(t testing.TB, mutate func(*Config)) *Server {
 	log := hclog.NewNullLogger()
 	srv := New(cfg, log)
 	node, err := bridge.NewNode(bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond,
-		Tree: tree.Config{ExtendedTypes: true, X509: cfg.Security.X509, SASL: cfg.Security.SASLUsers != nil,
-			SkipACL: cfg.Security.SkipACL}}, srv.Handler(), log)
+		Tree: tree.Config{ExtendedTypes: true}}, srv.Handler(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,9 +161,34 @@ func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 	return false
 }
 
-// allows is checkPerm unless skipACL turned checks off.
-func (t *Tree) allows(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
-	return t.cfg.SkipACL || checkPerm(acl, perm, auth)
+// ACLPolicy is what a server's own configuration says about ACLs: which
+// schemes its authentication providers make valid, and whether it checks
+// permissions at all. The server that accepts a client write decides it and
+// the command carries it (ClientWrite.Policy): applying a write depends on
+// the command and the state alone, never on the configuration of the
+// replica that applies it, so replicas configured differently (during a
+// rolling change of configuration, say) cannot diverge.
+type ACLPolicy uint8
+
+// The policy bits.
+const (
+	// PolicyX509 makes x509 a valid ACL scheme and x509 identities
+	// authenticated ones (they expand "auth"): the accepting server has
+	// ZooKeeper's X509AuthenticationProvider.
+	PolicyX509 ACLPolicy = 1 << iota
+	// PolicySASL does the same for the sasl scheme
+	// (SASLAuthenticationProvider).
+	PolicySASL
+	// PolicySkipACL turns every permission check of the write off
+	// (ZooKeeper's skipACL=yes); ACLs are still validated when set.
+	PolicySkipACL
+
+	policyKnown = PolicyX509 | PolicySASL | PolicySkipACL
+)
+
+// allows is checkPerm unless the write's policy turned checks off.
+func (w *writeCtx) allows(acl []zkproto.ACL, perm int32) bool {
+	return w.policy&PolicySkipACL != 0 || checkPerm(acl, perm, w.auth)
 }
 
 // CheckPerm reports whether a requester with the identities auth holds perm
@@ -200,15 +225,15 @@ type aclEntryView struct {
 //   - an empty list is invalid;
 //   - world must name "anyone";
 //   - auth expands to one entry per authenticated identity of the requester
-//     (its digest identities, and x509 and sasl ones where their provider is
-//     on; ip and super are not authenticated ones), and is invalid if there
-//     is none;
+//     (its digest identities, and x509 and sasl ones where the policy has
+//     their provider; ip and super are not authenticated ones), and is
+//     invalid if there is none;
 //   - digest and ip ids must be well formed, x509 ids X.500 names and sasl
-//     ids Kerberos-style names where those providers are on (cfg); any other
-//     scheme is invalid.
+//     ids Kerberos-style names where the policy has those providers; any
+//     other scheme is invalid.
 //
 // ok is false for an invalid list (INVALIDACL). acl is scratch storage.
-func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, cfg *Config) (_ []byte, ok bool) {
+func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, policy ACLPolicy) (_ []byte, ok bool) {
 	start := len(key)
 	key = zkproto.AppendInt32(key, 0) // count, patched below
 	count := int32(0)
@@ -224,7 +249,7 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, cfg *Config) (_ [
 			}
 		case SchemeAuth:
 			n := 0
-			forAuthenticated(auth, cfg, func(id *zkproto.Id) {
+			forAuthenticated(auth, policy, func(id *zkproto.Id) {
 				key = appendACL(key, a.perms, id.Scheme, id.ID)
 				n++
 			})
@@ -242,11 +267,11 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, cfg *Config) (_ [
 				return key[:start], false
 			}
 		case SchemeX509:
-			if !cfg.X509 || !validX500Name(a.id) {
+			if policy&PolicyX509 == 0 || !validX500Name(a.id) {
 				return key[:start], false
 			}
 		case SchemeSASL:
-			if !cfg.SASL || !validKerberosName(a.id) {
+			if policy&PolicySASL == 0 || !validKerberosName(a.id) {
 				return key[:start], false
 			}
 		default:

@@ -185,15 +185,15 @@ func javaHash(s string) int32 {
 }
 
 // forAuthenticated calls f for each of the requester's authenticated
-// identities (digest ones, and x509 and sasl ones where cfg has their
-// provider; ip and super are not), in ZooKeeper's order and without
+// identities (digest ones, and x509 and sasl ones where the policy has
+// their provider; ip and super are not), in ZooKeeper's order and without
 // repeats.
-func forAuthenticated(auth []zkproto.Id, cfg *Config, f func(*zkproto.Id)) {
+func forAuthenticated(auth []zkproto.Id, policy ACLPolicy, f func(*zkproto.Id)) {
 	size := tableSize(len(auth))
 	var buf [8]int
 	idx := buf[:0]
 	for i := range auth {
-		if authenticated(auth[i].Scheme, cfg) && !slices.ContainsFunc(auth[:i], func(x zkproto.Id) bool { return x == auth[i] }) {
+		if authenticated(auth[i].Scheme, policy) && !slices.ContainsFunc(auth[:i], func(x zkproto.Id) bool { return x == auth[i] }) {
 			idx = append(idx, i)
 		}
 	}
@@ -208,14 +208,14 @@ func forAuthenticated(auth []zkproto.Id, cfg *Config, f func(*zkproto.Id)) {
 // authenticated reports whether an identity of scheme is an authenticated
 // one (AuthenticationProvider.isAuthenticated of its provider, if it has
 // one).
-func authenticated(scheme string, cfg *Config) bool {
+func authenticated(scheme string, policy ACLPolicy) bool {
 	switch scheme {
 	case SchemeDigest:
 		return true
 	case SchemeX509:
-		return cfg.X509
+		return policy&PolicyX509 != 0
 	case SchemeSASL:
-		return cfg.SASL
+		return policy&PolicySASL != 0
 	}
 	return false
 }

@@ -123,7 +123,7 @@ func readable[P byteString](t *Tree, path P, auth []zkproto.Id) (*node, zkproto.
 	if n == nil {
 		return nil, zkproto.ErrNoNode
 	}
-	if !t.allows(t.acls.get(n.aclIndex()), zkproto.PermRead, auth) {
+	if !checkPerm(t.acls.get(n.aclIndex()), zkproto.PermRead, auth) {
 		return nil, zkproto.ErrNoAuth
 	}
 	return n, zkproto.OK
@@ -176,10 +176,10 @@ func getACL[P byteString](t *Tree, path P, auth []zkproto.Id, dst []byte) ([]byt
 		return dst, zkproto.ErrNoNode
 	}
 	acl := t.acls.get(n.aclIndex())
-	if !t.allows(acl, zkproto.PermRead|zkproto.PermAdmin, auth) {
+	if !checkPerm(acl, zkproto.PermRead|zkproto.PermAdmin, auth) {
 		return dst, zkproto.ErrNoAuth
 	}
-	if t.allows(acl, zkproto.PermAdmin, auth) {
+	if checkPerm(acl, zkproto.PermAdmin, auth) {
 		dst = zkproto.AppendACLs(dst, acl)
 	} else {
 		dst = zkproto.AppendInt32(dst, int32(len(acl)))

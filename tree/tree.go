@@ -15,14 +15,12 @@ type Config struct {
 	// child lives before clean-up removes it; 0 keeps it for ever (ZooKeeper's
 	// znode.container.maxNeverUsedIntervalMs, default 0).
 	ContainerMaxNeverUsed int64
-	// X509 and SASL enable the x509 and sasl ACL schemes, as ZooKeeper's
-	// authProvider.N=...X509AuthenticationProvider and
-	// ...SASLAuthenticationProvider do: without them an ACL naming the
-	// scheme is invalid.
-	X509, SASL bool
-	// SkipACL turns every permission check off (ZooKeeper's skipACL=yes);
-	// ACLs are still validated when set.
-	SkipACL bool
+	// Nothing a server decides for itself alone belongs here: which ACL
+	// schemes its authentication providers make valid and whether it skips
+	// permission checks (skipACL) travel in each client write instead
+	// (ClientWrite.Policy), decided by the server that accepted the request,
+	// so that every replica applies the write the same way whatever its own
+	// configuration.
 }
 
 // Tree is ZooKeeper's data model as a deterministic state machine: the znode

@@ -76,11 +76,9 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tick:            min(cfg.TickTime/4, 100*time.Millisecond),
 		ReplicaTick:     replicaTick,
 		ViewChangeTicks: viewChangeTicks,
-		// The x509 and sasl ACL schemes are always valid: a replica's tree
-		// must not depend on whether this server has a secure port or a
-		// JAAS file (ZooKeeper refuses them without their provider).
-		Tree: tree.Config{ExtendedTypes: cfg.ExtendedTypes, ContainerMaxNeverUsed: cfg.ContainerMaxIdle,
-			X509: true, SASL: true, SkipACL: cfg.Security.SkipACL},
+		// The security configuration (providers, skipACL) is not the tree's:
+		// the frontend puts it in each write it accepts (tree.ACLPolicy).
+		Tree:            tree.Config{ExtendedTypes: cfg.ExtendedTypes, ContainerMaxNeverUsed: cfg.ContainerMaxIdle},
 		PeerTLS:         sec.peerTLS,
 		Rejoin:          cfg.Rejoin,
 		SnapCount:       cfg.SnapCount,
