@@ -96,7 +96,7 @@ type Limits struct {
 const MaxJuteMaxBuffer = 64 << 20
 
 // commandFields is room for a command's own fields around the request body
-// and the identities (tree.AppendClientWrite: 46 bytes today).
+// and the identities (tree.AppendClientWrite: 47 bytes today).
 const commandFields = 1 << 10
 
 // entryHeader is what the wire adds to each entry of a Prepare or Forward

@@ -12,6 +12,7 @@ import (
 	"github.com/vrkeeper/vrkeeper/bridge/peer"
 	"github.com/vrkeeper/vrkeeper/consensus"
 	"github.com/vrkeeper/vrkeeper/internal/budget"
+	"github.com/vrkeeper/vrkeeper/internal/tlsconf"
 	"github.com/vrkeeper/vrkeeper/metrics"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
@@ -69,6 +70,9 @@ type Options struct {
 	JuteMaxBuffer int
 	// AdjustLimits, if set, changes the derived limits (tests shrink them).
 	AdjustLimits func(*Limits)
+	// PeerTLS, if set, makes the replication links mutual TLS (ZooKeeper's
+	// sslQuorum with its ssl.quorum.* keys; see bridge/peer).
+	PeerTLS *tlsconf.Source
 }
 
 func (o *Options) fill() {
@@ -165,7 +169,9 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	if len(ids) > 1 {
-		v.tr, err = peer.New(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), lim.transport())
+		popts := lim.transport()
+		popts.TLS = opts.PeerTLS
+		v.tr, err = peer.New(opts.ID, opts.Peers[opts.ID], opts.Peers, v.deliver, log.Named("transport"), popts)
 		if err != nil {
 			store.Close()
 			return nil, err

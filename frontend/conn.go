@@ -13,6 +13,7 @@ import (
 
 	"github.com/vrkeeper/vrkeeper/bridge"
 	"github.com/vrkeeper/vrkeeper/internal/budget"
+	"github.com/vrkeeper/vrkeeper/internal/sasl"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -60,6 +61,11 @@ type conn struct {
 	auth    []zkproto.Id  // identities: the ip id, then digest ids
 	waiting []*request    // requests that came before the session opened
 	hasRO   bool          // the client sent the readOnly byte
+	tlsIDs  []zkproto.Id  // identities from the TLS handshake (x509)
+	readIDs []zkproto.Id  // scratch: auth and the super identity, for reads under skipACL
+	sasl    *sasl.DigestMD5
+	// saslDone: the SASL exchange completed and its identity was added.
+	saslDone bool
 	// writeSeq numbers the connection's writes in arrival order: with owner
 	// the key that makes each apply once (tree/dedup.go).
 	writeSeq int64
@@ -112,6 +118,9 @@ var errClosedByServer = errors.New("frontend: connection closed by the server")
 // serve runs the connection's reader until the connection ends.
 func (c *conn) serve() {
 	defer c.finish()
+	if !c.tlsHandshake() { // security.go; a plain connection passes
+		return
+	}
 	fr := zkproto.NewFrameReader(c.nc, c.srv.cfg.MaxPacketSize)
 	c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.HandshakeTimeout))
 	payload, word, err := fr.ReadFirst()

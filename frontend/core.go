@@ -95,6 +95,7 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 	c.hasRO = req.HasReadOnly
 	c.auth = append(c.auth[:0], tree.IPID(c.ip))
 	c.authBytes.Store(int64(idSize(c.auth[0])))
+	k.addIdentities(c, c.tlsIDs) // x509, from the TLS handshake (security.go)
 	timeout := k.negotiate(req.TimeOut)
 	if req.SessionID == 0 && req.LastZxidSeen <= a.Applied() {
 		k.open(a, c, timeout)
@@ -210,9 +211,13 @@ func (k *core) attach(a *bridge.Apply, c *conn, id int64, timeout int32, passwd 
 		k.process(a, c, r)
 	}
 	if c.sess == sess { // a waiting closeSession may have ended it
-		// From now on the reader may serve reads itself (fastpath.go).
+		// From now on the reader may serve reads itself (fastpath.go),
+		// unless enforce.auth wants an identity first: its reads go to the
+		// core, which closes the connection (security.go).
 		c.sessID = id
-		c.live.Store(true)
+		if k.authorized(c) {
+			c.live.Store(true)
+		}
 	}
 }
 

@@ -145,7 +145,7 @@ func (c *conn) answerFast(fb *fastBatch, i, soft int) (n int, zxid int64, ok boo
 		b = h.Append(b)
 		if q.op != zkproto.OpPing {
 			mark := len(b)
-			b, h.Err = t.Read(q.op, body, c.sessID, c.auth, b)
+			b, h.Err = t.Read(q.op, body, c.sessID, c.readAuth(), b)
 			if h.Err != zkproto.OK {
 				b = h.Append(b[:mark-zkproto.ReplyHeaderSize])
 			}

@@ -33,6 +33,13 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 		k.auth(a, c, r)
 		return
 	}
+	if r.op == zkproto.OpSASL {
+		k.saslExchange(a, c, r) // security.go: out of band too
+		return
+	}
+	if k.enforced(c, r) { // enforce.auth: closed without an identity of its schemes
+		return
+	}
 	r.kind = classify(r.op)
 	sess.queue = append(sess.queue, r)
 	switch r.kind {
@@ -41,7 +48,7 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 		r.seq = c.writeSeq
 		cmd, err := a.Write(&tree.ClientWrite{
 			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq,
-			Auth: c.auth, Op: r.op, Body: r.body,
+			Auth: c.auth, Policy: k.s.cfg.Security.aclPolicy(), Op: r.op, Body: r.body,
 		})
 		r.cmd, r.body = cmd, nil
 		if err != nil {
@@ -157,7 +164,7 @@ func (k *core) execute(a *bridge.Apply, c *conn, r *request) {
 	t := a.Tree()
 	switch r.kind {
 	case kindRead, kindSync:
-		r.reply, r.code = t.Read(r.op, r.body, c.sess.id, c.auth, nil)
+		r.reply, r.code = t.Read(r.op, r.body, c.sess.id, c.readAuth(), nil)
 		k.registerWatch(c, r)
 		return
 	}

@@ -83,6 +83,8 @@ type Config struct {
 	// Metrics receives the frontend's metrics and the server's state at
 	// each scrape; nil turns metrics off.
 	Metrics *metrics.Registry
+	// Security configures TLS, x509, SASL and ACL enforcement (security.go).
+	Security Security
 }
 
 // ServerInfo is one member of the cluster, for voting_view and leader.
@@ -142,8 +144,10 @@ type Server struct {
 	log   hclog.Logger
 	start time.Time
 	ln    net.Listener
-	core  *core         // owned by the node's apply goroutine
-	bound chan struct{} // closed once the client port is bound
+	// secureLn is the secure client port's listener (TLS), or nil.
+	secureLn net.Listener
+	core     *core         // owned by the node's apply goroutine
+	bound    chan struct{} // closed once the client port is bound
 
 	stats serverStats
 	role  atomic.Int32 // the bridge.Role the apply goroutine last saw
@@ -196,6 +200,16 @@ func (s *Server) Serve(ctx context.Context, node *bridge.Node) error {
 	if err != nil {
 		return fmt.Errorf("frontend: listen on %s: %w", s.cfg.ClientAddr, err)
 	}
+	if addr := s.cfg.Security.SecureClientAddr; addr != "" {
+		sln, err := net.Listen("tcp", addr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("frontend: listen on the secure client port %s: %w", addr, err)
+		}
+		s.mu.Lock()
+		s.secureLn = sln
+		s.mu.Unlock()
+	}
 	return s.serveOn(ctx, node, ln)
 }
 
@@ -208,6 +222,10 @@ func (s *Server) serveOn(ctx context.Context, node *bridge.Node, ln net.Listener
 		return ln.Close()
 	}
 	s.ln = ln
+	if s.secureLn != nil {
+		s.wg.Add(1)
+		go s.serveSecure(s.secureLn)
+	}
 	s.mu.Unlock()
 	close(s.bound)
 	closed := make(chan struct{})
@@ -237,6 +255,17 @@ func (s *Server) Addr() net.Addr {
 		return nil
 	}
 	return s.ln.Addr()
+}
+
+// SecureAddr returns the secure client port's address once serving, or
+// nil without one.
+func (s *Server) SecureAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.secureLn == nil || s.ln == nil {
+		return nil
+	}
+	return s.secureLn.Addr()
 }
 
 // accept admits a connection within the per-address limit.
@@ -312,6 +341,9 @@ func (s *Server) Close() error {
 	var err error
 	if s.ln != nil {
 		err = s.ln.Close()
+	}
+	if s.secureLn != nil {
+		s.secureLn.Close()
 	}
 	for c := range s.conns {
 		// Abort, not just close the socket: a reader waiting for room

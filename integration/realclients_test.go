@@ -110,9 +110,18 @@ type interactive struct {
 
 func startInteractive(t *testing.T, name string, args ...string) *interactive {
 	t.Helper()
+	return startInteractiveEnv(t, nil, name, args...)
+}
+
+// startInteractiveEnv is startInteractive with more environment.
+func startInteractiveEnv(t *testing.T, env []string, name string, args ...string) *interactive {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	t.Cleanup(cancel)
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -26,8 +26,15 @@ const zkCliSentinel = "printwatches"
 // the last step (by quit).
 func runZkCli(t *testing.T, addr string, steps []zkCliStep) [][]string {
 	t.Helper()
+	return runZkCliEnv(t, nil, addr, steps)
+}
+
+// runZkCliEnv is runZkCli with more environment for zkCli.sh
+// (CLIENT_JVMFLAGS for TLS and SASL).
+func runZkCliEnv(t *testing.T, env []string, addr string, steps []zkCliStep) [][]string {
+	t.Helper()
 	needFile(t, zkCliPath, "zookeeper")
-	sh := startInteractive(t, zkCliPath, "-server", addr)
+	sh := startInteractiveEnv(t, env, zkCliPath, "-server", addr)
 	var outs [][]string
 	for _, s := range steps {
 		sh.send(s.cmd)

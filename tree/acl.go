@@ -110,8 +110,9 @@ func (t *aclTable) hash(i uint32) uint64 { return t.lists[i].hash }
 // on a node with the given ACL, by ZooKeeper's rules (ZooKeeperServer.checkACL):
 // an empty ACL allows everything; a "super" identity allows everything; else
 // some entry granting a bit of perm must name world:anyone or match one of
-// the identities (digest: equal ids; ip: address or CIDR match). Entries of
-// other schemes never match.
+// the identities (digest, x509: equal ids; sasl: equal ids, or the sasl
+// identity "super", as SASLAuthenticationProvider.matches; ip: address or
+// CIDR match). Entries of other schemes never match.
 func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 	if len(acl) == 0 {
 		return true
@@ -143,9 +144,51 @@ func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 					return true
 				}
 			}
+		case SchemeX509:
+			for j := range auth {
+				if auth[j].Scheme == SchemeX509 && auth[j].ID == a.ID.ID {
+					return true
+				}
+			}
+		case SchemeSASL:
+			for j := range auth {
+				if auth[j].Scheme == SchemeSASL && (auth[j].ID == a.ID.ID || auth[j].ID == "super") {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// ACLPolicy is what a server's own configuration says about ACLs: which
+// schemes its authentication providers make valid, and whether it checks
+// permissions at all. The server that accepts a client write decides it and
+// the command carries it (ClientWrite.Policy): applying a write depends on
+// the command and the state alone, never on the configuration of the
+// replica that applies it, so replicas configured differently (during a
+// rolling change of configuration, say) cannot diverge.
+type ACLPolicy uint8
+
+// The policy bits.
+const (
+	// PolicyX509 makes x509 a valid ACL scheme and x509 identities
+	// authenticated ones (they expand "auth"): the accepting server has
+	// ZooKeeper's X509AuthenticationProvider.
+	PolicyX509 ACLPolicy = 1 << iota
+	// PolicySASL does the same for the sasl scheme
+	// (SASLAuthenticationProvider).
+	PolicySASL
+	// PolicySkipACL turns every permission check of the write off
+	// (ZooKeeper's skipACL=yes); ACLs are still validated when set.
+	PolicySkipACL
+
+	policyKnown = PolicyX509 | PolicySASL | PolicySkipACL
+)
+
+// allows is checkPerm unless the write's policy turned checks off.
+func (w *writeCtx) allows(acl []zkproto.ACL, perm int32) bool {
+	return w.policy&PolicySkipACL != 0 || checkPerm(acl, perm, w.auth)
 }
 
 // CheckPerm reports whether a requester with the identities auth holds perm
@@ -163,6 +206,8 @@ const (
 	SchemeDigest = "digest"
 	SchemeIP     = "ip"
 	SchemeSuper  = "super"
+	SchemeX509   = "x509"
+	SchemeSASL   = "sasl"
 
 	worldAnyone = "anyone"
 )
@@ -180,12 +225,15 @@ type aclEntryView struct {
 //   - an empty list is invalid;
 //   - world must name "anyone";
 //   - auth expands to one entry per authenticated identity of the requester
-//     (its digest identities; ip and super are not authenticated ones), and is
+//     (its digest identities, and x509 and sasl ones where the policy has
+//     their provider; ip and super are not authenticated ones), and is
 //     invalid if there is none;
-//   - digest and ip ids must be well formed; any other scheme is invalid.
+//   - digest and ip ids must be well formed, x509 ids X.500 names and sasl
+//     ids Kerberos-style names where the policy has those providers; any
+//     other scheme is invalid.
 //
 // ok is false for an invalid list (INVALIDACL). acl is scratch storage.
-func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok bool) {
+func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, policy ACLPolicy) (_ []byte, ok bool) {
 	start := len(key)
 	key = zkproto.AppendInt32(key, 0) // count, patched below
 	count := int32(0)
@@ -201,7 +249,7 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok boo
 			}
 		case SchemeAuth:
 			n := 0
-			forAuthenticated(auth, func(id *zkproto.Id) {
+			forAuthenticated(auth, policy, func(id *zkproto.Id) {
 				key = appendACL(key, a.perms, id.Scheme, id.ID)
 				n++
 			})
@@ -216,6 +264,14 @@ func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id) (_ []byte, ok boo
 			}
 		case SchemeIP:
 			if !validIPExpr(string(a.id)) {
+				return key[:start], false
+			}
+		case SchemeX509:
+			if policy&PolicyX509 == 0 || !validX500Name(a.id) {
+				return key[:start], false
+			}
+		case SchemeSASL:
+			if policy&PolicySASL == 0 || !validKerberosName(a.id) {
 				return key[:start], false
 			}
 		default:

@@ -91,7 +91,7 @@ func (t *Tree) applyClientWrite(zxid int64, h *cmdHeader, out *Output) {
 		t.closeSession(zxid, s, out)
 		return
 	}
-	w := writeCtx{t: t, zxid: zxid, session: s.id, auth: t.decodeAuth(h), out: out}
+	w := writeCtx{t: t, zxid: zxid, session: s.id, auth: t.decodeAuth(h), policy: h.policy, out: out}
 	out.Code = w.exec(h.op, h.body)
 	if out.Code != zkproto.OK {
 		out.Body = out.Body[:0]
@@ -138,6 +138,7 @@ type writeCtx struct {
 	zxid    int64
 	session int64
 	auth    []zkproto.Id
+	policy  ACLPolicy // the accepting server's, from the command
 	out     *Output
 	inMulti bool // inside a multi: record undo information, defer ACL releases
 }

@@ -185,14 +185,15 @@ func javaHash(s string) int32 {
 }
 
 // forAuthenticated calls f for each of the requester's authenticated
-// identities (digest ones; ip and super are not), in ZooKeeper's order and
-// without repeats.
-func forAuthenticated(auth []zkproto.Id, f func(*zkproto.Id)) {
+// identities (digest ones, and x509 and sasl ones where the policy has
+// their provider; ip and super are not), in ZooKeeper's order and without
+// repeats.
+func forAuthenticated(auth []zkproto.Id, policy ACLPolicy, f func(*zkproto.Id)) {
 	size := tableSize(len(auth))
 	var buf [8]int
 	idx := buf[:0]
 	for i := range auth {
-		if auth[i].Scheme == SchemeDigest && !slices.ContainsFunc(auth[:i], func(x zkproto.Id) bool { return x == auth[i] }) {
+		if authenticated(auth[i].Scheme, policy) && !slices.ContainsFunc(auth[:i], func(x zkproto.Id) bool { return x == auth[i] }) {
 			idx = append(idx, i)
 		}
 	}
@@ -201,5 +202,85 @@ func forAuthenticated(auth []zkproto.Id, f func(*zkproto.Id)) {
 	})
 	for _, i := range idx {
 		f(&auth[i])
+	}
+}
+
+// authenticated reports whether an identity of scheme is an authenticated
+// one (AuthenticationProvider.isAuthenticated of its provider, if it has
+// one).
+func authenticated(scheme string, policy ACLPolicy) bool {
+	switch scheme {
+	case SchemeDigest:
+		return true
+	case SchemeX509:
+		return policy&PolicyX509 != 0
+	case SchemeSASL:
+		return policy&PolicySASL != 0
+	}
+	return false
+}
+
+// validKerberosName is SASLAuthenticationProvider.isValid: Hadoop's
+// KerberosName accepts "service[/host]@REALM", or any name without "@".
+func validKerberosName(id []byte) bool {
+	s := string(id)
+	at := strings.IndexByte(s, '@')
+	if at < 0 {
+		return true
+	}
+	principal, realm := s[:at], s[at+1:]
+	if strings.ContainsAny(realm, "/@") {
+		return false
+	}
+	service, host, hasHost := strings.Cut(principal, "/")
+	return !strings.Contains(service, "@") && (!hasHost || !strings.ContainsAny(host, "/"))
+}
+
+// validX500Name approximates X509AuthenticationProvider.isValid (Java's
+// X500Principal parser): a non-empty list of type=value attributes
+// separated by "," or "+", with backslash escapes and quoted values.
+func validX500Name(id []byte) bool {
+	s := string(id)
+	if strings.TrimSpace(s) == "" {
+		return true // new X500Principal("") is the empty name
+	}
+	i := 0
+	for {
+		// type
+		j := i
+		for j < len(s) && s[j] != '=' && s[j] != ',' && s[j] != '+' {
+			j++
+		}
+		if j >= len(s) || s[j] != '=' || strings.TrimSpace(s[i:j]) == "" {
+			return false
+		}
+		i = j + 1
+		// value
+		if i < len(s) && s[i] == '"' {
+			i++
+			for i < len(s) && s[i] != '"' {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(s) {
+				return false
+			}
+			i++
+		}
+		for i < len(s) && s[i] != ',' && s[i] != '+' && s[i] != ';' {
+			if s[i] == '\\' {
+				i++
+				if i >= len(s) {
+					return false
+				}
+			}
+			i++
+		}
+		if i >= len(s) {
+			return true
+		}
+		i++ // separator
 	}
 }

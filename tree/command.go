@@ -19,9 +19,10 @@ import (
 //	...     the kind's fields, big-endian as in jute:
 //
 //	client write:    int64 session, int32 cxid, int64 owner, int64 seq,
-//	                 int64 time, int32 n, n × (ustring scheme, ustring id),
-//	                 int32 opcode, then the client's request body, unchanged,
-//	                 to the end of the command
+//	                 int64 time, byte policy, int32 n,
+//	                 n × (ustring scheme, ustring id), int32 opcode, then
+//	                 the client's request body, unchanged, to the end of
+//	                 the command
 //	open session:    int64 time, int32 timeout (ms), buffer password,
 //	                 int64 owner
 //	expire sessions: int64 time, int32 n, n × int64 session
@@ -34,12 +35,17 @@ import (
 // duplicate suppression and session ownership (see dedup.go); format 1,
 // which a log written before them holds, lacks them (a client write without
 // owner and seq, an open without owner), and is still applied, as owner 0
-// and seq 0.
+// and seq 0. Policy (ACLPolicy) is the accepting server's ACL configuration;
+// format 2, which lacks it, is still applied with policy 0 (no x509 or sasl
+// scheme, every check on), as servers before it applied every write.
+// Formats 2 and 3 differ in nothing else.
 
 // commandFormat is the version byte of every command this package writes;
-// commandFormat1 is the one before owners and sequence numbers, still read.
+// commandFormat2 is the one before the policy, commandFormat1 the one
+// before owners and sequence numbers, both still read.
 const (
-	commandFormat  = 2
+	commandFormat  = 3
+	commandFormat2 = 2
 	commandFormat1 = 1
 )
 
@@ -110,16 +116,21 @@ type ClientWrite struct {
 	Seq  int64
 	Time int64 // the primary's clock, ms since the epoch
 	// Auth holds the requester's identities: its ip id, every digest id it
-	// authenticated, and {super, ""} if one of them is the super digest.
+	// authenticated, and {super, ""} if one of them is the super digest
+	// (and its x509 and sasl ids, and theirs for super users).
 	Auth []zkproto.Id
-	Op   zkproto.OpCode
-	Body []byte // the request body exactly as the client sent it
+	// Policy is the ACL configuration of the server that accepted the
+	// request (its providers, skipACL): the replicas apply the write by it,
+	// whatever their own configuration.
+	Policy ACLPolicy
+	Op     zkproto.OpCode
+	Body   []byte // the request body exactly as the client sent it
 }
 
 // ClientWriteSize returns the encoded size of w's command, so that a
 // proposer can allocate it once.
 func ClientWriteSize(w *ClientWrite) int {
-	n := 2 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + len(w.Body)
+	n := 2 + 8 + 4 + 8 + 8 + 8 + 1 + 4 + 4 + len(w.Body) // ... time, policy, n, ..., opcode
 	for i := range w.Auth {
 		n += 8 + len(w.Auth[i].Scheme) + len(w.Auth[i].ID)
 	}
@@ -134,6 +145,7 @@ func AppendClientWrite(dst []byte, w *ClientWrite) []byte {
 	dst = zkproto.AppendInt64(dst, w.Owner)
 	dst = zkproto.AppendInt64(dst, w.Seq)
 	dst = zkproto.AppendInt64(dst, w.Time)
+	dst = append(dst, byte(w.Policy))
 	dst = zkproto.AppendInt32(dst, int32(len(w.Auth)))
 	for i := range w.Auth {
 		dst = w.Auth[i].Append(dst)
@@ -223,7 +235,8 @@ func DecodeCommand(b []byte, c *Command) error {
 	*c = Command{Kind: h.kind, Time: h.time}
 	switch h.kind {
 	case KindClientWrite:
-		c.Write = ClientWrite{SessionID: h.session, Cxid: h.cxid, Owner: h.owner, Seq: h.seq, Time: h.time, Op: h.op, Body: h.body}
+		c.Write = ClientWrite{SessionID: h.session, Cxid: h.cxid, Owner: h.owner, Seq: h.seq, Time: h.time,
+			Policy: h.policy, Op: h.op, Body: h.body}
 		d := zkproto.NewDecoder(h.auth)
 		for d.Remaining() > 0 {
 			var id zkproto.Id
@@ -248,11 +261,12 @@ func DecodeCommand(b []byte, c *Command) error {
 type cmdHeader struct {
 	kind    CommandKind
 	time    int64
-	session int64  // client write
-	cxid    int32  // client write
-	seq     int64  // client write
-	nAuth   int    // client write: number of identities
-	auth    []byte // client write: the encoded identities
+	session int64     // client write
+	cxid    int32     // client write
+	seq     int64     // client write
+	policy  ACLPolicy // client write
+	nAuth   int       // client write: number of identities
+	auth    []byte    // client write: the encoded identities
 	op      zkproto.OpCode
 	body    []byte // client write
 	timeout int32  // open session
@@ -270,7 +284,7 @@ func (h *cmdHeader) parse(b []byte) error {
 		return fmt.Errorf("%w: %d bytes", ErrBadCommand, len(b))
 	}
 	format := b[0]
-	if format != commandFormat && format != commandFormat1 {
+	if format != commandFormat && format != commandFormat2 && format != commandFormat1 {
 		return fmt.Errorf("%w: format version %d", ErrBadCommand, format)
 	}
 	h.kind = CommandKind(b[1])
@@ -285,6 +299,12 @@ func (h *cmdHeader) parse(b []byte) error {
 			h.seq = d.Int64()
 		}
 		h.time = d.Int64()
+		if format == commandFormat {
+			h.policy = ACLPolicy(d.Byte())
+			if h.policy&^policyKnown != 0 {
+				return fmt.Errorf("%w: policy %#x", ErrBadCommand, uint8(h.policy))
+			}
+		}
 		n := d.Int32()
 		if n < 0 || int(n) > d.Remaining()/8 {
 			return fmt.Errorf("%w: %d identities", ErrBadCommand, n)
@@ -350,7 +370,7 @@ type WriteKey struct {
 // decoding the rest; ok is false for other commands (and for client writes
 // of format 1, which have no owner and sequence number).
 func PeekClientWrite(cmd []byte) (k WriteKey, ok bool) {
-	if len(cmd) < 30 || cmd[0] != commandFormat || CommandKind(cmd[1]) != KindClientWrite {
+	if len(cmd) < 30 || (cmd[0] != commandFormat && cmd[0] != commandFormat2) || CommandKind(cmd[1]) != KindClientWrite {
 		return WriteKey{}, false
 	}
 	return WriteKey{

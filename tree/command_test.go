@@ -10,8 +10,9 @@ import (
 
 func TestCommandRoundTrip(t *testing.T) {
 	w := ClientWrite{SessionID: 0x1234, Cxid: 77, Time: 1700000000123,
-		Auth: []zkproto.Id{IPID("127.0.0.1"), {Scheme: "digest", ID: "u:h"}},
-		Op:   zkproto.OpSetData, Body: []byte{1, 2, 3}}
+		Auth:   []zkproto.Id{IPID("127.0.0.1"), {Scheme: "digest", ID: "u:h"}},
+		Policy: PolicyX509 | PolicySkipACL,
+		Op:     zkproto.OpSetData, Body: []byte{1, 2, 3}}
 	tests := []struct {
 		name string
 		cmd  []byte
@@ -31,7 +32,7 @@ func TestCommandRoundTrip(t *testing.T) {
 		if c.Kind != tc.want.Kind || c.Time != tc.want.Time || c.Timeout != tc.want.Timeout ||
 			string(c.Passwd) != string(tc.want.Passwd) || !slices.Equal(c.SessionIDs, tc.want.SessionIDs) ||
 			c.Write.SessionID != tc.want.Write.SessionID || c.Write.Cxid != tc.want.Write.Cxid ||
-			c.Write.Op != tc.want.Write.Op || string(c.Write.Body) != string(tc.want.Write.Body) ||
+			c.Write.Op != tc.want.Write.Op || c.Write.Policy != tc.want.Write.Policy || string(c.Write.Body) != string(tc.want.Write.Body) ||
 			!slices.Equal(c.Write.Auth, tc.want.Write.Auth) {
 			t.Errorf("%s: decoded %+v, want %+v", tc.name, c, tc.want)
 		}
@@ -40,13 +41,16 @@ func TestCommandRoundTrip(t *testing.T) {
 
 func TestMalformedCommands(t *testing.T) {
 	good := AppendClientWrite(nil, &ClientWrite{SessionID: 1, Auth: []zkproto.Id{IPID("1.2.3.4")}, Op: zkproto.OpDelete})
+	badPolicy := AppendClientWrite(nil, &ClientWrite{SessionID: 1, Policy: 0x80, Op: zkproto.OpDelete,
+		Body: (&zkproto.DeleteRequest{Path: "/", Version: -1}).Append(nil)})
 	tests := []struct {
 		name string
 		cmd  []byte
 	}{
 		{"empty", nil},
 		{"one byte", []byte{1}},
-		{"bad version", []byte{2, 1}},
+		{"bad version", []byte{9, 1}},
+		{"unknown policy bits", badPolicy},
 		{"bad kind", []byte{1, 99}},
 		{"client write cut", good[:12]},
 		{"client write cut in identities", good[:len(good)-6]},
@@ -100,5 +104,43 @@ func TestClientWriteSize(t *testing.T) {
 		if got, want := ClientWriteSize(w), len(AppendClientWrite(nil, w)); got != want {
 			t.Errorf("ClientWriteSize = %d, the command has %d bytes", got, want)
 		}
+	}
+}
+
+// TestCommandFormat2: a client write of format 2, which has no policy
+// byte, decodes and applies with policy 0 (no x509 or sasl scheme, every
+// check on), as servers before the policy applied every write; its key is
+// read as format 3's.
+func TestCommandFormat2(t *testing.T) {
+	x509ACL := []zkproto.ACL{{Perms: zkproto.PermAll, ID: zkproto.Id{Scheme: SchemeX509, ID: "CN=a"}}}
+	format2 := func(w *ClientWrite) []byte {
+		cmd := AppendClientWrite(nil, w)
+		const policyAt = 2 + 8 + 4 + 8 + 8 + 8 // format, kind, session, cxid, owner, seq, time
+		if ACLPolicy(cmd[policyAt]) != w.Policy {
+			t.Fatalf("policy not at %d", policyAt)
+		}
+		cmd[0] = commandFormat2
+		return append(cmd[:policyAt:policyAt], cmd[policyAt+1:]...)
+	}
+	h := newHarness(t, Config{})
+	sid := h.open()
+	w := &ClientWrite{SessionID: sid, Cxid: 1, Owner: 0, Seq: 1, Time: h.clock, Auth: []zkproto.Id{IPID("1.2.3.4")},
+		Policy: PolicyX509 | PolicySkipACL, Op: zkproto.OpCreate,
+		Body: (&zkproto.CreateRequest{Path: "/x", ACL: x509ACL}).Append(nil)}
+	cmd := format2(w)
+	var c Command
+	if err := DecodeCommand(cmd, &c); err != nil || c.Write.Policy != 0 || c.Write.SessionID != sid ||
+		c.Write.Seq != 1 || c.Write.Op != zkproto.OpCreate || !slices.Equal(c.Write.Auth, w.Auth) || string(c.Write.Body) != string(w.Body) {
+		t.Fatalf("decode format 2: %+v %v", c.Write, err)
+	}
+	if k, ok := PeekClientWrite(cmd); !ok || k != (WriteKey{SessionID: sid, Seq: 1}) {
+		t.Errorf("peek format 2: %+v %v", k, ok)
+	}
+	if out := h.apply(cmd); out.Code != zkproto.ErrInvalidACL {
+		t.Errorf("format 2 create with an x509 ACL: %v, want INVALIDACL", out.Code)
+	}
+	h.seq[sid], h.cxid[sid] = 1, 1
+	if out := h.writeWith(sid, nil, PolicyX509, zkproto.OpCreate, &zkproto.CreateRequest{Path: "/x", ACL: x509ACL}); out.Code != zkproto.OK {
+		t.Errorf("format 3 create with an x509 ACL and the provider: %v", out.Code)
 	}
 }

@@ -47,13 +47,19 @@ func (h *harness) open() int64 {
 // cxid and sequence number.
 func (h *harness) write(sid int64, auth []zkproto.Id, op zkproto.OpCode, req zkproto.Record) *Output {
 	h.tb.Helper()
+	return h.writeWith(sid, auth, 0, op, req)
+}
+
+// writeWith is write with the accepting server's ACL policy.
+func (h *harness) writeWith(sid int64, auth []zkproto.Id, policy ACLPolicy, op zkproto.OpCode, req zkproto.Record) *Output {
+	h.tb.Helper()
 	h.cxid[sid]++
 	h.seq[sid]++
 	var body []byte
 	if req != nil {
 		body = req.Append(nil)
 	}
-	return h.apply(AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: h.cxid[sid], Seq: h.seq[sid], Time: h.clock, Auth: auth, Op: op, Body: body}))
+	return h.apply(AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: h.cxid[sid], Seq: h.seq[sid], Time: h.clock, Auth: auth, Policy: policy, Op: op, Body: body}))
 }
 
 func (h *harness) create(sid int64, path string, data []byte, mode zkproto.CreateMode) *Output {

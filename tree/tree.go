@@ -15,6 +15,12 @@ type Config struct {
 	// child lives before clean-up removes it; 0 keeps it for ever (ZooKeeper's
 	// znode.container.maxNeverUsedIntervalMs, default 0).
 	ContainerMaxNeverUsed int64
+	// Nothing a server decides for itself alone belongs here: which ACL
+	// schemes its authentication providers make valid and whether it skips
+	// permission checks (skipACL) travel in each client write instead
+	// (ClientWrite.Policy), decided by the server that accepted the request,
+	// so that every replica applies the write the same way whatever its own
+	// configuration.
 }
 
 // Tree is ZooKeeper's data model as a deterministic state machine: the znode

@@ -48,7 +48,7 @@ func (w *writeCtx) create(op zkproto.OpCode, r *createReq) (*node, []byte, zkpro
 	if slash < 0 || hasNUL(r.path) {
 		return nil, nil, zkproto.ErrBadArguments
 	}
-	key, ok := fixACL(t.s.key[:0], r.acl, w.auth)
+	key, ok := fixACL(t.s.key[:0], r.acl, w.auth, w.policy)
 	t.s.key = key
 	if !ok {
 		return nil, nil, zkproto.ErrInvalidACL
@@ -58,7 +58,7 @@ func (w *writeCtx) create(op zkproto.OpCode, r *createReq) (*node, []byte, zkpro
 		return nil, nil, zkproto.ErrNoNode
 	}
 	parentACL := t.acls.get(parent.aclIndex())
-	if !checkPerm(parentACL, zkproto.PermCreate, w.auth) {
+	if !w.allows(parentACL, zkproto.PermCreate) {
 		return nil, nil, zkproto.ErrNoAuth
 	}
 	path := append(t.s.path[:0], r.path...)
@@ -204,7 +204,7 @@ func (w *writeCtx) delete(r *versionReq) zkproto.Code {
 	if parent == nil {
 		return zkproto.ErrNoNode
 	}
-	if !checkPerm(t.acls.get(parent.aclIndex()), zkproto.PermDelete, w.auth) {
+	if !w.allows(t.acls.get(parent.aclIndex()), zkproto.PermDelete) {
 		return zkproto.ErrNoAuth
 	}
 	// The node is found by its whole path, so "//p" finds nothing although
@@ -276,7 +276,7 @@ func (w *writeCtx) setData(r *setDataReq) (*node, zkproto.Code) {
 		return nil, zkproto.ErrNoNode
 	}
 	acl := t.acls.get(n.aclIndex())
-	if !checkPerm(acl, zkproto.PermWrite, w.auth) {
+	if !w.allows(acl, zkproto.PermWrite) {
 		return nil, zkproto.ErrNoAuth
 	}
 	if !checkVersion(r.version, n.version) {
@@ -318,7 +318,7 @@ func (w *writeCtx) setACL(r *setACLReq) zkproto.Code {
 	if !validPath(r.path) {
 		return zkproto.ErrBadArguments
 	}
-	key, ok := fixACL(t.s.key[:0], r.acl, w.auth)
+	key, ok := fixACL(t.s.key[:0], r.acl, w.auth, w.policy)
 	t.s.key = key
 	if !ok {
 		return zkproto.ErrInvalidACL
@@ -327,7 +327,7 @@ func (w *writeCtx) setACL(r *setACLReq) zkproto.Code {
 	if n == nil {
 		return zkproto.ErrNoNode
 	}
-	if !checkPerm(t.acls.get(n.aclIndex()), zkproto.PermAdmin, w.auth) {
+	if !w.allows(t.acls.get(n.aclIndex()), zkproto.PermAdmin) {
 		return zkproto.ErrNoAuth
 	}
 	if !checkVersion(r.version, n.aversion) {
@@ -354,7 +354,7 @@ func (w *writeCtx) check(r *versionReq) zkproto.Code {
 	if n == nil {
 		return zkproto.ErrNoNode
 	}
-	if !checkPerm(t.acls.get(n.aclIndex()), zkproto.PermRead, w.auth) {
+	if !w.allows(t.acls.get(n.aclIndex()), zkproto.PermRead) {
 		return zkproto.ErrNoAuth
 	}
 	if !checkVersion(r.version, n.version) {

@@ -81,6 +81,15 @@ func (d *Decoder) Int64() int64 {
 	return int64(binary.BigEndian.Uint64(b))
 }
 
+// Byte reads one byte.
+func (d *Decoder) Byte() byte {
+	b := d.take(1)
+	if b == nil {
+		return 0
+	}
+	return b[0]
+}
+
 // Bool reads one byte; any non-zero value is true, as Java's readBoolean.
 func (d *Decoder) Bool() bool {
 	b := d.take(1)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/internal/accept"
+	"github.com/vrkeeper/vrkeeper/internal/tlsconf"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	DialTimeout  time.Duration // one connection attempt
 	MaxBackoff   time.Duration // longest wait between attempts
 	WriteTimeout time.Duration // one batch write
+	// TLS, if set, makes every link mutual TLS (ZooKeeper's sslQuorum):
+	// see tls.go.
+	TLS *tlsconf.Source
 }
 
 func (o *Options) fill() {
@@ -188,10 +192,14 @@ func (t *Transport) acceptLoop() {
 // receive reads frames from one accepted peer connection.
 func (t *Transport) receive(conn net.Conn) {
 	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	conn, ok := t.serverTLS(conn) // tls.go: conn itself without TLS
+	if !ok {
+		return
+	}
 	// zkproto's frame reader grows its buffer only as bytes arrive, so a
 	// peer announcing a huge frame costs nothing until it sends it.
 	fr := zkproto.NewFrameReader(conn, t.opts.MaxFrame)
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	hello, err := readHello(fr)
 	if err != nil {
 		t.log.Warn("refused a peer connection without a valid hello", "remote", conn.RemoteAddr())
@@ -200,10 +208,15 @@ func (t *Transport) receive(conn net.Conn) {
 	from := binary.BigEndian.Uint64(hello[len(helloMagic):])
 	to := binary.BigEndian.Uint64(hello[len(helloMagic)+8:])
 	t.mu.Lock()
-	_, known := t.peers[from]
+	l, known := t.peers[from]
 	t.mu.Unlock()
 	if !known || to != t.self {
 		t.log.Warn("refused a peer connection", "remote", conn.RemoteAddr(), "from", from, "to", to)
+		return
+	}
+	if err := t.verifyMember(conn, l.addr); err != nil { // tls.go
+		t.log.Warn("refused a peer connection: its certificate is not that of the member it claims to be",
+			"remote", conn.RemoteAddr(), "from", from, "error", err)
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
@@ -275,6 +288,9 @@ func (l *peerLink) run() {
 	backoff := 10 * time.Millisecond
 	for {
 		conn, err := net.DialTimeout("tcp", l.addr, l.t.opts.DialTimeout)
+		if err == nil {
+			conn, err = l.clientTLS(conn) // tls.go: conn itself without TLS
+		}
 		if err == nil {
 			backoff = 10 * time.Millisecond
 			err = l.stream(conn)

@@ -52,7 +52,7 @@ func dial(addr string, timeout time.Duration, window int) (*client, error) {
 // dialSized is dial with a write buffer of bufSize bytes (small for
 // thousands of sessions).
 func dialSized(addr string, timeout time.Duration, window, bufSize int) (*client, error) {
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, err := dialConn(addr) // tls.go
 	if err != nil {
 		return nil, err
 	}

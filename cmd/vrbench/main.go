@@ -68,12 +68,16 @@ func main() {
 	window := flag.Int("window", 8, "requests in flight per session of the raw client")
 	duration := flag.Duration("duration", 10*time.Second, "time per operation and target")
 	size := flag.Int("size", 100, "bytes of data per node")
-	ops := flag.String("ops", "create,set,get", "operations to run, in order: create, set, get, mixed (90% get)")
+	ops := flag.String("ops", "create,set,get", "operations to run, in order: create, set, get, mixed (90% get), connect (sessions opened and closed, raw client)")
 	warmup := flag.Duration("warmup", 0, "time each target is loaded (creates, then mixed, pipelined) before any measurement: the JVM compiles ZooKeeper's hot paths")
 	repeat := flag.Int("repeat", 1, "runs of every cell, the targets in turn each time; the tables give medians")
 	baseline := flag.String("baseline", "", "target the others are compared with (zookeeper)")
 	ceiling := flag.String("ceiling", "", "target that gives the ceiling (the stub)")
 	flag.Parse()
+	if err := setupTLS(); err != nil {
+		fmt.Fprintln(os.Stderr, "vrbench:", err)
+		os.Exit(2)
+	}
 	if len(targets) == 0 {
 		fmt.Fprintln(os.Stderr, "vrbench: give at least one --target")
 		os.Exit(2)
@@ -109,10 +113,12 @@ func main() {
 						cfg := loadConfig{clients: n, window: *window, duration: *duration, size: *size}
 						var res loadResult
 						var err error
-						switch kind {
-						case "raw":
+						switch {
+						case kind == "raw" && op == "connect":
+							res, err = runConnect(strings.Split(t.addrs, ","), cfg)
+						case kind == "raw":
 							res, err = runLoad(strings.Split(t.addrs, ","), op, cfg)
-						case "gozk":
+						case kind == "gozk":
 							res, err = runGozkLoad(strings.Split(t.addrs, ","), op, cfg)
 						default:
 							err = fmt.Errorf("unknown client %q", kind)

@@ -23,33 +23,34 @@ type Config struct {
 	MaxSessionTimeout time.Duration // default 20 ticks
 	MaxClientCnxns    int           // per client IP address; 0 means no limit
 	FourLetterWords   map[string]bool
-	Servers           []Server    // the cluster, sorted by id; empty for a single node
-	ReadMode          string      // "linearizable" (default) or "sequential"
-	MaxPacketSize     int         // jute.maxbuffer
-	SuperDigest       string      // "super:<base64 sha1>", enables the super user
-	ExtendedTypes     bool        // TTL nodes (zookeeper.extendedTypesEnabled)
-	AdminAddr         string      // host:port of the AdminServer; "" disables it
-	AdminCommandURL   string      // admin.commandURL
-	MetricsAddr       string      // host:port of the Prometheus endpoint; "" disables it
-	PreAllocSize      int64       // bytes a log segment is preallocated to (preAllocSize)
-	GlobalOutstanding int         // requests outstanding across connections; 0: no limit
-	MaxCnxns          int         // client connections in all; 0: no limit
-	LeaderServes      bool        // the primary accepts client connections
-	ListenAllIPs      bool        // quorumListenOnAllIPs: bind the peer port on every address
-	ContainerMaxIdle  int64       // ms a never-used container lives (znode.container.maxNeverUsedIntervalMs)
-	NoEffect          []string    // keys read that have no counterpart here
-	Properties        [][2]string // the -D properties read from SERVER_JVMFLAGS/JVMFLAGS
-	ConfigText        string      // the zoo.cfg read, for initial_configuration
-	LogFormat         string      // "text" or "json"
-	LogFile           string      // "" logs to stderr
-	LogMaxSize        int64       // bytes before the log file is rotated
-	LogMaxFiles       int         // rotated files kept
-	Rejoin            bool        // the data was lost: recover it from the peers first
-	SnapCount         int64       // commands between snapshots (snapCount)
-	SnapRetainCount   int         // snapshots kept (autopurge.snapRetainCount, at least 3)
-	PprofAddr         string      // host:port for Go's pprof handlers; "" disables them
-	LogLevel          string      // hclog level name
-	Unknown           []string    // keys read but not understood, for a warning
+	Servers           []Server       // the cluster, sorted by id; empty for a single node
+	ReadMode          string         // "linearizable" (default) or "sequential"
+	MaxPacketSize     int            // jute.maxbuffer
+	SuperDigest       string         // "super:<base64 sha1>", enables the super user
+	ExtendedTypes     bool           // TTL nodes (zookeeper.extendedTypesEnabled)
+	AdminAddr         string         // host:port of the AdminServer; "" disables it
+	AdminCommandURL   string         // admin.commandURL
+	MetricsAddr       string         // host:port of the Prometheus endpoint; "" disables it
+	PreAllocSize      int64          // bytes a log segment is preallocated to (preAllocSize)
+	GlobalOutstanding int            // requests outstanding across connections; 0: no limit
+	MaxCnxns          int            // client connections in all; 0: no limit
+	LeaderServes      bool           // the primary accepts client connections
+	ListenAllIPs      bool           // quorumListenOnAllIPs: bind the peer port on every address
+	ContainerMaxIdle  int64          // ms a never-used container lives (znode.container.maxNeverUsedIntervalMs)
+	NoEffect          []string       // keys read that have no counterpart here
+	Properties        [][2]string    // the -D properties read from SERVER_JVMFLAGS/JVMFLAGS
+	ConfigText        string         // the zoo.cfg read, for initial_configuration
+	LogFormat         string         // "text" or "json"
+	LogFile           string         // "" logs to stderr
+	LogMaxSize        int64          // bytes before the log file is rotated
+	LogMaxFiles       int            // rotated files kept
+	Rejoin            bool           // the data was lost: recover it from the peers first
+	SnapCount         int64          // commands between snapshots (snapCount)
+	SnapRetainCount   int            // snapshots kept (autopurge.snapRetainCount, at least 3)
+	PprofAddr         string         // host:port for Go's pprof handlers; "" disables them
+	LogLevel          string         // hclog level name
+	Unknown           []string       // keys read but not understood, for a warning
+	Security          SecurityConfig // TLS, authentication, ACL checks (security.go)
 }
 
 // Server is one member of the cluster, from a server.N line.
@@ -133,8 +134,8 @@ func parseZooCfgWith(text string, cfg *Config, readFile func(string) (string, er
 	cfg.ConfigText = text
 	cfg.MaxClientCnxns = defaultMaxClientCnxns
 	cfg.FourLetterWords = map[string]bool{"srvr": true}
-	cfg.AdminAddr = "0.0.0.0:8080"
-	cfg.DataDir = "" // ZooKeeper requires dataDir in a zoo.cfg
+	cfg.AdminAddr = "127.0.0.1:8080" // ZooKeeper's is 0.0.0.0: set admin.serverAddress for that
+	cfg.DataDir = ""                 // ZooKeeper requires dataDir in a zoo.cfg
 	if err := applyKeys(props, order, cfg, readFile); err != nil {
 		return err
 	}
@@ -160,7 +161,9 @@ func applyKeys(props map[string]string, order []string, cfg *Config, readFile fu
 	var clientPort, clientPortAddress string
 	minTimeout, maxTimeout := -1, -1
 	admin := adminSettings{}
-	metricsOn, metricsHost, metricsPort := false, "0.0.0.0", "7000"
+	// Every HTTP endpoint binds to the loopback address unless configured
+	// (ZooKeeper binds them on every address).
+	metricsOn, metricsHost, metricsPort := false, "127.0.0.1", "7000"
 	for _, key := range order {
 		value := props[key]
 		var err error
@@ -258,6 +261,10 @@ func applyKeys(props map[string]string, order []string, cfg *Config, readFile fu
 				err = parseServerLine(key, value, cfg)
 				break
 			}
+			var handled bool
+			if handled, err = cfg.Security.setSecurityKey(key, value); handled {
+				break
+			}
 			noEffect, unknown, cerr := classify(key, value)
 			err = cerr
 			switch {
@@ -291,6 +298,9 @@ func applyKeys(props map[string]string, order []string, cfg *Config, readFile fu
 		cfg.ClientAddr = net.JoinHostPort(host, port)
 	}
 	admin.apply(cfg)
+	if err := cfg.finishSecurity(); err != nil {
+		return err
+	}
 	if metricsOn {
 		cfg.MetricsAddr = net.JoinHostPort(metricsHost, metricsPort)
 	}
@@ -327,8 +337,9 @@ func (a *adminSettings) set(key, value string) error {
 	return nil
 }
 
-// apply sets the AdminServer's address (ZooKeeper's default: enabled on
-// 0.0.0.0:8080) and its command URL.
+// apply sets the AdminServer's address (enabled on 127.0.0.1:8080 unless
+// admin.serverAddress says otherwise; ZooKeeper's is 0.0.0.0) and its
+// command URL.
 func (a *adminSettings) apply(cfg *Config) {
 	if a.commandURL != "" {
 		cfg.AdminCommandURL = a.commandURL
@@ -337,7 +348,7 @@ func (a *adminSettings) apply(cfg *Config) {
 		cfg.AdminAddr = ""
 		return
 	}
-	host, port := "0.0.0.0", "8080"
+	host, port := "127.0.0.1", "8080"
 	if cfg.AdminAddr != "" {
 		host, port, _ = net.SplitHostPort(cfg.AdminAddr)
 	}

@@ -9,8 +9,9 @@ import (
 // This file classifies the zoo.cfg keys (and -D properties) ZooKeeper 3.8
 // documents that config.go's parseZooCfg does not honour itself:
 //
-//   - refused: the value asks for something vrkeeper does not do (TLS,
-//     SASL, observers, hierarchical quorums, turning fsync off); start
+//   - refused: the value asks for something vrkeeper does not do (port
+//     unification, Kerberos, quorum SASL, observers, hierarchical quorums,
+//     turning fsync off); start
 //     fails with a clear error. The harmless value (off, the default) is
 //     accepted.
 //   - no effect: a tuning knob of ZooKeeper's own machinery that vrkeeper
@@ -41,35 +42,26 @@ func refuseAlways(why string) refusal {
 }
 
 const (
-	noTLS       = "vrkeeper does not support TLS yet"
-	noSASL      = "vrkeeper does not support SASL or Kerberos authentication"
-	noObservers = "vrkeeper has no observers: every server is a voting replica"
+	noUnification = "vrkeeper serves TLS on secureClientPort only, not on the plain port (no port unification)"
+	noSASL        = "vrkeeper does not support Kerberos, nor SASL between servers (their links use sslQuorum's mutual TLS)"
+	noObservers   = "vrkeeper has no observers: every server is a voting replica"
 )
 
 // refusedKeys are refused unless their value is harmless.
 var refusedKeys = map[string]refusal{
-	"secureClientPort":                     refuseAlways(noTLS),
-	"secureClientPortAddress":              refuseAlways(noTLS),
-	"sslQuorum":                            refuseUnless(noTLS, "false"),
-	"portUnification":                      refuseUnless(noTLS, "false"),
-	"client.portUnification":               refuseUnless(noTLS, "false"),
-	"sslQuorumReloadCertFiles":             refuseUnless(noTLS, "false"),
-	"client.secure":                        refuseUnless(noTLS, "false"),
-	"observerMasterPort":                   refuseAlways(noObservers),
-	"peerType":                             refuseUnless(noObservers, "participant"),
-	"forceSync":                            refuseUnless("vrkeeper never acknowledges a write before it is on disk: forceSync=no is refused", "yes", "true"),
-	"sessionRequireClientSASLAuth":         refuseUnless(noSASL, "false"),
-	"enforce.auth.enabled":                 refuseUnless("vrkeeper does not enforce authentication schemes", "false"),
-	"quorum.auth.enableSasl":               refuseUnless(noSASL, "false"),
-	"quorum.auth.learnerRequireSasl":       refuseUnless(noSASL, "false"),
-	"quorum.auth.serverRequireSasl":        refuseUnless(noSASL, "false"),
-	"localSessionsEnabled":                 refuseUnless("vrkeeper has no local sessions: every session is global", "false"),
-	"localSessionsUpgradingEnabled":        refuseUnless("vrkeeper has no local sessions: every session is global", "false"),
-	"readonlymode.enabled":                 refuseUnless("vrkeeper has no read-only mode: a server without a quorum does not serve", "false"),
-	"skipACL":                              refuseUnless("vrkeeper always checks ACLs (skipACL=yes is refused)", "no", "false"),
-	"audit.enable":                         refuseUnless("vrkeeper has no audit log", "false"),
-	"multiAddress.enabled":                 refuseUnless("vrkeeper takes one address per server", "false"),
-	"X509AuthenticationProvider.superUser": refuseAlways(noTLS),
+	"portUnification":                refuseUnless(noUnification, "false"),
+	"client.portUnification":         refuseUnless(noUnification, "false"),
+	"observerMasterPort":             refuseAlways(noObservers),
+	"peerType":                       refuseUnless(noObservers, "participant"),
+	"forceSync":                      refuseUnless("vrkeeper never acknowledges a write before it is on disk: forceSync=no is refused", "yes", "true"),
+	"quorum.auth.enableSasl":         refuseUnless(noSASL, "false"),
+	"quorum.auth.learnerRequireSasl": refuseUnless(noSASL, "false"),
+	"quorum.auth.serverRequireSasl":  refuseUnless(noSASL, "false"),
+	"localSessionsEnabled":           refuseUnless("vrkeeper has no local sessions: every session is global", "false"),
+	"localSessionsUpgradingEnabled":  refuseUnless("vrkeeper has no local sessions: every session is global", "false"),
+	"readonlymode.enabled":           refuseUnless("vrkeeper has no read-only mode: a server without a quorum does not serve", "false"),
+	"audit.enable":                   refuseUnless("vrkeeper has no audit log", "false"),
+	"multiAddress.enabled":           refuseUnless("vrkeeper takes one address per server", "false"),
 	"electionAlg": func(v string) error {
 		if strings.TrimSpace(v) != "3" {
 			return fmt.Errorf("only electionAlg=3 exists (vrkeeper replaces leader election with view changes)")
@@ -87,20 +79,9 @@ var refusedKeys = map[string]refusal{
 
 // refusedPrefixes refuse every key under them unless harmless.
 var refusedPrefixes = map[string]refusal{
-	"ssl.":          refuseAlways(noTLS),
-	"ssl.quorum.":   refuseAlways(noTLS),
-	"kerberos.":     refuseAlways(noSASL),
-	"group.":        refuseAlways("vrkeeper has no hierarchical quorums: every server has one vote"),
-	"weight.":       refuseAlways("vrkeeper has no hierarchical quorums: every server has one vote"),
-	"authProvider.": authProvider,
-}
-
-// authProvider accepts only the digest provider, which vrkeeper has.
-func authProvider(v string) error {
-	if strings.TrimSpace(v) == "org.apache.zookeeper.server.auth.DigestAuthenticationProvider" {
-		return nil
-	}
-	return fmt.Errorf("vrkeeper supports the digest authentication provider only")
+	"kerberos.": refuseAlways(noSASL),
+	"group.":    refuseAlways("vrkeeper has no hierarchical quorums: every server has one vote"),
+	"weight.":   refuseAlways("vrkeeper has no hierarchical quorums: every server has one vote"),
 }
 
 // noEffectKeys have no counterpart in vrkeeper; the value is only checked
@@ -172,6 +153,7 @@ var noEffectKeys = map[string]string{
 	"maxBatchSize":                                          "int",
 	"admin.idleTimeout":                                     "int",
 	"admin.portUnification":                                 "bool",
+	"client.secure":                                         "bool", // a client's setting
 	"netty.server.outboundBuffer.dynamic":                   "bool",
 	"leaderConnectDelayDuringRetryMs":                       "int",
 }

@@ -26,9 +26,9 @@ func TestZooKeeperKeys(t *testing.T) {
 		{"leaderServes=no", func(c *Config) bool { return !c.LeaderServes }, ""},
 		{"quorumListenOnAllIPs=true", func(c *Config) bool { return c.ListenAllIPs }, ""},
 		{"znode.container.maxNeverUsedIntervalMs=5000", func(c *Config) bool { return c.ContainerMaxIdle == 5000 }, ""},
-		{"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider", func(c *Config) bool { return c.MetricsAddr == "0.0.0.0:7000" }, ""},
+		{"metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider", func(c *Config) bool { return c.MetricsAddr == "127.0.0.1:7000" }, ""},
 		{"metricsProvider.className=org.apache.zookeeper.metrics.impl.NullMetricsProvider", func(c *Config) bool { return c.MetricsAddr == "" }, ""},
-		{"admin.serverPort=9090", func(c *Config) bool { return c.AdminAddr == "0.0.0.0:9090" }, ""},
+		{"admin.serverPort=9090", func(c *Config) bool { return c.AdminAddr == "127.0.0.1:9090" }, ""},
 		{"admin.enableServer=false", func(c *Config) bool { return c.AdminAddr == "" }, ""},
 		{"admin.commandURL=/cmds", func(c *Config) bool { return c.AdminCommandURL == "/cmds" }, ""},
 		{"autopurge.snapRetainCount=5", func(c *Config) bool { return len(c.NoEffect) == 0 && c.SnapRetainCount == 5 }, ""},
@@ -41,15 +41,34 @@ func TestZooKeeperKeys(t *testing.T) {
 		{"authProvider.1=org.apache.zookeeper.server.auth.DigestAuthenticationProvider", nil, ""},
 		{"some.new.key=1", func(c *Config) bool { return len(c.Unknown) == 1 }, ""},
 		{"forceSync=no", nil, "forceSync=no is refused"},
-		{"secureClientPort=2281", nil, "TLS"},
-		{"ssl.keyStore.location=/k", nil, "TLS"},
-		{"sessionRequireClientSASLAuth=true", nil, "SASL"},
+		{"secureClientPort=2281", func(c *Config) bool { return c.Security.secureClientAddr() == "0.0.0.0:2281" }, ""},
+		{"secureClientPortAddress=127.0.0.1\nsecureClientPort=2281", func(c *Config) bool { return c.Security.secureClientAddr() == "127.0.0.1:2281" }, ""},
+		{"secureClientPortAddress=127.0.0.1", nil, "secureClientPortAddress"},
+		{"ssl.keyStore.location=/k", func(c *Config) bool { return c.Security.SSL["keyStore.location"] == "/k" }, ""},
+		{"ssl.quorum.trustStore.type=PKCS12", func(c *Config) bool { return c.Security.SSLQuorum["trustStore.type"] == "PKCS12" }, ""},
+		{"ssl.keyStore.locaton=/k", nil, "TLS keys"},
+		{"sslQuorum=true", func(c *Config) bool { return c.Security.Quorum }, ""},
+		{"sslQuorumReloadCertFiles=true", nil, ""},
+		{"client.portUnification=true", nil, "port unification"},
+		{"sessionRequireClientSASLAuth=true", func(c *Config) bool { return c.Security.EnforceAuth && c.Security.EnforceSchemes[0] == "sasl" }, ""},
+		{"requireClientAuthScheme=sasl", func(c *Config) bool { return c.Security.EnforceAuth && c.Security.EnforceSchemes[0] == "sasl" }, ""},
+		{"enforce.auth.enabled=true", nil, "enforce.auth.schemes"},
+		{"enforce.auth.enabled=true\nenforce.auth.schemes=sasl,digest", func(c *Config) bool { return len(c.Security.EnforceSchemes) == 2 }, ""},
+		{"enforce.auth.schemes=kerberos\nenforce.auth.enabled=true", nil, "not available"},
+		{"enforce.auth.schemes=sasl", func(c *Config) bool { return c.Security.EnforceSchemes == nil }, ""},
+		{"skipACL=yes", func(c *Config) bool { return c.Security.SkipACL }, ""},
+		{"X509AuthenticationProvider.superUser=CN=admin", func(c *Config) bool { return c.Security.X509SuperUser == "CN=admin" }, ""},
+		{"superUser=admin", func(c *Config) bool { return c.Security.SASLSuperUsers[0] == "admin" }, ""},
+		{"authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider", func(c *Config) bool { return c.Security.SASLProvider }, ""},
+		{"authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider", func(c *Config) bool { return c.Security.X509Provider }, ""},
+		{"authProvider.2=com.example.Ldap", nil, "providers"},
+		{"admin.forceHttps=true", func(c *Config) bool { return c.Security.HTTPS }, ""},
+		{"quorum.auth.enableSasl=true", nil, "SASL"},
+		{"kerberos.removeHostFromPrincipal=true", nil, "Kerberos"},
 		{"peerType=observer", nil, "observers"},
 		{"group.1=1:2:3", nil, "hierarchical"},
 		{"electionAlg=1", nil, "electionAlg=3"},
-		{"skipACL=yes", nil, "ACLs"},
 		{"localSessionsEnabled=true", nil, "local sessions"},
-		{"authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider", nil, "digest"},
 		{"metricsProvider.className=com.example.Mine", nil, "PrometheusMetricsProvider"},
 		{"autopurge.purgeInterval=soon", nil, "integer"},
 		{"leaderServes=maybe", nil, "true or false"},
@@ -105,9 +124,14 @@ func TestJVMFlags(t *testing.T) {
 	if len(cfg.Unknown) != 0 {
 		t.Fatalf("JVM properties taken for unknown keys: %v", cfg.Unknown)
 	}
-	env["JVMFLAGS"] = "-Dzookeeper.skipACL=yes"
+	env["JVMFLAGS"] = "-Dzookeeper.skipACL=maybe"
 	if _, err := loadConfig([]string{"--config", path}, io.Discard, io.Discard, getenv); err == nil || !strings.Contains(err.Error(), "skipACL") {
-		t.Fatalf("skipACL=yes: %v", err)
+		t.Fatalf("skipACL=maybe: %v", err)
+	}
+	env["JVMFLAGS"] = "-Dzookeeper.superUser=admin -Djava.security.auth.login.config=/etc/jaas.conf -Dzookeeper.ssl.clientAuth=want"
+	cfg, err = loadConfig([]string{"--config", path}, io.Discard, io.Discard, getenv)
+	if err != nil || cfg.Security.SASLSuperUsers[0] != "admin" || cfg.Security.SSL["clientAuth"] != "want" {
+		t.Fatalf("security properties: %v %+v", err, cfg.Security)
 	}
 	env["JVMFLAGS"] = `-Dzookeeper.x='unterminated`
 	if _, err := loadConfig(nil, io.Discard, io.Discard, getenv); err == nil || !strings.Contains(err.Error(), "JVMFLAGS") {

@@ -48,8 +48,14 @@ func serve(cfg Config, stderr io.Writer) error {
 			return err
 		}
 	}
+	sec, err := cfg.buildSecurity(log.Named("security"))
+	if err != nil {
+		return err
+	}
 	replicaTick, viewChangeTicks := failureDetection(cfg.TickTime, cfg.SyncLimit)
-	srv := frontend.New(cfg.frontendConfig(reg), log.Named("frontend"))
+	fc := cfg.frontendConfig(reg)
+	fc.Security = sec.frontend
+	srv := frontend.New(fc, log.Named("frontend"))
 	peers := map[uint64]string{}
 	for _, s := range cfg.Servers {
 		peers[uint64(s.ID)] = s.PeerAddr
@@ -71,7 +77,10 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tick:            min(cfg.TickTime/4, 100*time.Millisecond),
 		ReplicaTick:     replicaTick,
 		ViewChangeTicks: viewChangeTicks,
+		// The security configuration (providers, skipACL) is not the tree's:
+		// the frontend puts it in each write it accepts (tree.ACLPolicy).
 		Tree:            tree.Config{ExtendedTypes: cfg.ExtendedTypes, ContainerMaxNeverUsed: cfg.ContainerMaxIdle},
+		PeerTLS:         sec.peerTLS,
 		Rejoin:          cfg.Rejoin,
 		SnapCount:       cfg.SnapCount,
 		RetainSnapshots: cfg.SnapRetainCount,
@@ -89,7 +98,7 @@ func serve(cfg Config, stderr io.Writer) error {
 		nodeErr <- err
 		stop() // a node that fails (a storage failure stops it) ends the server
 	}()
-	if err := startEndpoints(ctx, &cfg, srv, reg, log); err != nil {
+	if err := startEndpoints(ctx, &cfg, srv, reg, sec.http, log); err != nil {
 		stop()
 		<-nodeErr
 		return err
@@ -186,20 +195,21 @@ func (cfg *Config) systemProperties() [][2]string {
 // startEndpoints starts the Prometheus endpoint (a failure to bind it
 // stops the start, as ZooKeeper's metrics provider does), the AdminServer
 // (a failure is a warning, as in ZooKeeper) and pprof.
-func startEndpoints(ctx context.Context, cfg *Config, srv *frontend.Server, reg *metrics.Registry, log hclog.Logger) error {
+func startEndpoints(ctx context.Context, cfg *Config, srv *frontend.Server, reg *metrics.Registry, hopts httpserve.Options, log hclog.Logger) error {
+	scheme := httpScheme(hopts.TLS)
 	if cfg.MetricsAddr != "" {
-		addr, _, err := metrics.Listen(ctx, cfg.MetricsAddr, reg)
+		addr, _, err := metrics.ListenWith(ctx, cfg.MetricsAddr, reg, hopts)
 		if err != nil {
 			return fmt.Errorf("metricsProvider: %w", err)
 		}
-		log.Info("prometheus endpoint", "url", "http://"+addr.String()+metrics.Path)
+		log.Info("prometheus endpoint", "url", scheme+"://"+addr.String()+metrics.Path, "token", hopts.Token != "")
 	}
 	if cfg.AdminAddr != "" {
-		addr, _, err := httpserve.Listen(ctx, cfg.AdminAddr, srv.AdminHandler(cfg.AdminCommandURL))
+		addr, _, err := httpserve.ListenWith(ctx, cfg.AdminAddr, srv.AdminHandler(cfg.AdminCommandURL), hopts)
 		if err != nil {
 			log.Warn("the AdminServer did not start", "error", err)
 		} else {
-			log.Info("admin server", "url", "http://"+addr.String()+cfg.AdminCommandURL)
+			log.Info("admin server", "url", scheme+"://"+addr.String()+cfg.AdminCommandURL, "token", hopts.Token != "")
 		}
 	}
 	if cfg.PprofAddr != "" {
@@ -207,7 +217,7 @@ func startEndpoints(ctx context.Context, cfg *Config, srv *frontend.Server, reg 
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		if _, _, err := httpserve.Listen(ctx, cfg.PprofAddr, mux); err != nil {
+		if _, _, err := httpserve.ListenWith(ctx, cfg.PprofAddr, mux, hopts); err != nil {
 			log.Warn("pprof did not start", "error", err)
 		}
 	}
@@ -224,14 +234,21 @@ func announceServing(ctx context.Context, cfg *Config, srv *frontend.Server, nod
 			return
 		}
 	}
-	log.Info("serving", "client", srv.Addr().String(), "id", cfg.ID, "servers", max(len(cfg.Servers), 1), "data", cfg.DataDir)
+	args := []any{"client", srv.Addr().String(), "id", cfg.ID, "servers", max(len(cfg.Servers), 1), "data", cfg.DataDir}
+	if a := srv.SecureAddr(); a != nil {
+		args = append(args, "secure_client", a.String())
+	}
+	log.Info("serving", args...)
 }
 
 // confLines are what the conf word prints.
 func (cfg *Config) confLines() [][2]string {
 	_, port, _ := net.SplitHostPort(cfg.ClientAddr)
-	lines := [][2]string{
-		{"clientPort", port},
+	lines := [][2]string{{"clientPort", port}}
+	if sp := cfg.Security.SecureClientPort; sp != "" {
+		lines = append(lines, [2]string{"secureClientPort", sp})
+	}
+	lines = append(lines, [][2]string{
 		{"dataDir", cfg.DataDir},
 		{"dataLogDir", cfg.DataLogDir},
 		{"tickTime", strconv.Itoa(int(cfg.TickTime / time.Millisecond))},
@@ -240,7 +257,7 @@ func (cfg *Config) confLines() [][2]string {
 		{"maxSessionTimeout", strconv.Itoa(int(cfg.MaxSessionTimeout / time.Millisecond))},
 		{"clientPortListenBacklog", "-1"},
 		{"serverId", strconv.Itoa(cfg.ID)},
-	}
+	}...)
 	if len(cfg.Servers) > 1 {
 		lines = append(lines, [2]string{"initLimit", strconv.Itoa(cfg.InitLimit)},
 			[2]string{"syncLimit", strconv.Itoa(cfg.SyncLimit)})

@@ -6,6 +6,8 @@ package httpserve
 
 import (
 	"context"
+	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -17,13 +19,34 @@ import (
 // 431 before any handler runs.
 const MaxHeaderBytes = 16 << 10
 
+// Options protect an endpoint.
+type Options struct {
+	// TLS, if set, serves HTTPS only (with its client certificate check,
+	// if it has one).
+	TLS *tls.Config
+	// Token, if set, must come with every request as
+	// "Authorization: Bearer <token>"; a request without it gets 401.
+	Token string
+}
+
 // Listen binds addr and serves h there until ctx ends. It fails at once if
 // addr cannot be bound; the channel reports why serving stopped (nil after
 // ctx ended).
 func Listen(ctx context.Context, addr string, h http.Handler) (net.Addr, <-chan error, error) {
+	return ListenWith(ctx, addr, h, Options{})
+}
+
+// ListenWith is Listen with TLS and a token check.
+func ListenWith(ctx context.Context, addr string, h http.Handler, opts Options) (net.Addr, <-chan error, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if opts.Token != "" {
+		h = requireToken(h, opts.Token)
+	}
+	if opts.TLS != nil {
+		ln = tls.NewListener(ln, opts.TLS)
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -51,4 +74,17 @@ func Listen(ctx context.Context, addr string, h http.Handler) (net.Addr, <-chan 
 		}
 	}()
 	return ln.Addr(), done, nil
+}
+
+// requireToken answers 401 to a request without the bearer token.
+func requireToken(h http.Handler, token string) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vrkeeper"`)
+			http.Error(w, `{"error": "unauthorized"}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -1,0 +1,105 @@
+package integration
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// TestMixedACLConfigSameState: servers configured differently for ACLs
+// (server 1 with skipACL and the x509 provider, the others with neither,
+// as during a rolling change of configuration) answer each write as the
+// server that accepted it is configured, and every replica ends with the
+// same state: no replica's own configuration enters the replicated state
+// machine. Before writes carried their ACL policy, server 1 applied every
+// write with checks off and the others with checks on, and the digests
+// parted at the first write only skipACL allowed.
+func TestMixedACLConfigSameState(t *testing.T) {
+	if target != "vrkeeper" {
+		t.Skip("compares vrkeeper's state digests; ZooKeeper's leader decides for all")
+	}
+	c := startClusterEach(t, 3, func(s *server) []string {
+		if s.id == 1 {
+			return []string{"skipACL=yes",
+				"authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider"}
+		}
+		return nil
+	})
+	lax := connect(t, 10*time.Second, c.servers[0].clientAddr)
+	strict := connect(t, 10*time.Second, c.servers[1].clientAddr)
+	closed := zk.DigestACL(zk.PermAll, "nobody", "secret")
+	x509ACL := []zk.ACL{{Perms: zk.PermAll, Scheme: "x509", ID: "CN=app,O=Example"}}
+	expect := func(what string, err, want error) {
+		t.Helper()
+		if !errors.Is(err, want) && !(want == nil && err == nil) {
+			t.Errorf("%s: %v, want %v", what, err, want)
+		}
+	}
+
+	_, err := strict.Create("/closed", []byte("v0"), 0, closed)
+	expect("create /closed", err, nil)
+	_, err = lax.Set("/closed", []byte("v1"), -1)
+	expect("setData under skipACL", err, nil)
+	_, err = strict.Set("/closed", []byte("v2"), -1)
+	expect("setData with checks on", err, zk.ErrNoAuth)
+	_, err = lax.Create("/closed/kid", nil, 0, openACL)
+	expect("create a child under skipACL", err, nil)
+	_, err = strict.Create("/closed/kid2", nil, 0, openACL)
+	expect("create a child with checks on", err, zk.ErrNoAuth)
+	_, err = lax.Multi(&zk.SetDataRequest{Path: "/closed", Data: []byte("v3"), Version: -1},
+		&zk.CreateRequest{Path: "/closed/kid3", Acl: closed})
+	expect("multi under skipACL", err, nil)
+	_, err = strict.Multi(&zk.CreateRequest{Path: "/open", Acl: openACL},
+		&zk.DeleteRequest{Path: "/closed/kid3", Version: -1})
+	expect("multi with checks on", err, zk.ErrNoAuth)
+
+	// The x509 scheme is valid where its provider is on, as in ZooKeeper.
+	_, err = lax.Create("/x509", nil, 0, x509ACL)
+	expect("create with an x509 ACL, provider on", err, nil)
+	_, err = strict.Create("/x509b", nil, 0, x509ACL)
+	expect("create with an x509 ACL, provider off", err, zk.ErrInvalidACL)
+	_, err = strict.SetACL("/x509", x509ACL, -1)
+	expect("setACL x509, provider off", err, zk.ErrInvalidACL)
+	_, err = lax.SetACL("/closed", x509ACL, -1)
+	expect("setACL x509 under skipACL, provider on", err, nil)
+
+	// Reads are this server's own business: skipACL lets server 1 read.
+	if _, err := lax.Sync("/closed"); err != nil {
+		t.Fatal(err)
+	}
+	if data, _, err := lax.Get("/closed"); err != nil || string(data) != "v3" {
+		t.Errorf("read under skipACL: %q, %v", data, err)
+	}
+	if _, _, err := strict.Get("/closed"); !errors.Is(err, zk.ErrNoAuth) {
+		t.Errorf("read with checks on: %v, want %v", err, zk.ErrNoAuth)
+	}
+	waitSameDigest(t, c)
+}
+
+// waitSameDigest waits until every server of c is at the same zxid (with
+// nothing writing) and fails unless their state digests are then equal.
+func waitSameDigest(t *testing.T, c *cluster) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		zxids, hashes := map[string]bool{}, map[string]bool{}
+		for _, s := range c.servers {
+			zxids[srvrField(s.clientAddr, "Zxid: ")] = true
+			h, _ := fourLetter(s.clientAddr, "hash")
+			hashes[strings.TrimSpace(h)] = true
+		}
+		if len(zxids) == 1 && len(hashes) == 1 {
+			return
+		}
+		if len(zxids) == 1 && len(hashes) > 1 {
+			t.Fatalf("servers at the same zxid have different digests: %v", hashes)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("servers never reached the same zxid: %v", zxids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
