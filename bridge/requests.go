@@ -45,5 +45,9 @@ func (a *Apply) ExpireSessions(ids []int64) error {
 }
 
 // Cleanup proposes the removal of the containers and TTL nodes that
-// qualify now.
-func (a *Apply) Cleanup() error { return a.Propose(tree.AppendCleanup(nil, a.Now())) }
+// qualify now, never-used containers older than maxNeverUsed (ms; 0:
+// never) among them: this server's znode.container.maxNeverUsedIntervalMs,
+// which the command carries to every replica.
+func (a *Apply) Cleanup(maxNeverUsed int64) error {
+	return a.Propose(tree.AppendCleanup(nil, a.Now(), maxNeverUsed))
+}

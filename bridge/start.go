@@ -36,7 +36,8 @@ type Options struct {
 	// hearing from the primary.
 	ReplicaTick     time.Duration
 	ViewChangeTicks int
-	// Tree configures the state machine; every server must use the same.
+	// Tree is the state machine's local configuration. Nothing in it may
+	// change how a command applies (see tree.Config): servers may differ.
 	Tree tree.Config
 	// SnapCount is the number of commands applied between snapshots
 	// (ZooKeeper's snapCount).

@@ -252,8 +252,8 @@ func (k *core) Tick(a *bridge.Apply) {
 	}
 	if now.Sub(rs.lastCleanup) >= time.Second {
 		rs.lastCleanup = now
-		if a.Tree().NeedsCleanup(a.Now()) {
-			a.Cleanup()
+		if a.Tree().NeedsCleanup(a.Now(), k.s.cfg.ContainerMaxNeverUsed) {
+			a.Cleanup(k.s.cfg.ContainerMaxNeverUsed)
 		}
 	}
 }

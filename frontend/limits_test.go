@@ -28,13 +28,13 @@ type limitServer struct {
 func startLimitServer(t *testing.T, mutate func(*Config), opts func(*bridge.Options)) *limitServer {
 	t.Helper()
 	cfg := Config{ClientAddr: "127.0.0.1:0", TickTime: 200 * time.Millisecond,
-		MinSessionTimeout: 400 * time.Millisecond, MaxSessionTimeout: 60 * time.Second}
+		MinSessionTimeout: 400 * time.Millisecond, MaxSessionTimeout: 60 * time.Second, ExtendedTypes: true}
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	log := hclog.NewNullLogger()
 	srv := New(cfg, log)
-	o := bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond, Tree: tree.Config{ExtendedTypes: true}}
+	o := bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond}
 	if opts != nil {
 		opts(&o)
 	}

@@ -48,7 +48,7 @@ func (k *core) process(a *bridge.Apply, c *conn, r *request) {
 		r.seq = c.writeSeq
 		cmd, err := a.Write(&tree.ClientWrite{
 			SessionID: sess.id, Cxid: r.xid, Owner: c.owner, Seq: r.seq,
-			Auth: c.auth, Policy: k.s.cfg.Security.aclPolicy(), Op: r.op, Body: r.body,
+			Auth: c.auth, Policy: k.s.cfg.writePolicy(), Op: r.op, Body: r.body,
 		})
 		r.cmd, r.body = cmd, nil
 		if err != nil {

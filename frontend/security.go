@@ -47,21 +47,25 @@ type Security struct {
 	SkipACL bool
 }
 
-// aclPolicy is the part of the security configuration that decides how a
-// write applies: every write this server accepts carries it in its
-// command (tree.ClientWrite.Policy), so that all replicas apply it as this
+// writePolicy is the part of the configuration that decides how a write
+// applies: every write this server accepts carries it in its command
+// (tree.ClientWrite.Policy), so that all replicas apply it as this
 // server's configuration says, whatever their own. The x509 and sasl
-// schemes are valid where their provider is on, as in ZooKeeper.
-func (sec *Security) aclPolicy() tree.ACLPolicy {
-	var p tree.ACLPolicy
-	if sec.X509 {
+// schemes are valid where their provider is on, as in ZooKeeper; TTL nodes
+// where extended types are.
+func (c *Config) writePolicy() tree.WritePolicy {
+	var p tree.WritePolicy
+	if c.Security.X509 {
 		p |= tree.PolicyX509
 	}
-	if sec.SASLUsers != nil {
+	if c.Security.SASLUsers != nil {
 		p |= tree.PolicySASL
 	}
-	if sec.SkipACL {
+	if c.Security.SkipACL {
 		p |= tree.PolicySkipACL
+	}
+	if c.ExtendedTypes {
+		p |= tree.PolicyExtendedTypes
 	}
 	return p
 }

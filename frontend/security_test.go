@@ -12,6 +12,7 @@ import (
 	"github.com/vrkeeper/vrkeeper/internal/sasl"
 	"github.com/vrkeeper/vrkeeper/internal/testpki"
 	"github.com/vrkeeper/vrkeeper/internal/tlsconf"
+	"github.com/vrkeeper/vrkeeper/tree"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -313,7 +314,7 @@ func TestSkipACL(t *testing.T) {
 // TestACLSchemesFollowProviders: an ACL naming the x509 or sasl scheme is
 // valid only on a server with that provider, as in ZooKeeper: the server
 // that accepts the write decides, and its command says so
-// (tree.ACLPolicy), so the replicas agree whatever their own providers.
+// (tree.WritePolicy), so the replicas agree whatever their own providers.
 func TestACLSchemesFollowProviders(t *testing.T) {
 	acl := func(scheme, id string) []zkproto.ACL {
 		return []zkproto.ACL{{Perms: zkproto.PermAll, ID: zkproto.Id{Scheme: scheme, ID: id}}}
@@ -343,5 +344,24 @@ func TestACLSchemesFollowProviders(t *testing.T) {
 				t.Errorf("setACL x509: %v, want %v", code, c.x509)
 			}
 		})
+	}
+}
+
+// TestWritePolicy: each setting of the server's own that decides how a
+// write applies is a bit of the policy its writes carry.
+func TestWritePolicy(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want tree.WritePolicy
+	}{
+		{Config{}, 0},
+		{Config{ExtendedTypes: true}, tree.PolicyExtendedTypes},
+		{Config{ContainerMaxNeverUsed: 1000}, 0}, // travels in clean-ups, not writes
+		{Config{Security: Security{X509: true, SkipACL: true}}, tree.PolicyX509 | tree.PolicySkipACL},
+		{Config{ExtendedTypes: true, Security: Security{SASLUsers: map[string]string{}}}, tree.PolicyExtendedTypes | tree.PolicySASL},
+	} {
+		if got := tc.cfg.writePolicy(); got != tc.want {
+			t.Errorf("%+v: policy %#x, want %#x", tc.cfg, got, tc.want)
+		}
 	}
 }

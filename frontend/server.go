@@ -85,6 +85,14 @@ type Config struct {
 	Metrics *metrics.Registry
 	// Security configures TLS, x509, SASL and ACL enforcement (security.go).
 	Security Security
+	// ExtendedTypes is zookeeper.extendedTypesEnabled: TTL nodes may be
+	// created through this server (tree.PolicyExtendedTypes); elsewhere
+	// TTL creates get UNIMPLEMENTED.
+	ExtendedTypes bool
+	// ContainerMaxNeverUsed is znode.container.maxNeverUsedIntervalMs: the
+	// clean-ups this server proposes as primary remove a container that
+	// never had a child once it is older than this (ms); 0 never does.
+	ContainerMaxNeverUsed int64
 }
 
 // ServerInfo is one member of the cluster, for voting_view and leader.

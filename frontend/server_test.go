@@ -12,7 +12,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
-	"github.com/vrkeeper/vrkeeper/tree"
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
@@ -39,14 +38,14 @@ func startServerWith(t testing.TB, mutate func(*Config)) *Server {
 		MinSessionTimeout: 400 * time.Millisecond,
 		MaxSessionTimeout: 10 * time.Second,
 		FourLetterWords:   map[string]bool{"srvr": true, "ruok": true, "stat": true, "cons": true, "mntr": true, "wchs": true, "dump": true},
+		ExtendedTypes:     true,
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	log := hclog.NewNullLogger()
 	srv := New(cfg, log)
-	node, err := bridge.NewNode(bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond,
-		Tree: tree.Config{ExtendedTypes: true}}, srv.Handler(), log)
+	node, err := bridge.NewNode(bridge.Options{ID: 1, DataDir: t.TempDir(), Tick: 20 * time.Millisecond}, srv.Handler(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

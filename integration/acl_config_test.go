@@ -2,6 +2,7 @@ package integration
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,114 @@ func waitSameDigest(t *testing.T, c *cluster) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestMixedTreeConfigSameState: servers configured differently for TTL
+// nodes and containers (server 1 with zookeeper.extendedTypesEnabled and
+// znode.container.maxNeverUsedIntervalMs, the others with neither) answer
+// each write as the server that accepted it is configured, clean up as the
+// primary that proposes the clean-up is configured, and every replica ends
+// with the same state. Before both travelled in the commands (the write's
+// policy, the clean-up's interval), each replica applied them by its own
+// configuration: server 1 removed never-used containers the others kept,
+// and created TTL nodes the others refused, and the digests parted.
+func TestMixedTreeConfigSameState(t *testing.T) {
+	if target != "vrkeeper" {
+		t.Skip("compares vrkeeper's state digests; ZooKeeper's leader decides for all")
+	}
+	c := startClusterEach(t, 3, func(s *server) []string {
+		if s.id == 1 {
+			return []string{"extendedTypesEnabled=true", "znode.container.maxNeverUsedIntervalMs=1000"}
+		}
+		return []string{"extendedTypesEnabled=false"} // the harness turns it on for all
+	})
+	// Clean-ups are the primary's: first server 1 leads.
+	leadIf := func(want func(int) bool) {
+		t.Helper()
+		for l := c.withMode("leader"); !want(l); l = c.withMode("leader") {
+			c.kill(l)
+			c.restart(l)
+			for _, s := range c.servers {
+				c.waitServing(s)
+			}
+		}
+		t.Logf("server %d leads", c.withMode("leader")+1)
+	}
+	leadIf(func(l int) bool { return l == 0 })
+	sessions := func() []*session {
+		var ss []*session
+		for _, s := range c.servers {
+			ss = append(ss, connect(t, 10*time.Second, s.clientAddr))
+		}
+		return ss
+	}
+	// waitExists waits until every server agrees that path exists (or not).
+	waitExists := func(ss []*session, path string, want bool, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			differs := -1
+			for i, s := range ss {
+				if _, err := s.Sync(path); err != nil && !errors.Is(err, zk.ErrNoNode) {
+					t.Fatalf("sync on server %d: %v", i+1, err)
+				}
+				ok, _, err := s.Exists(path)
+				if err != nil {
+					t.Fatalf("exists %s on server %d: %v", path, i+1, err)
+				}
+				if ok != want {
+					differs = i
+					break
+				}
+			}
+			if differs < 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s exists on server %d: %v, want %v", path, differs+1, !want, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	ss := sessions()
+
+	// A never-used container goes once it is older than the primary's
+	// interval (1 s), whichever server created it.
+	for i, path := range []string{"/never1", "/never2"} {
+		if _, err := ss[i].CreateContainer(path, nil, zk.FlagContainer, openACL); err != nil {
+			t.Fatalf("create container %s: %v", path, err)
+		}
+	}
+	waitExists(ss, "/never1", false, 15*time.Second)
+	waitExists(ss, "/never2", false, 15*time.Second)
+	waitSameDigest(t, c)
+
+	// TTL nodes may be created through server 1 only, and expire
+	// everywhere alike.
+	if _, err := ss[0].CreateTTL("/ttl", nil, zk.FlagTTL, openACL, time.Hour); err != nil {
+		t.Errorf("TTL create through server 1 (extended types on): %v", err)
+	}
+	if _, err := ss[0].CreateTTL("/ttl-short", nil, zk.FlagTTL, openACL, 300*time.Millisecond); err != nil {
+		t.Errorf("TTL create through server 1 (extended types on): %v", err)
+	}
+	for _, i := range []int{1, 2} {
+		_, err := ss[i].CreateTTL(fmt.Sprintf("/ttl%d", i+1), nil, zk.FlagTTL, openACL, time.Hour)
+		if err == nil || !strings.Contains(err.Error(), "-6") { // UNIMPLEMENTED, which go-zookeeper does not name
+			t.Errorf("TTL create through server %d (extended types off): %v, want UNIMPLEMENTED (-6)", i+1, err)
+		}
+	}
+	waitExists(ss, "/ttl", true, 10*time.Second)
+	waitExists(ss, "/ttl-short", false, 15*time.Second)
+	waitExists(ss, "/ttl2", false, time.Second)
+	waitSameDigest(t, c)
+
+	// Under a primary without the interval, a never-used container stays.
+	leadIf(func(l int) bool { return l != 0 })
+	ss = sessions()
+	if _, err := ss[0].CreateContainer("/kept", nil, zk.FlagContainer, openACL); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // three clean-up rounds, the container three times the interval of server 1
+	waitExists(ss, "/kept", true, time.Second)
+	waitSameDigest(t, c)
 }

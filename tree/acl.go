@@ -161,29 +161,34 @@ func checkPerm(acl []zkproto.ACL, perm int32, auth []zkproto.Id) bool {
 	return false
 }
 
-// ACLPolicy is what a server's own configuration says about ACLs: which
-// schemes its authentication providers make valid, and whether it checks
-// permissions at all. The server that accepts a client write decides it and
-// the command carries it (ClientWrite.Policy): applying a write depends on
-// the command and the state alone, never on the configuration of the
-// replica that applies it, so replicas configured differently (during a
-// rolling change of configuration, say) cannot diverge.
-type ACLPolicy uint8
+// WritePolicy is what a server's own configuration says about how the
+// writes it accepts apply: which ACL schemes its authentication providers
+// make valid, whether it checks permissions at all, and whether TTL nodes
+// are enabled. The server that accepts a client write decides it and the
+// command carries it (ClientWrite.Policy): applying a write depends on the
+// command and the state alone, never on the configuration of the replica
+// that applies it, so replicas configured differently (during a rolling
+// change of configuration, say) cannot diverge.
+type WritePolicy uint8
 
 // The policy bits.
 const (
 	// PolicyX509 makes x509 a valid ACL scheme and x509 identities
 	// authenticated ones (they expand "auth"): the accepting server has
 	// ZooKeeper's X509AuthenticationProvider.
-	PolicyX509 ACLPolicy = 1 << iota
+	PolicyX509 WritePolicy = 1 << iota
 	// PolicySASL does the same for the sasl scheme
 	// (SASLAuthenticationProvider).
 	PolicySASL
 	// PolicySkipACL turns every permission check of the write off
 	// (ZooKeeper's skipACL=yes); ACLs are still validated when set.
 	PolicySkipACL
+	// PolicyExtendedTypes enables TTL nodes (ZooKeeper's
+	// zookeeper.extendedTypesEnabled): without it a create of a TTL mode,
+	// alone or inside a multi, fails with UNIMPLEMENTED.
+	PolicyExtendedTypes
 
-	policyKnown = PolicyX509 | PolicySASL | PolicySkipACL
+	policyKnown = PolicyX509 | PolicySASL | PolicySkipACL | PolicyExtendedTypes
 )
 
 // allows is checkPerm unless the write's policy turned checks off.
@@ -233,7 +238,7 @@ type aclEntryView struct {
 //     other scheme is invalid.
 //
 // ok is false for an invalid list (INVALIDACL). acl is scratch storage.
-func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, policy ACLPolicy) (_ []byte, ok bool) {
+func fixACL(key []byte, acl []aclEntryView, auth []zkproto.Id, policy WritePolicy) (_ []byte, ok bool) {
 	start := len(key)
 	key = zkproto.AppendInt32(key, 0) // count, patched below
 	count := int32(0)

@@ -49,7 +49,7 @@ func (t *Tree) Apply(zxid int64, cmd []byte, out *Output) error {
 	case KindRenewSessions:
 		t.applyRenewSessions(&h)
 	case KindCleanup:
-		t.applyCleanup(zxid, out)
+		t.applyCleanup(zxid, h.maxNeverUsed, out)
 	case KindAttachSession:
 		t.applyAttachSession(&h, out)
 	}
@@ -138,7 +138,7 @@ type writeCtx struct {
 	zxid    int64
 	session int64
 	auth    []zkproto.Id
-	policy  ACLPolicy // the accepting server's, from the command
+	policy  WritePolicy // the accepting server's, from the command
 	out     *Output
 	inMulti bool // inside a multi: record undo information, defer ACL releases
 }

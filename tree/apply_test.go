@@ -49,27 +49,27 @@ func TestSequenceCounterWraps(t *testing.T) {
 func TestWriteOutcomes(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  Config
+		pol  WritePolicy // the accepting server's
 		op   zkproto.OpCode
 		req  zkproto.Record
 		want zkproto.Code
 	}{
-		{"TTL disabled", Config{}, zkproto.OpCreateTTL,
+		{"TTL disabled", 0, zkproto.OpCreateTTL,
 			&zkproto.CreateTTLRequest{Path: "/t", ACL: openACL, Flags: zkproto.ModePersistentWithTTL, TTL: 10}, zkproto.ErrUnimplemented},
-		{"TTL enabled", Config{ExtendedTypes: true}, zkproto.OpCreateTTL,
+		{"TTL enabled", PolicyExtendedTypes, zkproto.OpCreateTTL,
 			&zkproto.CreateTTLRequest{Path: "/t", ACL: openACL, Flags: zkproto.ModePersistentWithTTL, TTL: 10}, zkproto.OK},
-		{"createTTL without a TTL mode", Config{ExtendedTypes: true}, zkproto.OpCreateTTL,
+		{"createTTL without a TTL mode", PolicyExtendedTypes, zkproto.OpCreateTTL,
 			&zkproto.CreateTTLRequest{Path: "/t", ACL: openACL, Flags: zkproto.ModePersistent, TTL: -1}, zkproto.ErrBadArguments},
-		{"check outside multi", Config{}, zkproto.OpCheck, &zkproto.CheckVersionRequest{Path: "/", Version: -1}, zkproto.ErrUnimplemented},
-		{"reconfig", Config{}, zkproto.OpReconfig, &zkproto.ReconfigRequest{CurConfigID: -1}, zkproto.ErrReconfigDisabled},
-		{"unknown op", Config{}, zkproto.OpCode(77), nil, zkproto.ErrUnimplemented},
-		{"read op as a write", Config{}, zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/"}, zkproto.ErrUnimplemented},
-		{"sync", Config{}, zkproto.OpSync, &zkproto.SyncRequest{Path: "/x"}, zkproto.OK},
+		{"check outside multi", 0, zkproto.OpCheck, &zkproto.CheckVersionRequest{Path: "/", Version: -1}, zkproto.ErrUnimplemented},
+		{"reconfig", 0, zkproto.OpReconfig, &zkproto.ReconfigRequest{CurConfigID: -1}, zkproto.ErrReconfigDisabled},
+		{"unknown op", 0, zkproto.OpCode(77), nil, zkproto.ErrUnimplemented},
+		{"read op as a write", 0, zkproto.OpGetData, &zkproto.GetDataRequest{Path: "/"}, zkproto.ErrUnimplemented},
+		{"sync", 0, zkproto.OpSync, &zkproto.SyncRequest{Path: "/x"}, zkproto.OK},
 	}
 	for _, tc := range tests {
-		h := newHarness(t, tc.cfg)
+		h := newHarness(t, Config{})
 		sid := h.open()
-		out := h.write(sid, nil, tc.op, tc.req)
+		out := h.writeWith(sid, nil, tc.pol, tc.op, tc.req)
 		if out.Code != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, out.Code, tc.want)
 		}
@@ -99,7 +99,8 @@ func TestEventsCarryACLs(t *testing.T) {
 }
 
 func TestFailedMultiLeavesNoTrace(t *testing.T) {
-	h := newHarness(t, Config{ExtendedTypes: true})
+	h := newHarness(t, Config{})
+	h.policy = PolicyExtendedTypes
 	sid := h.open()
 	h.mustCreate(sid, "/a", []byte("1"), 0)
 	h.mustCreate(sid, "/a/b", nil, 0)
@@ -148,7 +149,9 @@ func TestFailedMultiLeavesNoTrace(t *testing.T) {
 }
 
 func TestCleanup(t *testing.T) {
-	h := newHarness(t, Config{ExtendedTypes: true, ContainerMaxNeverUsed: 1000})
+	h := newHarness(t, Config{})
+	h.policy = PolicyExtendedTypes
+	const maxNeverUsed = 1000
 	sid := h.open()
 	mk := func(op zkproto.OpCode, req zkproto.Record) {
 		t.Helper()
@@ -160,27 +163,27 @@ func TestCleanup(t *testing.T) {
 	mk(zkproto.OpCreate, &zkproto.CreateRequest{Path: "/used/x", ACL: openACL})
 	mk(zkproto.OpCreateContainer, &zkproto.CreateRequest{Path: "/new", ACL: openACL, Flags: zkproto.ModeContainer})
 	mk(zkproto.OpCreateTTL, &zkproto.CreateTTLRequest{Path: "/ttl", ACL: openACL, Flags: zkproto.ModePersistentWithTTL, TTL: 500})
-	if h.tree.NeedsCleanup(h.clock) {
+	if h.tree.NeedsCleanup(h.clock, maxNeverUsed) {
 		t.Error("nothing qualifies yet")
 	}
 	mk(zkproto.OpDelete, &zkproto.DeleteRequest{Path: "/used/x", Version: -1})
-	if !h.tree.NeedsCleanup(h.clock) {
+	if !h.tree.NeedsCleanup(h.clock, maxNeverUsed) {
 		t.Error("an emptied container qualifies")
 	}
-	out := h.apply(AppendCleanup(nil, h.clock))
+	out := h.apply(AppendCleanup(nil, h.clock, maxNeverUsed))
 	if h.tree.lookup("/used") != nil || h.tree.lookup("/new") == nil || h.tree.lookup("/ttl") == nil {
 		t.Errorf("after the first clean-up: %s", outputString(out))
 	}
 	h.clock += 501
-	h.apply(AppendCleanup(nil, h.clock))
+	h.apply(AppendCleanup(nil, h.clock, maxNeverUsed))
 	if h.tree.lookup("/ttl") != nil || h.tree.lookup("/new") == nil {
 		t.Error("after 501 ms the TTL node goes, the new container stays")
 	}
 	h.clock += 500
-	if !h.tree.NeedsCleanup(h.clock) {
-		t.Error("a never-used container qualifies after ContainerMaxNeverUsed")
+	if !h.tree.NeedsCleanup(h.clock, maxNeverUsed) {
+		t.Error("a never-used container qualifies after maxNeverUsed")
 	}
-	out = h.apply(AppendCleanup(nil, h.clock))
+	out = h.apply(AppendCleanup(nil, h.clock, maxNeverUsed))
 	if h.tree.lookup("/new") != nil || len(out.Events) != 2 {
 		t.Errorf("never-used container: %s", outputString(out))
 	}

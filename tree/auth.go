@@ -188,7 +188,7 @@ func javaHash(s string) int32 {
 // identities (digest ones, and x509 and sasl ones where the policy has
 // their provider; ip and super are not), in ZooKeeper's order and without
 // repeats.
-func forAuthenticated(auth []zkproto.Id, policy ACLPolicy, f func(*zkproto.Id)) {
+func forAuthenticated(auth []zkproto.Id, policy WritePolicy, f func(*zkproto.Id)) {
 	size := tableSize(len(auth))
 	var buf [8]int
 	idx := buf[:0]
@@ -208,7 +208,7 @@ func forAuthenticated(auth []zkproto.Id, policy ACLPolicy, f func(*zkproto.Id)) 
 // authenticated reports whether an identity of scheme is an authenticated
 // one (AuthenticationProvider.isAuthenticated of its provider, if it has
 // one).
-func authenticated(scheme string, policy ACLPolicy) bool {
+func authenticated(scheme string, policy WritePolicy) bool {
 	switch scheme {
 	case SchemeDigest:
 		return true

@@ -27,7 +27,7 @@ import (
 //	                 int64 owner
 //	expire sessions: int64 time, int32 n, n × int64 session
 //	renew sessions:  int64 time, int32 n, n × int64 session
-//	clean-up:        int64 time
+//	clean-up:        int64 time, int64 maxNeverUsed (ms; format 3 only)
 //	attach session:  int64 time, int64 session, int64 owner
 //
 // Time is the proposing primary's wall clock in ms since the epoch; it is the
@@ -35,14 +35,18 @@ import (
 // duplicate suppression and session ownership (see dedup.go); format 1,
 // which a log written before them holds, lacks them (a client write without
 // owner and seq, an open without owner), and is still applied, as owner 0
-// and seq 0. Policy (ACLPolicy) is the accepting server's ACL configuration;
-// format 2, which lacks it, is still applied with policy 0 (no x509 or sasl
-// scheme, every check on), as servers before it applied every write.
-// Formats 2 and 3 differ in nothing else.
+// and seq 0. Policy (WritePolicy) is the part of the accepting server's
+// configuration that decides how a write applies (ACL providers, skipACL,
+// extended types); maxNeverUsed is the proposing primary's
+// znode.container.maxNeverUsedIntervalMs (0: never-used containers stay).
+// Formats 2 and 1, which lack both, are still applied with policy 0 (no
+// x509 or sasl scheme, every check on, no TTL nodes) and maxNeverUsed 0,
+// ZooKeeper's defaults. Formats 2 and 3 differ in nothing else.
 
 // commandFormat is the version byte of every command this package writes;
-// commandFormat2 is the one before the policy, commandFormat1 the one
-// before owners and sequence numbers, both still read.
+// commandFormat2 is the one before the policy and the clean-up's
+// maxNeverUsed, commandFormat1 the one before owners and sequence numbers,
+// both still read.
 const (
 	commandFormat  = 3
 	commandFormat2 = 2
@@ -67,7 +71,7 @@ const (
 	// command's time.
 	KindRenewSessions CommandKind = 4
 	// KindCleanup removes the containers and TTL nodes that qualify at the
-	// command's time.
+	// command's time, by the proposer's maxNeverUsed.
 	KindCleanup CommandKind = 5
 	// KindAttachSession records that a connection (named by an owner id the
 	// server assigned) resumed the session: the session is renewed, the
@@ -119,10 +123,11 @@ type ClientWrite struct {
 	// authenticated, and {super, ""} if one of them is the super digest
 	// (and its x509 and sasl ids, and theirs for super users).
 	Auth []zkproto.Id
-	// Policy is the ACL configuration of the server that accepted the
-	// request (its providers, skipACL): the replicas apply the write by it,
+	// Policy is the configuration of the server that accepted the request
+	// as far as it decides how the write applies (its ACL providers,
+	// skipACL, extended types): the replicas apply the write by it,
 	// whatever their own configuration.
-	Policy ACLPolicy
+	Policy WritePolicy
 	Op     zkproto.OpCode
 	Body   []byte // the request body exactly as the client sent it
 }
@@ -208,10 +213,15 @@ func AppendAttachSession(dst []byte, time, id, owner int64) []byte {
 }
 
 // AppendCleanup appends the command that removes the containers and TTL
-// nodes that qualify at time.
-func AppendCleanup(dst []byte, time int64) []byte {
+// nodes that qualify at time; maxNeverUsed is the proposer's
+// znode.container.maxNeverUsedIntervalMs: a container that never had a
+// child goes once it is older than that (ms), and never if it is 0 (or
+// negative). The command carries it so that every replica removes the same
+// nodes, whatever its own configuration.
+func AppendCleanup(dst []byte, time, maxNeverUsed int64) []byte {
 	dst = append(dst, commandFormat, byte(KindCleanup))
-	return zkproto.AppendInt64(dst, time)
+	dst = zkproto.AppendInt64(dst, time)
+	return zkproto.AppendInt64(dst, maxNeverUsed)
 }
 
 // Command is a decoded command, for tools and tests; Apply decodes without it.
@@ -224,6 +234,9 @@ type Command struct {
 	Owner      int64       // KindOpenSession, KindAttachSession
 	SessionID  int64       // KindAttachSession
 	SessionIDs []int64     // KindExpireSessions, KindRenewSessions
+	// MaxNeverUsed is a clean-up's maxNeverUsed (ms; 0 for format 2 and
+	// before).
+	MaxNeverUsed int64 // KindCleanup
 }
 
 // DecodeCommand decodes b into c. Slices in c alias b.
@@ -249,6 +262,8 @@ func DecodeCommand(b []byte, c *Command) error {
 		c.Timeout, c.Passwd, c.Owner = h.timeout, h.passwd, h.owner
 	case KindAttachSession:
 		c.SessionID, c.Owner = h.session, h.owner
+	case KindCleanup:
+		c.MaxNeverUsed = h.maxNeverUsed
 	case KindExpireSessions, KindRenewSessions:
 		for i := 0; i < h.nIDs; i++ {
 			c.SessionIDs = append(c.SessionIDs, h.id(i))
@@ -261,12 +276,12 @@ func DecodeCommand(b []byte, c *Command) error {
 type cmdHeader struct {
 	kind    CommandKind
 	time    int64
-	session int64     // client write
-	cxid    int32     // client write
-	seq     int64     // client write
-	policy  ACLPolicy // client write
-	nAuth   int       // client write: number of identities
-	auth    []byte    // client write: the encoded identities
+	session int64       // client write
+	cxid    int32       // client write
+	seq     int64       // client write
+	policy  WritePolicy // client write
+	nAuth   int         // client write: number of identities
+	auth    []byte      // client write: the encoded identities
 	op      zkproto.OpCode
 	body    []byte // client write
 	timeout int32  // open session
@@ -274,6 +289,8 @@ type cmdHeader struct {
 	nIDs    int    // expire, renew
 	ids     []byte // expire, renew: nIDs big-endian int64s
 	owner   int64  // client write, open, attach
+
+	maxNeverUsed int64 // clean-up
 }
 
 // maxPasswordSize bounds the password an open-session command may carry.
@@ -300,7 +317,7 @@ func (h *cmdHeader) parse(b []byte) error {
 		}
 		h.time = d.Int64()
 		if format == commandFormat {
-			h.policy = ACLPolicy(d.Byte())
+			h.policy = WritePolicy(d.Byte())
 			if h.policy&^policyKnown != 0 {
 				return fmt.Errorf("%w: policy %#x", ErrBadCommand, uint8(h.policy))
 			}
@@ -340,6 +357,12 @@ func (h *cmdHeader) parse(b []byte) error {
 		h.ids = b[2+d.Offset():]
 	case KindCleanup:
 		h.time = d.Int64()
+		if format == commandFormat {
+			h.maxNeverUsed = d.Int64()
+		}
+		if d.Err() == nil && d.Remaining() != 0 {
+			return fmt.Errorf("%w: clean-up with %d bytes left over", ErrBadCommand, d.Remaining())
+		}
 	case KindAttachSession:
 		h.time = d.Int64()
 		h.session = d.Int64()

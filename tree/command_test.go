@@ -22,7 +22,7 @@ func TestCommandRoundTrip(t *testing.T) {
 		{"open", AppendOpenSession(nil, 5, 30000, []byte("pw")), Command{Kind: KindOpenSession, Time: 5, Timeout: 30000, Passwd: []byte("pw")}},
 		{"expire", AppendExpireSessions(nil, 6, []int64{1, 2}), Command{Kind: KindExpireSessions, Time: 6, SessionIDs: []int64{1, 2}}},
 		{"renew", AppendRenewSessions(nil, 7, []int64{3}), Command{Kind: KindRenewSessions, Time: 7, SessionIDs: []int64{3}}},
-		{"cleanup", AppendCleanup(nil, 8), Command{Kind: KindCleanup, Time: 8}},
+		{"cleanup", AppendCleanup(nil, 8, 5000), Command{Kind: KindCleanup, Time: 8, MaxNeverUsed: 5000}},
 	}
 	for _, tc := range tests {
 		var c Command
@@ -30,7 +30,7 @@ func TestCommandRoundTrip(t *testing.T) {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		if c.Kind != tc.want.Kind || c.Time != tc.want.Time || c.Timeout != tc.want.Timeout ||
-			string(c.Passwd) != string(tc.want.Passwd) || !slices.Equal(c.SessionIDs, tc.want.SessionIDs) ||
+			string(c.Passwd) != string(tc.want.Passwd) || c.MaxNeverUsed != tc.want.MaxNeverUsed || !slices.Equal(c.SessionIDs, tc.want.SessionIDs) ||
 			c.Write.SessionID != tc.want.Write.SessionID || c.Write.Cxid != tc.want.Write.Cxid ||
 			c.Write.Op != tc.want.Write.Op || c.Write.Policy != tc.want.Write.Policy || string(c.Write.Body) != string(tc.want.Write.Body) ||
 			!slices.Equal(c.Write.Auth, tc.want.Write.Auth) {
@@ -59,6 +59,10 @@ func TestMalformedCommands(t *testing.T) {
 		{"expire negative count", append(append([]byte{1, 3}, make([]byte, 8)...), 0xff, 0xff, 0xff, 0xfe)},
 		{"open without password", append([]byte{1, 2}, make([]byte, 12)...)},
 		{"cleanup cut", []byte{1, 5, 0, 0}},
+		{"cleanup without its interval", AppendCleanup(nil, 1, 0)[:2+8]},
+		{"cleanup interval cut", AppendCleanup(nil, 1, 0)[:2+8+4]},
+		{"cleanup with bytes left over", append(AppendCleanup(nil, 1, 0), 0)},
+		{"format 2 cleanup with an interval", append([]byte{commandFormat2, byte(KindCleanup)}, AppendCleanup(nil, 1, 0)[2:]...)},
 	}
 	for _, tc := range tests {
 		tr := New(Config{})
@@ -82,11 +86,11 @@ func TestMalformedCommands(t *testing.T) {
 func TestZxidOrder(t *testing.T) {
 	tr := New(Config{})
 	var out Output
-	if err := tr.Apply(5, AppendCleanup(nil, 1), &out); err != nil {
+	if err := tr.Apply(5, AppendCleanup(nil, 1, 0), &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, z := range []int64{5, 4, 0, -1} {
-		if err := tr.Apply(z, AppendCleanup(nil, 1), &out); !errors.Is(err, ErrZxidOrder) {
+		if err := tr.Apply(z, AppendCleanup(nil, 1, 0), &out); !errors.Is(err, ErrZxidOrder) {
 			t.Errorf("zxid %d after 5: %v, want ErrZxidOrder", z, err)
 		}
 	}
@@ -116,7 +120,7 @@ func TestCommandFormat2(t *testing.T) {
 	format2 := func(w *ClientWrite) []byte {
 		cmd := AppendClientWrite(nil, w)
 		const policyAt = 2 + 8 + 4 + 8 + 8 + 8 // format, kind, session, cxid, owner, seq, time
-		if ACLPolicy(cmd[policyAt]) != w.Policy {
+		if WritePolicy(cmd[policyAt]) != w.Policy {
 			t.Fatalf("policy not at %d", policyAt)
 		}
 		cmd[0] = commandFormat2

@@ -9,7 +9,8 @@ import (
 // fuzzTree returns a tree with a session, a few nodes of each kind and
 // several ACLs, for the fuzz targets to work on.
 func fuzzTree(tb testing.TB) (*harness, int64) {
-	h := newHarness(tb, Config{ExtendedTypes: true})
+	h := newHarness(tb, Config{})
+	h.policy = PolicyExtendedTypes
 	sid := h.open()
 	h.mustCreate(sid, "/a", []byte("x"), 0)
 	h.mustCreate(sid, "/a/b", nil, 0)
@@ -54,7 +55,7 @@ func FuzzApplyBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, op int32, body []byte) {
 		h, sid := fuzzTree(t)
 		h.apply(AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: 100, Time: h.clock,
-			Auth: []zkproto.Id{IPID("10.1.1.1")}, Op: zkproto.OpCode(op), Body: body}))
+			Auth: []zkproto.Id{IPID("10.1.1.1")}, Policy: PolicyExtendedTypes, Op: zkproto.OpCode(op), Body: body}))
 		checkInvariants(t, h.tree)
 	})
 }
@@ -64,7 +65,7 @@ func FuzzApplyCommand(f *testing.F) {
 	f.Add(AppendOpenSession(nil, 1, 1000, []byte("pw")))
 	f.Add(AppendExpireSessions(nil, 1<<40, []int64{1}))
 	f.Add(AppendRenewSessions(nil, 1, []int64{1, 2}))
-	f.Add(AppendCleanup(nil, 1<<50))
+	f.Add(AppendCleanup(nil, 1<<50, 1000))
 	f.Add(AppendClientWrite(nil, &ClientWrite{SessionID: 1, Auth: []zkproto.Id{{Scheme: "super"}}, Op: zkproto.OpDelete,
 		Body: zkproto.Marshal(&zkproto.DeleteRequest{Path: "/a/b", Version: -1})}))
 	f.Fuzz(func(t *testing.T, cmd []byte) {

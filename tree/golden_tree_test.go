@@ -28,7 +28,7 @@ const treeClockStart = 1_700_000_000_000
 
 func newTreeExec(t *testing.T) *treeExec {
 	return &treeExec{
-		t: t, tree: New(Config{ExtendedTypes: true}), clock: treeClockStart,
+		t: t, tree: New(Config{}), clock: treeClockStart,
 		ids: map[string]int64{}, names: map[int64]string{}, auths: map[string][]zkproto.Id{},
 		cxids: map[string]int32{}, watches: newWatchModel(),
 	}
@@ -58,7 +58,8 @@ func (e *treeExec) open(name string) int64 {
 func (e *treeExec) write(name string, op zkproto.OpCode, body []byte) reply {
 	e.cxids[name]++
 	out := e.apply(AppendClientWrite(nil, &ClientWrite{
-		SessionID: e.ids[name], Cxid: e.cxids[name], Time: e.clock, Auth: e.auths[name], Op: op, Body: body,
+		SessionID: e.ids[name], Cxid: e.cxids[name], Time: e.clock, Auth: e.auths[name],
+		Policy: PolicyExtendedTypes, Op: op, Body: body, // the recording ZooKeeper has extended types on
 	}))
 	return reply{zxid: e.zxid, code: out.Code, body: append([]byte(nil), out.Body...)}
 }
@@ -136,7 +137,7 @@ func (e *treeExec) awaitGone(path string) int64 {
 	if n := e.tree.lookup(path); n != nil && n.kind() == kindTTL {
 		e.clock = max(e.clock, n.mtime+n.ttl()+1)
 	}
-	e.apply(AppendCleanup(nil, e.clock))
+	e.apply(AppendCleanup(nil, e.clock, 0)) // the recording ZooKeeper's default interval
 	if e.tree.lookup(path) != nil {
 		e.t.Fatalf("clean-up left %s", path)
 	}

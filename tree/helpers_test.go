@@ -18,6 +18,9 @@ type harness struct {
 	out   Output
 	cxid  map[int64]int32
 	seq   map[int64]int64 // the next write's sequence number, less one
+	// policy is the accepting server's policy for write (writeWith names
+	// its own).
+	policy WritePolicy
 }
 
 func newHarness(tb testing.TB, cfg Config) *harness {
@@ -44,14 +47,14 @@ func (h *harness) open() int64 {
 }
 
 // write applies a client write of session sid (owner 0) with the next
-// cxid and sequence number.
+// cxid and sequence number, and the harness's policy.
 func (h *harness) write(sid int64, auth []zkproto.Id, op zkproto.OpCode, req zkproto.Record) *Output {
 	h.tb.Helper()
-	return h.writeWith(sid, auth, 0, op, req)
+	return h.writeWith(sid, auth, h.policy, op, req)
 }
 
-// writeWith is write with the accepting server's ACL policy.
-func (h *harness) writeWith(sid int64, auth []zkproto.Id, policy ACLPolicy, op zkproto.OpCode, req zkproto.Record) *Output {
+// writeWith is write with the given policy of the accepting server.
+func (h *harness) writeWith(sid int64, auth []zkproto.Id, policy WritePolicy, op zkproto.OpCode, req zkproto.Record) *Output {
 	h.tb.Helper()
 	h.cxid[sid]++
 	h.seq[sid]++

@@ -49,7 +49,7 @@ func livePaths() []string {
 func runLiveSnapshot(t *testing.T, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 0x5a9))
 	g := &gen{r: r, clock: treeClockStart, cxid: map[int64]int32{}, paths: livePaths()}
-	tr := New(Config{ExtendedTypes: true, ContainerMaxNeverUsed: int64(r.IntN(2)) * 5000})
+	tr := New(Config{})
 	zxid := int64(0)
 	var out Output
 	apply := func() {

@@ -119,7 +119,8 @@ func (g *gen) next() []byte {
 	}
 	switch g.r.IntN(40) {
 	case 0:
-		return AppendCleanup(nil, g.clock)
+		// The proposer's interval: 0 (never-used containers stay), 2.5 s or 5 s.
+		return AppendCleanup(nil, g.clock, int64(g.r.IntN(3))*2500)
 	case 1:
 		return AppendRenewSessions(nil, g.clock, g.someSessions())
 	case 2:
@@ -168,8 +169,14 @@ func (g *gen) next() []byte {
 	if req != nil {
 		body = req.Append(nil)
 	}
+	// Most writes come through a server with extended types on (TTL
+	// nodes), some through one without.
+	policy := PolicyExtendedTypes
+	if g.r.IntN(4) == 0 {
+		policy = 0
+	}
 	return AppendClientWrite(nil, &ClientWrite{SessionID: sid, Cxid: g.cxid[sid], Time: g.clock,
-		Auth: genAuths[g.r.IntN(len(genAuths))], Op: op, Body: body})
+		Auth: genAuths[g.r.IntN(len(genAuths))], Policy: policy, Op: op, Body: body})
 }
 
 func (g *gen) someSessions() []int64 {
@@ -185,7 +192,7 @@ func (g *gen) someSessions() []int64 {
 func runRandom(t *testing.T, seed uint64, steps int) {
 	r := rand.New(rand.NewPCG(seed, 0x7ee))
 	g := &gen{r: r, clock: treeClockStart, cxid: map[int64]int32{}}
-	cfg := Config{ExtendedTypes: true, ContainerMaxNeverUsed: int64(r.IntN(2)) * 5000}
+	cfg := Config{}
 	a, b := New(cfg), New(cfg)
 	var restored *Tree // a copy restored from a snapshot of a, if any
 	var outA, outB, outR Output

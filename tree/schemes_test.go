@@ -17,7 +17,7 @@ func TestAuthSchemes(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		policy  ACLPolicy
+		policy  WritePolicy
 		creator []zkproto.Id
 		acl     []zkproto.ACL
 		code    zkproto.Code
@@ -59,11 +59,11 @@ func TestAuthSchemes(t *testing.T) {
 	}
 }
 
-// TestSkipACLPolicy: a write whose policy has skipACL passes every
+// TestSkipWritePolicy: a write whose policy has skipACL passes every
 // permission check (alone and inside a multi); the same write without it
 // does not; reads are the caller's (a server under skipACL passes the
 // super identity).
-func TestSkipACLPolicy(t *testing.T) {
+func TestSkipWritePolicy(t *testing.T) {
 	h := newHarness(t, Config{})
 	sid := h.open()
 	closed := []zkproto.ACL{{Perms: zkproto.PermAll, ID: zkproto.Id{Scheme: SchemeDigest, ID: "u:AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}
@@ -94,7 +94,7 @@ func TestSkipACLPolicy(t *testing.T) {
 		{Type: zkproto.OpCheck, Body: &zkproto.CheckVersionRequest{Path: "/c", Version: -1}},
 		{Type: zkproto.OpSetData, Body: set},
 	}}
-	for _, policy := range []ACLPolicy{0, PolicySkipACL} {
+	for _, policy := range []WritePolicy{0, PolicySkipACL} {
 		out := h.writeWith(sid, nil, policy, zkproto.OpMulti, multi)
 		var resp zkproto.MultiResponse
 		if err := zkproto.Unmarshal(out.Body, &resp); err != nil || out.Code != zkproto.OK || len(resp.Results) != 2 {

@@ -41,7 +41,7 @@ func TestSnapshotFormat1Restores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Restore(bytes.NewReader(b), Config{ExtendedTypes: true})
+	got, err := Restore(bytes.NewReader(b), Config{})
 	if err != nil {
 		t.Fatalf("restore format 1: %v", err)
 	}
@@ -65,7 +65,7 @@ func TestSnapshotFormat1Restores(t *testing.T) {
 		t.Error("the restored tree's digest is not its own")
 	}
 	b[len(b)-20]++ // a digest byte
-	if _, err := Restore(bytes.NewReader(b), Config{ExtendedTypes: true}); err == nil {
+	if _, err := Restore(bytes.NewReader(b), Config{}); err == nil {
 		t.Error("a format 1 snapshot with a wrong digest restored")
 	}
 }

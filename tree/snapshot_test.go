@@ -14,7 +14,8 @@ import (
 // parent to switch its child set to a map. With shuffled set, the same state
 // is laid out differently inside: its ACL lists sit in other table slots.
 func buildTree(t *testing.T, shuffled bool) *Tree {
-	h := newHarness(t, Config{ExtendedTypes: true})
+	h := newHarness(t, Config{})
+	h.policy = PolicyExtendedTypes
 	if shuffled {
 		var idx []uint32
 		for i := 0; i < 3; i++ {
@@ -59,7 +60,7 @@ func TestSnapshotIsDeterministic(t *testing.T) {
 	if !bytes.Equal(sx, sy) {
 		t.Fatal("equal states, different snapshots")
 	}
-	r, err := Restore(bytes.NewReader(sx), Config{ExtendedTypes: true})
+	r, err := Restore(bytes.NewReader(sx), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestStampTime(t *testing.T) {
 		"expire":                  AppendExpireSessions(nil, 111, []int64{1, 2}),
 		"renew":                   AppendRenewSessions(nil, 111, []int64{1}),
 		"attach":                  AppendAttachSession(nil, 111, 7, 9),
-		"cleanup":                 AppendCleanup(nil, 111),
+		"cleanup":                 AppendCleanup(nil, 111, 5000),
 	}
 	for name, cmd := range cmds {
 		orig := bytes.Clone(cmd)

@@ -4,24 +4,17 @@ import (
 	"github.com/vrkeeper/vrkeeper/zkproto"
 )
 
-// Config holds the settings that change how commands apply. Every replica
-// must use the same Config, or their states diverge (the digest will show it).
-type Config struct {
-	// ExtendedTypes enables TTL nodes, as ZooKeeper's
-	// zookeeper.extendedTypesEnabled does; without it TTL creates get
-	// UNIMPLEMENTED.
-	ExtendedTypes bool
-	// ContainerMaxNeverUsed is how long (ms) a container that never had a
-	// child lives before clean-up removes it; 0 keeps it for ever (ZooKeeper's
-	// znode.container.maxNeverUsedIntervalMs, default 0).
-	ContainerMaxNeverUsed int64
-	// Nothing a server decides for itself alone belongs here: which ACL
-	// schemes its authentication providers make valid and whether it skips
-	// permission checks (skipACL) travel in each client write instead
-	// (ClientWrite.Policy), decided by the server that accepted the request,
-	// so that every replica applies the write the same way whatever its own
-	// configuration.
-}
+// Config is the tree's local configuration, given to New and Restore. It
+// has no fields, and must never have one that changes how a command
+// applies: every replica applies the same commands, but each has its own
+// configuration, so anything a server decides for itself would make
+// replicas configured differently diverge silently. Such settings travel in
+// the command instead, decided by the server that proposes it: the
+// accepting server's ACL providers, skipACL and extendedTypesEnabled in
+// each client write (ClientWrite.Policy), the proposing primary's
+// znode.container.maxNeverUsedIntervalMs in each clean-up command
+// (AppendCleanup).
+type Config struct{}
 
 // Tree is ZooKeeper's data model as a deterministic state machine: the znode
 // tree, the sessions with their ephemerals and duplicate tables, and the

@@ -32,7 +32,7 @@ func (w *writeCtx) create(op zkproto.OpCode, r *createReq) (*node, []byte, zkpro
 	if !mode.Valid() {
 		return nil, nil, zkproto.ErrBadArguments
 	}
-	if mode.TTL() && !t.cfg.ExtendedTypes {
+	if mode.TTL() && w.policy&PolicyExtendedTypes == 0 {
 		return nil, nil, zkproto.ErrUnimplemented
 	}
 	if mode.TTL() {

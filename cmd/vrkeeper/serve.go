@@ -77,9 +77,11 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tick:            min(cfg.TickTime/4, 100*time.Millisecond),
 		ReplicaTick:     replicaTick,
 		ViewChangeTicks: viewChangeTicks,
-		// The security configuration (providers, skipACL) is not the tree's:
-		// the frontend puts it in each write it accepts (tree.ACLPolicy).
-		Tree:            tree.Config{ExtendedTypes: cfg.ExtendedTypes, ContainerMaxNeverUsed: cfg.ContainerMaxIdle},
+		// Nothing that decides how a command applies is the tree's: the
+		// frontend puts the security configuration (providers, skipACL) and
+		// extendedTypesEnabled in each write it accepts (tree.WritePolicy),
+		// and the container interval in each clean-up it proposes.
+		Tree:            tree.Config{},
 		PeerTLS:         sec.peerTLS,
 		Rejoin:          cfg.Rejoin,
 		SnapCount:       cfg.SnapCount,
@@ -167,6 +169,9 @@ func (cfg *Config) frontendConfig(reg *metrics.Registry) frontend.Config {
 		Properties:         cfg.systemProperties(),
 		PeerTimeout:        cfg.peerTimeout(),
 		Metrics:            reg,
+		// Both travel in the commands this server proposes.
+		ExtendedTypes:         cfg.ExtendedTypes,
+		ContainerMaxNeverUsed: cfg.ContainerMaxIdle,
 	}
 	if len(cfg.Servers) <= 1 {
 		fc.InitialConfig = cfg.ConfigText
