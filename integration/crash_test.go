@@ -91,25 +91,7 @@ func TestRestartCatchesUp(t *testing.T) {
 	if target != "vrkeeper" {
 		return
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		zxids, hashes := map[string]bool{}, map[string]bool{}
-		for _, s := range c.servers {
-			zxids[srvrField(s.clientAddr, "Zxid: ")] = true
-			h, _ := fourLetter(s.clientAddr, "hash")
-			hashes[strings.TrimSpace(h)] = true
-		}
-		if len(zxids) == 1 && len(hashes) == 1 {
-			break
-		}
-		if len(zxids) == 1 && len(hashes) > 1 {
-			t.Fatalf("servers at the same zxid have different digests: %v", hashes)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("servers never reached the same zxid: %v", zxids)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitSameDigest(t, c) // acl_config_test.go
 }
 
 // srvrField returns the value after prefix in srvr's answer.
