@@ -181,10 +181,14 @@ public class ClientCheck {
         zk.delete(r + "/w/b", -1);
         show("persistent recursive watch", w.next() + ", " + w.next() + ", " + w.next());
         zk.removeAllWatches(r + "/w", Watcher.WatcherType.Any, false);
+        // The client makes the PersistentWatchRemoved event itself and its
+        // event thread delivers it later: wait for it, then check that the
+        // change after the removal brings nothing.
+        List<String> after = new ArrayList<>();
+        after.add(w.next());
         zk.setData(r + "/w", b("3"), -1);
         zk.sync(r, (code, path, ctx) -> {}, null);
         zk.getData(r, false, null); // after the sync: an event would have come by now
-        List<String> after = new ArrayList<>();
         for (WatchedEvent e; (e = w.all.poll()) != null; ) after.add(e.getType() + " " + e.getPath());
         show("events after removeWatches", after);
         outcome("removeWatches again", () -> { zk.removeAllWatches(r + "/w", Watcher.WatcherType.Any, false); return "removed"; });
