@@ -89,6 +89,11 @@ func TestLimitsHoldWhatTheyCarry(t *testing.T) {
 					msgs["recovery-response part of "+what] = &consensus.RecoveryResponse{Header: h, Nonce: big, Cluster: big, Primary: true,
 						Normal: true, Snapshot: snap, Op: 2 * big, Commit: big, GlobalMinAccept: big, After: big, Bytes: big, Sum: big, Entries: es}
 				}
+				var c consensus.Config
+				l.applyConsensus(&c)
+				if c.MaxPartBytes != l.Batch {
+					t.Errorf("consensus parts of %d bytes, want the batch's %d (the parts checked below)", c.MaxPartBytes, l.Batch)
+				}
 				if l.PeerFrame > 4*l.PeerMessage {
 					t.Errorf("peer frame %d is more than 4 peer messages (%d)", l.PeerFrame, l.PeerMessage)
 				}
