@@ -38,27 +38,17 @@ func (r *Replica) Step(e Envelope) error {
 	case *StartViewChange:
 		r.onStartViewChange(from, m)
 	case *DoViewChange:
-		if full := r.assemble(from, m); full != nil {
-			r.onDoViewChange(from, full.(*DoViewChange))
-		}
+		r.onDoViewChange(from, m)
 	case *StartView:
-		if full := r.assemble(from, m); full != nil {
-			r.onStartView(from, full.(*StartView))
-		}
+		r.onStartView(from, m)
 	case *GetState:
 		r.onGetState(from, m)
 	case *NewState:
-		if m.View == r.view && r.status == StatusNormal {
-			r.onNewState(from, m) // extends the log part by part (see parts.go)
-		} else if full := r.assemble(from, m); full != nil {
-			r.onNewState(from, full.(*NewState))
-		}
+		r.onNewState(from, m)
 	case *Recovery:
 		r.onRecovery(from, m)
 	case *RecoveryResponse:
-		if full := r.assemble(from, m); full != nil {
-			r.onRecoveryResponse(from, full.(*RecoveryResponse))
-		}
+		r.onRecoveryResponse(from, m)
 	case *Forward:
 		r.onForward(m)
 	case *PreViewChange:
@@ -184,7 +174,6 @@ func (r *Replica) tickViewChange() {
 	}
 	r.broadcast(&StartViewChange{Header: r.hdr()})
 	if r.dvcSent && !r.isPrimary() {
-		// Every part again: some may have been lost (see parts.go).
-		r.sendSuffix(r.primaryOf(r.view), r.buildDoViewChange(), true)
+		r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
 	}
 }
