@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/consensus/wire"
 	"github.com/vrkeeper/vrkeeper/storage"
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
@@ -24,6 +25,11 @@ type recorder struct {
 	d       *Driver
 	events  []string
 	applied []consensus.Entry
+	fetched []uint64 // ops of the snapshots the driver asked to fetch
+}
+
+func (r *recorder) Fetch(from uint64, meta storage.SnapshotMeta) {
+	r.fetched = append(r.fetched, meta.Op)
 }
 
 func (r *recorder) Send(to uint64, frame []byte) error {
@@ -55,7 +61,7 @@ func newDriver(t *testing.T, fs *faultfs.FS, ids []uint64, self int) (*Driver, *
 		t.Fatal(err)
 	}
 	rec := &recorder{fs: fs}
-	d := New(Options{IDs: ids, Self: consensus.ReplicaID(self), Store: o.Store, Transport: rec, Applier: rec}, r, o)
+	d := New(Options{IDs: ids, Self: consensus.ReplicaID(self), Store: o.Store, Transport: rec, Applier: rec, Fetcher: rec}, r, o)
 	rec.d = d
 	return d, rec
 }
@@ -220,5 +226,34 @@ func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
 	d.Deliver(4, consensus.Envelope{From: 1, To: 0, Msg: &consensus.StartViewChange{Header: consensus.Header{View: 9}}})
 	if v := d.Replica().Info().View; v != 1 {
 		t.Fatalf("a foreign cluster's StartViewChange moved the replica to view %d", v)
+	}
+}
+
+// TestRecoveringReplicaFetchesOnlyWhatItTakes: a replica without durable
+// state recovers; the snapshot a NewState names is not fetched (the core
+// drops a NewState while it recovers, and a fetched snapshot could push the
+// one its recovery needs out of the store), the one the primary's
+// RecoveryResponse names is.
+func TestRecoveringReplicaFetchesOnlyWhatItTakes(t *testing.T) {
+	fs := faultfs.New()
+	d, rec := newDriver(t, fs, []uint64{1, 2, 3}, 2)
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	if s := d.r.SoftState().Status; s != consensus.StatusRecovering {
+		t.Fatalf("a replica without state is %v, want recovering", s)
+	}
+	snap := func(op uint64) *consensus.Snapshot {
+		return &consensus.Snapshot{Op: op, View: 1, Data: wire.SnapshotRef{Op: op, View: 1}}
+	}
+	d.Deliver(9, consensus.Envelope{From: 0, To: 2, Msg: &consensus.NewState{Header: consensus.Header{View: 3},
+		Snapshot: snap(43), Op: 43, Commit: 43, After: 43}})
+	if len(rec.fetched) != 0 {
+		t.Fatalf("fetched %v for a NewState while recovering", rec.fetched)
+	}
+	d.Deliver(9, consensus.Envelope{From: 0, To: 2, Msg: &consensus.RecoveryResponse{Header: consensus.Header{View: 3},
+		Nonce: 7, Primary: true, Cluster: 9, Snapshot: snap(31), Op: 31, Commit: 31, After: 31}})
+	if len(rec.fetched) != 1 || rec.fetched[0] != 31 {
+		t.Fatalf("fetched %v, want the RecoveryResponse's snapshot 31", rec.fetched)
 	}
 }

@@ -51,6 +51,17 @@ func (d *Driver) Deliver(cluster uint64, env consensus.Envelope) {
 		return
 	}
 	if snap := namedSnapshot(env.Msg); snap != nil {
+		// A recovering replica takes RecoveryResponses and nothing else
+		// that names a snapshot, and a replica that is not recovering takes
+		// no RecoveryResponse (consensus: onNewState, onRecoveryResponse).
+		// The snapshot of a message the core drops is not fetched: fetching
+		// it costs a transfer, and storage keeps only the newest snapshots,
+		// so it could push out the one that the primary's RecoveryResponse
+		// the core keeps names, which recovery must then install.
+		_, response := env.Msg.(*consensus.RecoveryResponse)
+		if recovering := d.r.SoftState().Status == consensus.StatusRecovering; recovering != response {
+			return
+		}
 		d.takeSnapshotMessage(env, snap)
 		return
 	}
