@@ -25,6 +25,9 @@ import (
 //	command            ≤ Command = body + identities (≤ AuthBytes) + command fields
 //	bridge and core    ≤ QueuedProposals, QueuedProposalBytes (room for every server's outstanding writes)
 //	Prepare, Forward   ≤ PeerMessage (Batch bytes of commands, or one command alone)
+//	log suffixes       ≤ PeerMessage per part (view change, state transfer, recovery: Batch bytes
+//	                   of entries per part, or one entry alone; consensus MaxPartBytes)
+//	peer frame         ≤ PeerFrame = 4 PeerMessages
 //	peer send queue    ≤ PeerQueueFrames, PeerQueueBytes per peer (beyond, dropped: the protocol resends)
 //	log entry, write   ≤ WALEntry, WALBatch
 //
@@ -48,15 +51,14 @@ type Limits struct {
 	Batch int
 	// BatchOps bounds the commands of one Prepare or Forward.
 	BatchOps int
-	// PeerMessage bounds every peer message but those of state transfer
-	// and view change: a batch, or one command, with the headers.
+	// PeerMessage bounds every peer message: a batch, or one command, with
+	// the headers. The log suffixes of view change, state transfer and
+	// recovery travel in parts of Batch bytes of entries (consensus
+	// MaxPartBytes, see consensus/parts.go), snapshots in chunks
+	// (bridge/transfer).
 	PeerMessage int
-	// PeerFrame is the largest frame a peer may send or receive.
-	// Snapshots travel in chunks (bridge/transfer), but the log suffixes of
-	// view changes and state transfer still travel in one frame each
-	// (bounded by consensus MaxRetainedBytes plus the uncommitted ops), so
-	// it keeps their allowance (stateFrame); it is never below two
-	// PeerMessages.
+	// PeerFrame is the largest frame a peer may send or receive: a small
+	// multiple of PeerMessage (room for the frame and transport headers).
 	PeerFrame int
 	// PeerQueueFrames and PeerQueueBytes bound the frames waiting for one
 	// peer's link; one frame is always taken into an empty queue.
@@ -106,9 +108,8 @@ const entryHeader = 32
 // messageHeader is room for a message's fixed fields and the frame header.
 const messageHeader = 4 << 10
 
-// stateFrame is the allowance of a state-transfer or view-change message
-// (a log suffix in one frame) until those are streamed too.
-const stateFrame = 1 << 30
+// peerFrameMessages is PeerFrame in PeerMessages.
+const peerFrameMessages = 4
 
 // DeriveLimits returns the limits for jute.maxbuffer maxBuffer (0 is
 // ZooKeeper's default, 0xfffff) in a cluster of the given size.
@@ -125,7 +126,7 @@ func DeriveLimits(maxBuffer, replicas int) (Limits, error) {
 	// and expiries, in runs of bounded length) stay well below.
 	l.Command = max(1<<20, maxBuffer-zkproto.RequestHeaderSize+l.AuthBytes+commandFields)
 	l.PeerMessage = max(l.Batch, l.Command) + l.BatchOps*entryHeader + messageHeader
-	l.PeerFrame = max(stateFrame, 2*l.PeerMessage)
+	l.PeerFrame = peerFrameMessages * l.PeerMessage
 	l.PeerQueueFrames = 4096
 	l.PeerQueueBytes = max(64<<20, 4*l.PeerMessage)
 	l.PeerInboxBytes = max(64<<20, 4*l.PeerMessage)
@@ -152,6 +153,9 @@ func (l *Limits) applyConsensus(c *consensus.Config) {
 	c.MaxCommandBytes = l.Command
 	c.MaxBatchBytes = l.Batch
 	c.MaxBatchOps = l.BatchOps
+	// A part of a log suffix: Batch bytes of commands and entry headers, or
+	// one entry alone (≤ Command), so a part's frame is ≤ PeerMessage.
+	c.MaxPartBytes = l.Batch
 	c.MaxQueuedProposals = l.QueuedProposals
 	c.MaxQueuedBytes = l.QueuedProposalBytes
 	c.MaxPendingReads = l.QueuedReads

@@ -62,12 +62,42 @@ func TestLimitsHoldWhatTheyCarry(t *testing.T) {
 					full[i] = consensus.Entry{Op: uint64(i) + 1, View: 1 << 40, Cmd: small}
 					cmds[i] = small
 				}
-				for name, m := range map[string]consensus.Message{
+				// The largest parts of a log suffix (consensus MaxPartBytes =
+				// Batch: commands plus 32 bytes per entry, or one entry
+				// alone): one command, or Batch/32 empty commands.
+				big := uint64(1) << 62
+				one := []consensus.Entry{{Op: big + 1, View: big, Cmd: cmd}}
+				empties := make([]consensus.Entry, l.Batch/32)
+				for i := range empties {
+					empties[i] = consensus.Entry{Op: big + 1 + uint64(i), View: big, Cmd: []byte{}}
+				}
+				snap := &consensus.Snapshot{Op: big, View: big, Data: wire.SnapshotRef{Op: big, View: big}}
+				h := consensus.Header{Epoch: big, View: big}
+				msgs := map[string]consensus.Message{
 					"prepare of one command":  &consensus.Prepare{After: 1 << 50, Entries: []consensus.Entry{{Op: 1<<50 + 1, View: 1 << 40, Cmd: cmd}}},
 					"prepare of a full batch": &consensus.Prepare{Entries: full},
 					"forward of one command":  &consensus.Forward{Cmds: [][]byte{cmd}},
 					"forward of a full batch": &consensus.Forward{Cmds: cmds},
-				} {
+				}
+				for what, es := range map[string][]consensus.Entry{"one command": one, "a full part": empties} {
+					msgs["do-view-change part of "+what] = &consensus.DoViewChange{Header: h, LastNormalView: big, Op: 2 * big, Commit: big,
+						GlobalMinAccept: big, After: big, AfterView: big, Bytes: big, Sum: big, Entries: es}
+					msgs["start-view part of "+what] = &consensus.StartView{Header: h, Op: 2 * big, Commit: big,
+						GlobalMinAccept: big, After: big, AfterView: big, Bytes: big, Sum: big, Entries: es}
+					msgs["new-state part of "+what] = &consensus.NewState{Header: h, Snapshot: snap, Op: 2 * big, Commit: big,
+						GlobalMinAccept: big, After: big, AfterView: big, Bytes: big, Sum: big, Entries: es}
+					msgs["recovery-response part of "+what] = &consensus.RecoveryResponse{Header: h, Nonce: big, Cluster: big, Primary: true,
+						Normal: true, Snapshot: snap, Op: 2 * big, Commit: big, GlobalMinAccept: big, After: big, Bytes: big, Sum: big, Entries: es}
+				}
+				var c consensus.Config
+				l.applyConsensus(&c)
+				if c.MaxPartBytes != l.Batch {
+					t.Errorf("consensus parts of %d bytes, want the batch's %d (the parts checked below)", c.MaxPartBytes, l.Batch)
+				}
+				if l.PeerFrame > 4*l.PeerMessage {
+					t.Errorf("peer frame %d is more than 4 peer messages (%d)", l.PeerFrame, l.PeerMessage)
+				}
+				for name, m := range msgs {
 					n := len(peerFrame(t, m))
 					if n > l.PeerMessage || n > l.PeerFrame || n > l.PeerQueueBytes || n > l.PeerInboxBytes || n > l.WALBatch {
 						t.Errorf("%s: %d bytes; limits %+v", name, n, l)

@@ -49,6 +49,11 @@ type Config struct {
 	// change messages that carry it.
 	MaxRetainedBytes int
 	MaxCommandBytes  int // size of one command (default 1 MiB)
+	// MaxPartBytes bounds the entries of one part of a message that carries
+	// a log suffix (view change, state transfer, recovery: see parts.go),
+	// commands plus 32 bytes per entry; an entry larger than that travels
+	// alone (default MaxBatchBytes).
+	MaxPartBytes int
 
 	// Stamp, if set, is applied by the primary to every command it
 	// prepares: the driver binds commands to the primary's clock with it,
@@ -92,6 +97,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&d.MaxStateOps, 4096)
 	def(&d.MaxRetainedOps, 100000)
 	def(&d.MaxRetainedBytes, 64<<20)
+	def(&d.MaxPartBytes, d.MaxBatchBytes)
 	if d.ViewChangeTicks <= d.HeartbeatTicks {
 		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
 	}

@@ -67,7 +67,11 @@
 // StartView carry the log after max(global_min_accept, log start), so their
 // size is bounded by MaxRetainedOps plus the uncommitted ops. A replica that
 // needs ops that were compacted receives the snapshot handle (Snapshot.Data,
-// owned by the driver) plus the log suffix in NewState. Entries and snapshots
+// owned by the driver) plus the log suffix in NewState. These log suffixes
+// (and the primary's RecoveryResponse) travel in parts of at most
+// Config.MaxPartBytes each, which the receiver assembles and checks before
+// it acts on the whole message as if it had come in one piece (parts.go);
+// so every message is bounded by a batch or a part. Entries and snapshots
 // travel by reference: messages share the immutable entries of the log and
 // never copy a snapshot.
 //

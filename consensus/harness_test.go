@@ -24,6 +24,11 @@ type harness struct {
 	nodes []*hnode
 	queue []consensus.Envelope
 	cut   map[[2]consensus.ReplicaID]bool
+	// Optional: cfg adjusts every replica's config; quiet writes no
+	// transcript; delivered sees every message delivered.
+	cfg       func(*consensus.Config)
+	quiet     bool
+	delivered func(consensus.Envelope)
 }
 
 // testLogger fails the test on a reported invariant violation.
@@ -52,8 +57,10 @@ type hnode struct {
 	reads   []consensus.ReadState
 }
 
-func newHarness(t *testing.T, n int) *harness {
-	h := &harness{t: t, cut: map[[2]consensus.ReplicaID]bool{}}
+func newHarness(t *testing.T, n int) *harness { return newHarnessWith(t, n, nil, false) }
+
+func newHarnessWith(t *testing.T, n int, cfg func(*consensus.Config), quiet bool) *harness {
+	h := &harness{t: t, cut: map[[2]consensus.ReplicaID]bool{}, cfg: cfg, quiet: quiet}
 	for i := 0; i < n; i++ {
 		h.nodes = append(h.nodes, &hnode{id: consensus.ReplicaID(i)})
 	}
@@ -64,15 +71,22 @@ func newHarness(t *testing.T, n int) *harness {
 }
 
 func (h *harness) logf(format string, args ...any) {
+	if h.quiet {
+		return
+	}
 	fmt.Fprintf(&h.out, format+"\n", args...)
 }
 
 func (h *harness) boot(nd *hnode, b consensus.Boot) {
-	r, err := consensus.New(consensus.Config{
+	c := consensus.Config{
 		ID: nd.id, Replicas: len(h.nodes), Epoch: 1,
 		Rand:           rand.New(rand.NewPCG(uint64(nd.id)+1, 7)),
 		HeartbeatTicks: 1, ViewChangeTicks: 5, Logger: testLogger{h.t},
-	}, b)
+	}
+	if h.cfg != nil {
+		h.cfg(&c)
+	}
+	r, err := consensus.New(c, b)
 	if err != nil {
 		h.t.Fatalf("n%d: new: %v", nd.id, err)
 	}
@@ -141,6 +155,9 @@ func (h *harness) expectState(id int, want string) {
 }
 
 func (h *harness) describeReady(nd *hnode, rd consensus.Ready) {
+	if h.quiet {
+		return
+	}
 	var parts []string
 	if rd.SoftState != nil {
 		silent := ""
@@ -221,6 +238,9 @@ func (h *harness) deliverOne(e consensus.Envelope) {
 		return
 	}
 	h.logf("deliver %s", e)
+	if h.delivered != nil {
+		h.delivered(e)
+	}
 	if err := nd.r.Step(e); err != nil {
 		h.t.Fatalf("step %s: %v", e, err)
 	}

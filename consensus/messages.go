@@ -77,7 +77,9 @@ type CommitOk struct {
 type StartViewChange struct{ Header }
 
 // DoViewChange is sent to the primary of View. It carries the sender's log
-// suffix after After (= max(global_min_accept, log start)).
+// suffix after After (= max(global_min_accept, log start)), in parts (see
+// parts.go): one message per part, each with the whole suffix's fields and
+// a run of its entries. The primary counts it once every part arrived.
 type DoViewChange struct {
 	Header
 	LastNormalView  uint64
@@ -86,11 +88,13 @@ type DoViewChange struct {
 	GlobalMinAccept uint64
 	After           uint64
 	AfterView       uint64 // view of the entry at After (0 when unknown)
+	Bytes, Sum      uint64 // of the whole suffix: see Suffix
 	Entries         []Entry
 }
 
 // StartView installs the new primary's log: entries after After (the new
-// primary's global_min_accept).
+// primary's global_min_accept), in parts like DoViewChange; a replica
+// installs it once every part arrived.
 type StartView struct {
 	Header
 	Op              uint64 // the primary's last op
@@ -98,6 +102,7 @@ type StartView struct {
 	GlobalMinAccept uint64
 	After           uint64
 	AfterView       uint64
+	Bytes, Sum      uint64 // of the whole suffix: see Suffix
 	Entries         []Entry
 }
 
@@ -113,7 +118,7 @@ type GetState struct {
 // was garbage collected): an optional snapshot, then the primary's entries
 // after After. For a replica already normal in View it may stop short of Op
 // (at most Config.MaxStateOps entries; Prepares bring the rest); for one that
-// joins View it holds the whole log up to Op.
+// joins View it holds the whole log up to Op, in parts like StartView.
 type NewState struct {
 	Header
 	Snapshot        *Snapshot // non-nil: After == Snapshot.Op and the receiver installs it
@@ -122,6 +127,7 @@ type NewState struct {
 	GlobalMinAccept uint64
 	After           uint64
 	AfterView       uint64
+	Bytes, Sum      uint64 // of the whole suffix After+1..Op: see Suffix
 	Entries         []Entry
 }
 
@@ -149,6 +155,7 @@ type RecoveryResponse struct {
 	Commit          uint64
 	GlobalMinAccept uint64
 	After           uint64
+	Bytes, Sum      uint64 // of the whole suffix: see Suffix
 	Entries         []Entry
 }
 
@@ -205,25 +212,33 @@ func (m *Forward) validate() error           { return nil }
 func (m *PreViewChange) validate() error     { return nil }
 func (m *PreViewChangeOk) validate() error   { return nil }
 
-func (m *DoViewChange) validate() error {
-	if m.Op != m.After+uint64(len(m.Entries)) {
-		return fmt.Errorf("%w: do-view-change op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
+// checkPart checks a message that carries the part es of the log suffix
+// after..op: consecutive entries within it.
+func checkPart(after, op uint64, es []Entry) error {
+	if op < after {
+		return fmt.Errorf("%w: suffix op %d before after %d", ErrBadMessage, op, after)
 	}
-	return checkRun(m.After, m.Entries)
+	if len(es) == 0 {
+		if op != after {
+			// (Only an empty suffix travels as an empty part.)
+			return fmt.Errorf("%w: suffix %d..%d without entries", ErrBadMessage, after+1, op)
+		}
+		return nil
+	}
+	if es[0].Op <= after || es[0].Op-after-1 > op-after-uint64(len(es)) || uint64(len(es)) > op-after {
+		return fmt.Errorf("%w: part ops %d..+%d outside suffix %d..%d", ErrBadMessage, es[0].Op, len(es), after+1, op)
+	}
+	return checkRun(es[0].Op-1, es)
 }
 
-func (m *StartView) validate() error {
-	if m.Op != m.After+uint64(len(m.Entries)) {
-		return fmt.Errorf("%w: start-view op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
-	}
-	return checkRun(m.After, m.Entries)
-}
+func (m *DoViewChange) validate() error { return checkPart(m.After, m.Op, m.Entries) }
+func (m *StartView) validate() error    { return checkPart(m.After, m.Op, m.Entries) }
 
 func (m *NewState) validate() error {
 	if m.Snapshot != nil && m.Snapshot.Op != m.After {
 		return fmt.Errorf("%w: new-state snapshot op %d != after %d", ErrBadMessage, m.Snapshot.Op, m.After)
 	}
-	return checkRun(m.After, m.Entries)
+	return checkPart(m.After, m.Op, m.Entries)
 }
 
 func (m *RecoveryResponse) validate() error {
@@ -236,10 +251,7 @@ func (m *RecoveryResponse) validate() error {
 	if m.Snapshot == nil && m.After != 0 {
 		return fmt.Errorf("%w: recovery-response without snapshot starts after op %d", ErrBadMessage, m.After)
 	}
-	if m.Op != m.After+uint64(len(m.Entries)) {
-		return fmt.Errorf("%w: recovery-response op %d != after %d + %d entries", ErrBadMessage, m.Op, m.After, len(m.Entries))
-	}
-	return checkRun(m.After, m.Entries)
+	return checkPart(m.After, m.Op, m.Entries)
 }
 
 func opsString(after uint64, es []Entry) string {

@@ -174,7 +174,13 @@ func (r *Replica) becomePrimary() {
 	}
 	r.hbTicks, r.qcTicks = 0, 0
 	r.log.Info("became primary", "view", r.view, "op", last, "commit", r.commit)
-	r.broadcast(r.startViewMessage())
+	r.dropAssemblies(kindDoViewChange, r.view+1)
+	sv := r.suffixParts(r.startViewMessage(), 0)
+	for i := 0; i < r.n; i++ {
+		if ReplicaID(i) != r.id {
+			r.sendParts(ReplicaID(i), sv, true)
+		}
+	}
 	r.adoptBackupReads()
 	r.maybeCommit()
 }

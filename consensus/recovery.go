@@ -43,6 +43,9 @@ func (r *Replica) startRecovery() {
 	r.commit, r.applied, r.gma, r.stableOp = 0, 0, 0, 0
 	r.nonce = r.rand.Uint64()
 	clear(r.recResp)
+	for k := range r.asm {
+		clear(r.asm[k])
+	}
 	r.recWarned, r.recRounds = false, 0
 	r.prevSoft = r.softState()
 	r.markDirty(1) // storage drops whatever log it still has
@@ -130,6 +133,10 @@ func (r *Replica) onRecovery(from ReplicaID, m *Recovery) {
 			resp.Snapshot, resp.After = r.snap, r.snap.Op
 		}
 		resp.Entries = r.entries.slice(resp.After+1, last)
+		// In parts, which the recovering replica installs only once it
+		// holds them all (parts.go).
+		r.sendSuffix(from, resp, true)
+		return
 	}
 	r.sendAfterPersist(from, resp)
 }
@@ -243,6 +250,7 @@ func (r *Replica) completeRecovery(p *RecoveryResponse, source string) {
 	r.log.Info("recovered from the cluster", "source", source, "cluster", r.cluster, "view", r.view,
 		"op", r.entries.lastOp(), "commit", p.Commit)
 	clear(r.recResp)
+	clear(r.asm[kindRecoveryResponse])
 	r.becomeBackup(p.Commit, p.GlobalMinAccept)
 }
 

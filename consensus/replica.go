@@ -73,6 +73,9 @@ type Replica struct {
 	svc     []bool
 	dvc     []*DoViewChange
 	dvcSent bool
+	// asm holds, per suffix kind and sender, the parts of a log suffix
+	// received so far (see parts.go).
+	asm [numSuffixKinds][]*assembly
 
 	// Identity (see HardState).
 	cluster     uint64
@@ -139,6 +142,9 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.prog = make([]progress, r.n)
 	r.svc = make([]bool, r.n)
 	r.dvc = make([]*DoViewChange, r.n)
+	for k := range r.asm {
+		r.asm[k] = make([]*assembly, r.n)
+	}
 	r.recResp = make([]*RecoveryResponse, r.n)
 	r.recAnswered = make([]answered, r.n)
 	r.resetElectionTimeout()

@@ -10,8 +10,11 @@ func (r *Replica) onGetState(from ReplicaID, m *GetState) {
 }
 
 // sendNewState sends the log after op after (or the snapshot and the log
-// after it). bounded: the receiver is normal in this view, so a prefix of
-// what it lacks will do.
+// after it), in parts (parts.go). bounded: the receiver is normal in this
+// view, so a prefix of what it lacks will do: the first part, of at most
+// MaxStateOps entries (Prepares bring the rest). Otherwise the receiver
+// joins the view with it and needs it whole: every part, which it installs
+// only once it holds them all.
 func (r *Replica) sendNewState(to ReplicaID, after uint64, bounded bool) {
 	last := r.entries.lastOp()
 	after = min(after, last)
@@ -28,12 +31,13 @@ func (r *Replica) sendNewState(to ReplicaID, after uint64, bounded bool) {
 		snap, after = r.snap, r.snap.Op
 	}
 	av, _ := r.entries.viewAt(after)
-	end := last
+	m := &NewState{Header: r.hdr(), Snapshot: snap, Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
+		After: after, AfterView: av, Entries: r.entries.slice(after+1, last)}
 	if bounded {
-		end = min(last, after+uint64(r.cfg.MaxStateOps))
+		r.send(to, r.suffixParts(m, r.cfg.MaxStateOps)[0])
+		return
 	}
-	r.send(to, &NewState{Header: r.hdr(), Snapshot: snap, Op: last, Commit: r.commit, GlobalMinAccept: r.gma,
-		After: after, AfterView: av, Entries: r.entries.slice(after+1, end)})
+	r.sendSuffix(to, m, false)
 }
 
 // onNewState installs the primary's state. In the view the replica is
@@ -45,12 +49,21 @@ func (r *Replica) onNewState(from ReplicaID, m *NewState) {
 		return
 	}
 	if m.View == r.view && r.status == StatusNormal {
+		// Any part will do here: its entries follow the op before its first
+		// (pa), and the log only grows with those that follow the local log.
 		r.primaryHeard()
-		if m.Snapshot != nil && m.Snapshot.Op > r.entries.lastOp() {
+		pa := m.After
+		if len(m.Entries) > 0 {
+			pa = m.Entries[0].Op - 1
+		}
+		switch {
+		case m.Snapshot != nil && m.Snapshot.Op > r.entries.lastOp() && pa == m.After:
 			r.installSnapshot(m.Snapshot)
 			r.appendEntries(m.Entries)
-		} else {
-			r.appendFromPrimary(m.After, m.Entries)
+		case m.Snapshot != nil && m.Snapshot.Op > r.entries.lastOp():
+			// A later part of a state that starts with a snapshot we lack.
+		default:
+			r.appendFromPrimary(pa, m.Entries)
 		}
 		r.advanceCommit(m.Commit, m.GlobalMinAccept)
 		r.ackPending = true

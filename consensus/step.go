@@ -38,17 +38,27 @@ func (r *Replica) Step(e Envelope) error {
 	case *StartViewChange:
 		r.onStartViewChange(from, m)
 	case *DoViewChange:
-		r.onDoViewChange(from, m)
+		if full := r.assemble(from, m); full != nil {
+			r.onDoViewChange(from, full.(*DoViewChange))
+		}
 	case *StartView:
-		r.onStartView(from, m)
+		if full := r.assemble(from, m); full != nil {
+			r.onStartView(from, full.(*StartView))
+		}
 	case *GetState:
 		r.onGetState(from, m)
 	case *NewState:
-		r.onNewState(from, m)
+		if m.View == r.view && r.status == StatusNormal {
+			r.onNewState(from, m) // extends the log part by part (see parts.go)
+		} else if full := r.assemble(from, m); full != nil {
+			r.onNewState(from, full.(*NewState))
+		}
 	case *Recovery:
 		r.onRecovery(from, m)
 	case *RecoveryResponse:
-		r.onRecoveryResponse(from, m)
+		if full := r.assemble(from, m); full != nil {
+			r.onRecoveryResponse(from, full.(*RecoveryResponse))
+		}
 	case *Forward:
 		r.onForward(m)
 	case *PreViewChange:
@@ -174,6 +184,7 @@ func (r *Replica) tickViewChange() {
 	}
 	r.broadcast(&StartViewChange{Header: r.hdr()})
 	if r.dvcSent && !r.isPrimary() {
-		r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
+		// Every part again: some may have been lost (see parts.go).
+		r.sendSuffix(r.primaryOf(r.view), r.buildDoViewChange(), true)
 	}
 }

@@ -13,6 +13,11 @@ func (r *Replica) enterView(v uint64) {
 	r.awaitingState = false
 	clear(r.svc)
 	clear(r.dvc)
+	for k := range r.asm {
+		if suffixKind(k) != kindRecoveryResponse {
+			r.dropAssemblies(suffixKind(k), v)
+		}
+	}
 	r.dvcSent = false
 	r.ackPending, r.ackGap = false, false
 	r.heardPrimary = false
@@ -72,7 +77,7 @@ func (r *Replica) maybeSendDoViewChange() {
 		r.maybeBecomePrimary()
 		return
 	}
-	r.sendAfterPersist(r.primaryOf(r.view), r.buildDoViewChange())
+	r.sendSuffix(r.primaryOf(r.view), r.buildDoViewChange(), true)
 }
 
 func (r *Replica) buildDoViewChange() *DoViewChange {
@@ -152,15 +157,17 @@ func (r *Replica) maybeBecomePrimary() {
 	r.becomePrimary()
 }
 
-// sendStartView resends the view's StartView to one replica.
+// sendStartView resends the view's StartView to one replica: every part
+// (some may have been lost).
 func (r *Replica) sendStartView(to ReplicaID) {
-	r.sendAfterPersist(to, r.startViewMessage())
+	r.sendSuffix(to, r.startViewMessage(), true)
 }
 
 // startViewMessage is the view's StartView: the whole log after
 // global_min_accept. It cannot be cut short: a replica that installs it
 // claims last-normal-view = this view, and VR's view change relies on such a
-// replica holding every op committed before the view started.
+// replica holding every op committed before the view started. It travels in
+// parts, which the receiver installs only once it holds them all (parts.go).
 func (r *Replica) startViewMessage() *StartView {
 	last := r.entries.lastOp()
 	after := min(max(r.gma, r.entries.start), last)
@@ -206,6 +213,8 @@ func (r *Replica) canSplice(after, afterView uint64) bool {
 // becomeBackup starts normal operation as a backup of the current view once
 // its log has been installed.
 func (r *Replica) becomeBackup(commit, gma uint64) {
+	r.dropAssemblies(kindStartView, r.view+1)
+	r.dropAssemblies(kindNewState, r.view+1)
 	r.status = StatusNormal
 	r.lastNormalView = r.view
 	r.awaitingState = false

@@ -143,8 +143,8 @@ type Driver struct {
 	// prepared is, per backup, the last op of the newest Prepare sent and
 	// when: its acknowledgement times the round trip (prepare_rtt).
 	prepared      map[consensus.ReplicaID]sentPrepare
-	foreignWarned map[consensus.ReplicaID]uint64             // last foreign cluster reported per sender
-	held          map[consensus.ReplicaID]consensus.Envelope // messages waiting for their snapshot
+	foreignWarned map[consensus.ReplicaID]uint64    // last foreign cluster reported per sender
+	held          map[consensus.ReplicaID]heldParts // messages waiting for their snapshot
 	compactor     compactor
 	stopped       error // set once the driver failed; every later call returns it
 }

@@ -98,11 +98,41 @@ func namedSnapshot(m consensus.Message) *consensus.Snapshot {
 	return nil
 }
 
+// heldParts are the parts of one sender's message waiting for the snapshot
+// it names (a NewState or RecoveryResponse travels in parts, each naming
+// the snapshot: see consensus/parts.go).
+type heldParts struct {
+	envs  []consensus.Envelope
+	bytes int
+}
+
+// maxHeldBytes bounds the parts held per sender (about the size of one
+// whole message: consensus MaxRetainedBytes plus uncommitted ops); beyond,
+// parts are dropped and the sender's next resend brings them.
+const maxHeldBytes = 128 << 20
+
+// sameHeld reports whether m is a part of the message whose parts h holds:
+// same type, view, snapshot and last op.
+func sameHeld(h heldParts, m consensus.Message) bool {
+	if len(h.envs) == 0 {
+		return false
+	}
+	switch a := h.envs[0].Msg.(type) {
+	case *consensus.NewState:
+		b, ok := m.(*consensus.NewState)
+		return ok && a.View == b.View && a.Snapshot.Op == b.Snapshot.Op && a.After == b.After && a.Op == b.Op
+	case *consensus.RecoveryResponse:
+		b, ok := m.(*consensus.RecoveryResponse)
+		return ok && a.View == b.View && a.Nonce == b.Nonce && a.Snapshot.Op == b.Snapshot.Op && a.Op == b.Op
+	}
+	return false
+}
+
 // takeSnapshotMessage hands the core a message that names a snapshot only
 // once that snapshot is durable in this replica's store: then the message
 // names the local copy. Until then the snapshot is fetched beside the
-// replica's loop and the latest such message of each sender is held (the
-// sender repeats it anyway while this replica lags).
+// replica's loop and the parts of the latest such message of each sender
+// are held (the sender repeats it anyway while this replica lags).
 func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Snapshot) {
 	ref, ok := snap.Data.(wire.SnapshotRef)
 	if !ok {
@@ -119,9 +149,17 @@ func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Sna
 		return
 	}
 	if d.held == nil {
-		d.held = map[consensus.ReplicaID]consensus.Envelope{}
+		d.held = map[consensus.ReplicaID]heldParts{}
 	}
-	d.held[env.From] = env
+	h := d.held[env.From]
+	if !sameHeld(h, env.Msg) {
+		h = heldParts{}
+	}
+	if size := wire.Size(env.Msg); len(h.envs) == 0 || h.bytes+size <= maxHeldBytes {
+		h.envs = append(h.envs, env)
+		h.bytes += size
+	}
+	d.held[env.From] = h
 	if d.opts.Fetcher == nil {
 		d.log.Error("a peer's message needs a snapshot and this replica cannot fetch one", "op", ref.Op)
 		return
@@ -133,10 +171,12 @@ func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Sna
 // durable in the store: the held messages that name it reach the core.
 func (d *Driver) SnapshotFetched(meta storage.SnapshotMeta) {
 	for _, from := range slices.Sorted(maps.Keys(d.held)) {
-		env := d.held[from]
-		if snap := namedSnapshot(env.Msg); snap != nil && snap.Op == meta.Op {
+		h := d.held[from]
+		if snap := namedSnapshot(h.envs[0].Msg); snap != nil && snap.Op == meta.Op {
 			delete(d.held, from)
-			d.Step(withLocalSnapshot(env, snap))
+			for _, env := range h.envs {
+				d.Step(withLocalSnapshot(env, namedSnapshot(env.Msg)))
+			}
 		}
 	}
 }

@@ -58,6 +58,13 @@ const (
 	simRetainSnaps  = 2
 	simReadTimeout  = 40 * tickUnits // units, as milliseconds of the node's clock
 	crashOpsHorizon = 24             // a crash during persistence hits one of its next operations
+	// simPartBytes is the core's part size (MaxPartBytes): a command takes
+	// about 60 bytes of it, so every log suffix of more than two entries
+	// travels in parts. simBatchBytes bounds Prepares and Forwards, and
+	// simMaxFrame every frame (see sizeOracle).
+	simPartBytes  = 160
+	simBatchBytes = 512
+	simMaxFrame   = 2048
 )
 
 // simLogger records the core's log lines in the trace; an invariant
@@ -128,6 +135,7 @@ func (n *node) start() {
 		Logger:         simLogger{n},
 		HeartbeatTicks: 1, ViewChangeTicks: 10,
 		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400, MaxInflightBytes: 200,
+		MaxPartBytes: simPartBytes, MaxBatchBytes: simBatchBytes,
 	}
 	r, err := consensus.New(cfg, b)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/vrkeeper/vrkeeper/bridge/driver"
 	"github.com/vrkeeper/vrkeeper/bridge/transfer"
 	"github.com/vrkeeper/vrkeeper/consensus"
+	"github.com/vrkeeper/vrkeeper/consensus/wire"
 )
 
 // vouchOracle checks, as a message leaves a node, that what it vouches for
@@ -70,4 +71,45 @@ func (n *node) vouchOracle(to int, frame []byte) {
 	if problem != nil {
 		n.w.fail("n%d sent %s to n%d before it was durable: %v", n.id, m, to, problem)
 	}
+	n.sizeOracle(to, frame, m)
+}
+
+// sizeOracle checks that every replication message stays within the
+// simulator's small bounds: a log suffix travels in parts of at most
+// simPartBytes (commands plus 32 bytes per entry; a larger entry alone),
+// and no frame exceeds simMaxFrame, which a whole view-change or state
+// message of the simulator's logs would.
+func (n *node) sizeOracle(to int, frame []byte, m consensus.Message) {
+	switch m.(type) {
+	case *consensus.DoViewChange, *consensus.StartView, *consensus.NewState, *consensus.RecoveryResponse:
+		es := wire.EntriesOf(m)
+		size := 0
+		for _, e := range es {
+			size += len(e.Cmd) + 32
+		}
+		if len(es) > 1 && size > simPartBytes {
+			n.w.fail("n%d sent %s to n%d: a part of %d entries and %d bytes, bound %d", n.id, m, to, len(es), size, simPartBytes)
+		}
+		if after, op := suffixRange(m); uint64(len(es)) < op-after {
+			n.w.parts++
+		}
+	}
+	if len(frame) > simMaxFrame {
+		n.w.fail("n%d sent %s to n%d: a frame of %d bytes, bound %d", n.id, m, to, len(frame), simMaxFrame)
+	}
+}
+
+// suffixRange returns the log suffix a message carries in whole: After..Op.
+func suffixRange(m consensus.Message) (after, op uint64) {
+	switch m := m.(type) {
+	case *consensus.DoViewChange:
+		return m.After, m.Op
+	case *consensus.StartView:
+		return m.After, m.Op
+	case *consensus.NewState:
+		return m.After, m.Op
+	case *consensus.RecoveryResponse:
+		return m.After, m.Op
+	}
+	return 0, 0
 }

@@ -33,7 +33,7 @@ func TestSim(t *testing.T) {
 		if res.Err != nil {
 			t.Fatalf("seed %d (%s): %v", res.Seed, res.Faults, res.Err)
 		}
-		t.Logf("seed %d (%s): %d ops, %d committed, %d ticks", res.Seed, res.Faults, res.Ops, res.Committed, res.Ticks)
+		t.Logf("seed %d (%s): %d ops, %d committed, %d ticks, %d log-suffix parts", res.Seed, res.Faults, res.Ops, res.Committed, res.Ticks, res.Parts)
 		return
 	}
 	var (
@@ -42,6 +42,7 @@ func TestSim(t *testing.T) {
 		failed []*Result
 		ops    int
 		xfers  int
+		parts  int
 		mixes  = map[string]int{}
 		wg     sync.WaitGroup
 	)
@@ -60,6 +61,7 @@ func TestSim(t *testing.T) {
 				mu.Lock()
 				ops += res.Ops
 				xfers += res.Fetched
+				parts += res.Parts
 				mixes[mixName(res.Faults)]++
 				if res.Err != nil {
 					failed = append(failed, res)
@@ -82,7 +84,7 @@ func TestSim(t *testing.T) {
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %-40s %d seeds\n", k, mixes[k])
 	}
-	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, b.String())
+	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, %d log-suffix parts, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, parts, b.String())
 	sort.Slice(failed, func(i, j int) bool { return failed[i].Seed < failed[j].Seed })
 	for _, res := range failed {
 		var tb strings.Builder

@@ -100,6 +100,7 @@ type Result struct {
 	Ops       int // completed client operations
 	Committed uint64
 	Fetched   int // snapshots fetched from peers
+	Parts     int // log-suffix messages sent as one part of several
 	Ticks     int64
 	Err       error
 	world     *World
@@ -129,6 +130,7 @@ type World struct {
 	readID   consensus.ReadID
 	err      error
 	fetched  int // snapshots fetched from peers (state transfers)
+	parts    int // log-suffix messages sent as one part of several
 }
 
 // Run executes one seed and reports the first violation in Result.Err.
@@ -163,7 +165,7 @@ func Run(opts Options) *Result {
 	if w.err == nil {
 		w.checkLinearizable()
 	}
-	res.Err, res.Ops, res.Ticks, res.Committed, res.Fetched = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted, w.fetched
+	res.Err, res.Ops, res.Ticks, res.Committed, res.Fetched, res.Parts = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted, w.fetched, w.parts
 	return res
 }
 

@@ -18,6 +18,10 @@ import (
 //	uint64   epoch, uint64 view (every message's header)
 //	...      the type's fields, big-endian; entry runs as
 //	         uint32 count, count × (uint64 op, uint64 view, uint32 n, n bytes);
+//	         a message carrying a log suffix (DoViewChange, StartView,
+//	         NewState, RecoveryResponse) has the suffix's uint64 bytes and
+//	         uint64 fingerprint before its entries, which may be one part of
+//	         the suffix (see consensus/parts.go);
 //	         a snapshot as byte present, then uint64 op, uint64 view (a
 //	         reference: the content travels apart, see SnapshotRef)
 //
@@ -157,6 +161,8 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.GlobalMinAccept)
 		u64(m.After)
 		u64(m.AfterView)
+		u64(m.Bytes)
+		u64(m.Sum)
 		entries(m.Entries)
 	case *consensus.StartView:
 		hdr(msgStartView, &m.Header)
@@ -165,6 +171,8 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.GlobalMinAccept)
 		u64(m.After)
 		u64(m.AfterView)
+		u64(m.Bytes)
+		u64(m.Sum)
 		entries(m.Entries)
 	case *consensus.GetState:
 		hdr(msgGetState, &m.Header)
@@ -180,6 +188,8 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.GlobalMinAccept)
 		u64(m.After)
 		u64(m.AfterView)
+		u64(m.Bytes)
+		u64(m.Sum)
 		entries(m.Entries)
 	case *consensus.Recovery:
 		hdr(msgRecovery, &m.Header)
@@ -203,6 +213,8 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.Commit)
 		u64(m.GlobalMinAccept)
 		u64(m.After)
+		u64(m.Bytes)
+		u64(m.Sum)
 		entries(m.Entries)
 	case *consensus.Forward:
 		hdr(msgForward, &m.Header)
@@ -326,11 +338,13 @@ func Decode(frame []byte) (consensus.Message, error) {
 	case msgDoViewChange:
 		p := &consensus.DoViewChange{Header: h}
 		p.LastNormalView, p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Bytes, p.Sum = r.u64(), r.u64()
 		p.Entries = r.entries()
 		m = p
 	case msgStartView:
 		p := &consensus.StartView{Header: h}
 		p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Bytes, p.Sum = r.u64(), r.u64()
 		p.Entries = r.entries()
 		m = p
 	case msgGetState:
@@ -341,6 +355,7 @@ func Decode(frame []byte) (consensus.Message, error) {
 		p := &consensus.NewState{Header: h}
 		p.Snapshot = r.snapshot()
 		p.Op, p.Commit, p.GlobalMinAccept, p.After, p.AfterView = r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
+		p.Bytes, p.Sum = r.u64(), r.u64()
 		p.Entries = r.entries()
 		m = p
 	case msgRecovery:
@@ -358,6 +373,7 @@ func Decode(frame []byte) (consensus.Message, error) {
 		}
 		p.Snapshot = r.snapshot()
 		p.Op, p.Commit, p.GlobalMinAccept, p.After = r.u64(), r.u64(), r.u64(), r.u64()
+		p.Bytes, p.Sum = r.u64(), r.u64()
 		p.Entries = r.entries()
 		m = p
 	case msgForward:

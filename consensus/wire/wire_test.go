@@ -23,6 +23,9 @@ func wireSamples() []consensus.Message {
 		&consensus.PreViewChangeOk{Header: h},
 		&consensus.DoViewChange{Header: h, LastNormalView: 6, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
 		&consensus.StartView{Header: h, Op: 13, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Entries: es},
+		// The first part of a StartView whose suffix runs to op 20.
+		&consensus.StartView{Header: h, Op: 20, Commit: 9, GlobalMinAccept: 8, After: 10, AfterView: 6, Bytes: 40, Sum: 0xfeedface, Entries: es},
+		&consensus.DoViewChange{Header: h, LastNormalView: 6, Op: 20, Commit: 9, GlobalMinAccept: 8, After: 8, AfterView: 6, Bytes: 40, Sum: 0xfeedface, Entries: es},
 		&consensus.GetState{Header: h, Op: 9},
 		&consensus.NewState{Header: h, Snapshot: snap, Op: 13, Commit: 13, GlobalMinAccept: 10, After: 10, AfterView: 5, Entries: es},
 		&consensus.NewState{Header: h, Op: 13, Commit: 13, After: 10, Entries: es},
