@@ -5,13 +5,12 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/vrkeeper/vrkeeper/bridge"
+	"github.com/vrkeeper/vrkeeper/internal/accept/accepttest"
 	"github.com/vrkeeper/vrkeeper/internal/leakcheck"
 	"github.com/vrkeeper/vrkeeper/tree"
 	"github.com/vrkeeper/vrkeeper/zkproto"
@@ -298,18 +297,6 @@ func TestShutdownJoinsEveryGoroutine(t *testing.T) {
 
 // failingListener fails its first accepts with EMFILE, as a server out of
 // file descriptors does, then accepts for real.
-type failingListener struct {
-	net.Listener
-	fails atomic.Int32
-}
-
-func (l *failingListener) Accept() (net.Conn, error) {
-	if l.fails.Add(-1) >= 0 {
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
-	}
-	return l.Listener.Accept()
-}
-
 // TestAcceptOutlivesEMFILE: a client listener that fails to accept for a
 // while (out of descriptors) goes on accepting afterwards; before, each
 // failure was retried at once, spinning a core for as long as it lasted.
@@ -327,8 +314,8 @@ func TestAcceptOutlivesEMFILE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &failingListener{Listener: ln}
-	fl.fails.Store(6)
+	fl := &accepttest.FailingListener{Listener: ln}
+	fl.Fails.Store(6)
 	go func() { serveDone <- srv.serveOn(ctx, node, fl) }()
 	defer func() {
 		cancel()
@@ -340,8 +327,8 @@ func TestAcceptOutlivesEMFILE(t *testing.T) {
 	if code, _ := r.call(zkproto.OpExists, &zkproto.ExistsRequest{Path: "/"}, nil); code != zkproto.OK {
 		t.Fatal(code)
 	}
-	if fl.fails.Load() >= 0 {
-		t.Fatalf("the listener still had %d failures to give", fl.fails.Load()+1)
+	if fl.Fails.Load() >= 0 {
+		t.Fatalf("the listener still had %d failures to give", fl.Fails.Load()+1)
 	}
 }
 

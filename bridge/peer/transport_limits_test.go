@@ -2,12 +2,11 @@ package peer
 
 import (
 	"net"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/vrkeeper/vrkeeper/internal/accept/accepttest"
 	"github.com/vrkeeper/vrkeeper/internal/leakcheck"
 )
 
@@ -93,18 +92,6 @@ func TestPeerQueueStaysBoundedWhenThePeerDoesNotRead(t *testing.T) {
 
 // failingListener fails its first n accepts with EMFILE, as a server out
 // of file descriptors does, then accepts for real.
-type failingListener struct {
-	net.Listener
-	fails atomic.Int32
-}
-
-func (l *failingListener) Accept() (net.Conn, error) {
-	if l.fails.Add(-1) >= 0 {
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
-	}
-	return l.Listener.Accept()
-}
-
 // TestTransportAcceptOutlivesEMFILE: a peer listener that fails to accept
 // for a while (out of descriptors) accepts again afterwards, and every
 // goroutine of the transports has ended once Close returned.
@@ -114,8 +101,8 @@ func TestTransportAcceptOutlivesEMFILE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := &failingListener{Listener: ln}
-	fl.fails.Store(5)
+	fl := &accepttest.FailingListener{Listener: ln}
+	fl.Fails.Store(5)
 	addr2 := freeAddr(t)
 	peers := map[uint64]string{1: ln.Addr().String(), 2: addr2}
 	in := newInbox()
@@ -140,8 +127,8 @@ func TestTransportAcceptOutlivesEMFILE(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // pacing the resends, not synchronisation
 	}
-	if fl.fails.Load() >= 0 {
-		t.Fatalf("the listener still had %d failures to give", fl.fails.Load()+1)
+	if fl.Fails.Load() >= 0 {
+		t.Fatalf("the listener still had %d failures to give", fl.Fails.Load()+1)
 	}
 	t1.Close()
 	t2.Close()

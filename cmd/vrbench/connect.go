@@ -1,7 +1,6 @@
 package main
 
 import (
-	"slices"
 	"sync"
 	"time"
 )
@@ -46,11 +45,5 @@ func runConnect(addrs []string, cfg loadConfig) (loadResult, error) {
 	if len(latencies) == 0 {
 		return loadResult{errors: errCount}, nil
 	}
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[min(len(latencies)-1, int(p*float64(len(latencies))))] }
-	return loadResult{
-		throughput: float64(len(latencies)) / elapsed.Seconds(),
-		p50:        pct(0.50), p99: pct(0.99), p999: pct(0.999), max: latencies[len(latencies)-1],
-		errors: errCount,
-	}, nil
+	return summarize(latencies, elapsed, errCount), nil // gozk.go
 }
