@@ -130,6 +130,7 @@ func (c *conn) answerFast(fb *fastBatch, i, soft int) (n int, zxid int64, ok boo
 		return 0, 0, false
 	}
 	base := c.out.writingNow()
+	auth := c.readAuth() // once per batch: it copies the identities under skipACL
 	for _, q := range fb.reqs[i:] {
 		if n > 0 && base+len(b) > soft {
 			break
@@ -145,7 +146,7 @@ func (c *conn) answerFast(fb *fastBatch, i, soft int) (n int, zxid int64, ok boo
 		b = h.Append(b)
 		if q.op != zkproto.OpPing {
 			mark := len(b)
-			b, h.Err = t.Read(q.op, body, c.sessID, c.readAuth(), b)
+			b, h.Err = t.Read(q.op, body, c.sessID, auth, b)
 			if h.Err != zkproto.OK {
 				b = h.Append(b[:mark-zkproto.ReplyHeaderSize])
 			}
