@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vrkeeper/vrkeeper/consensus"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -66,8 +67,9 @@ type Node struct {
 	treeMu     sync.RWMutex
 	appliedNow atomic.Int64
 	barrier    readBarrier
-	serving    chan struct{}  // closed once the node first has a serving role
-	writers    sync.WaitGroup // snapshot writer goroutines, joined when Run ends
+	lease      atomic.Pointer[consensus.Lease] // the replica's read lease (readpath.go)
+	serving    chan struct{}                   // closed once the node first has a serving role
+	writers    sync.WaitGroup                  // snapshot writer goroutines, joined when Run ends
 
 	// Owned by the apply goroutine.
 	apply    Apply

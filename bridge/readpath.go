@@ -17,7 +17,11 @@ import (
 // queued), nothing half done. Tasks (Submit), ticks and role changes run
 // without it: they only read the tree, as readers do.
 //
-// Read barriers come in rounds: one round asks replication for one
+// A replica that holds a read lease (consensus/lease.go) needs no round:
+// a read waits only until the lease's index is applied, which it is
+// already unless writes are in flight.
+//
+// Otherwise read barriers come in rounds: one round asks replication for one
 // quorum-confirmed read index and ends once that index is applied here;
 // every reader that arrives while a round is in flight joins the next, and
 // at most maxBarrierRounds are in flight. So a burst of reads from many
@@ -104,6 +108,9 @@ func (b *readBarrier) launch(r *barrierRound) {
 // if no index can be had (no primary, replication stopped) or abort closed
 // first. Any goroutine may call it.
 func (n *Node) ReadBarrier(abort <-chan struct{}) bool {
+	if index, ok := n.leaseIndex(); ok && n.appliedNow.Load() >= index {
+		return true
+	}
 	r := n.barrier.join(nil)
 	select {
 	case <-r.done:
@@ -116,20 +123,40 @@ func (n *Node) ReadBarrier(abort <-chan struct{}) bool {
 // askReadIndex asks replication for one read index and calls end once the
 // tree has applied it.
 func (n *Node) askReadIndex(end func(ok bool)) {
+	if index, ok := n.leaseIndex(); ok {
+		n.awaitApplied(index, end)
+		return
+	}
 	n.repl.readIndex(func(index int64, ok bool) {
 		if !ok {
 			end(false)
 			return
 		}
-		if n.appliedNow.Load() >= index {
-			end(true)
-			return
-		}
-		n.Submit(func(a *Apply) {
-			n.waiters.add(index, func(_ *Apply, ok bool) { end(ok) })
-			n.releaseReads()
-		})
+		n.awaitApplied(index, end)
 	})
+}
+
+// awaitApplied calls end once the tree has applied index.
+func (n *Node) awaitApplied(index int64, end func(ok bool)) {
+	if n.appliedNow.Load() >= index {
+		end(true)
+		return
+	}
+	n.Submit(func(a *Apply) {
+		n.waiters.add(index, func(_ *Apply, ok bool) { end(ok) })
+		n.releaseReads()
+	})
+}
+
+// leaseIndex returns the index a read arriving now may be served at under
+// the replica's read lease, if it holds one (consensus/lease.go). The
+// clock is read here, after the read arrived.
+func (n *Node) leaseIndex() (int64, bool) {
+	l := n.lease.Load()
+	if l == nil || !l.Valid(leaseClock()) {
+		return 0, false
+	}
+	return int64(l.Index), true
 }
 
 // BeginRead locks the tree for reading and returns it with the zxid of the

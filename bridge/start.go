@@ -36,6 +36,11 @@ type Options struct {
 	// hearing from the primary.
 	ReplicaTick     time.Duration
 	ViewChangeTicks int
+	// NoReadLeases turns read leases off: every linearizable read then
+	// costs a round of messages with the primary (consensus/lease.go).
+	// With leases (the default; they need ViewChangeTicks ≥ 5) every
+	// server serves reads from its own state while it holds a lease.
+	NoReadLeases bool
 	// Tree is the state machine's local configuration. Nothing in it may
 	// change how a command applies (see tree.Config): servers may differ.
 	Tree tree.Config
@@ -156,6 +161,9 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		ViewChangeTicks: opts.ViewChangeTicks,
 		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
 	}
+	if lt := opts.ViewChangeTicks * 2 / 3; !opts.NoReadLeases && lt >= 3 {
+		ccfg.LeaseTicks, ccfg.TickNanos, ccfg.Clock = lt, int64(opts.ReplicaTick), leaseClock
+	}
 	lim.applyConsensus(&ccfg)
 	r, err := consensus.New(ccfg, opened.Boot)
 	if err != nil {
@@ -189,6 +197,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		BeforeInstall:       func() { n.Submit(func(a *Apply) { a.n.locked(a.n.abandonSnapshot) }) },
 		CompactInBackground: true,
 		Metrics:             opts.Metrics,
+		OnLease:             func(l consensus.Lease) { n.lease.Store(&l) },
 	}
 	if v.tr != nil {
 		dopts.Transport = v

@@ -55,6 +55,24 @@ type Config struct {
 	// alone (default MaxBatchBytes).
 	MaxPartBytes int
 
+	// Read leases (lease.go). LeaseTicks, if not 0, turns them on: a
+	// replica promises, for LeaseTicks ticks after each message of its
+	// primary, to take no part in forming a later view, and every replica
+	// may then serve reads locally while it holds a lease. It must be
+	// below ViewChangeTicks (so the promise ends before a timeout starts a
+	// view change) and at least 3. LeaseGrantTicks bounds a backup's lease
+	// (default LeaseTicks/2, at least 1): it is how long a write may wait
+	// for a backup that stopped answering. TickNanos is a tick's length on
+	// Clock, which reads a monotonic clock in nanoseconds (one that counts
+	// time the machine was suspended); LeaseDriftPPM bounds how far any
+	// replica's clock rate may be from true time, in parts per million
+	// (default 10000: 1%).
+	LeaseTicks      int
+	LeaseGrantTicks int
+	TickNanos       int64
+	LeaseDriftPPM   int64
+	Clock           func() int64
+
 	// Stamp, if set, is applied by the primary to every command it
 	// prepares: the driver binds commands to the primary's clock with it,
 	// so that the replicated state knows one clock only. It must be a pure
@@ -98,6 +116,22 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&d.MaxRetainedOps, 100000)
 	def(&d.MaxRetainedBytes, 64<<20)
 	def(&d.MaxPartBytes, d.MaxBatchBytes)
+	if d.LeaseTicks > 0 {
+		def(&d.LeaseGrantTicks, max(1, d.LeaseTicks/2))
+		if d.LeaseDriftPPM <= 0 {
+			d.LeaseDriftPPM = 10000
+		}
+		switch {
+		case d.LeaseTicks < 3 || d.LeaseTicks >= d.ViewChangeTicks:
+			return d, fmt.Errorf("consensus: config: lease ticks %d must be in [3, view-change ticks %d)", d.LeaseTicks, d.ViewChangeTicks)
+		case d.LeaseGrantTicks > d.LeaseTicks:
+			return d, fmt.Errorf("consensus: config: lease grant ticks %d exceed lease ticks %d", d.LeaseGrantTicks, d.LeaseTicks)
+		case d.TickNanos <= 0 || d.Clock == nil:
+			return d, fmt.Errorf("consensus: config: leases need TickNanos and Clock")
+		case d.LeaseDriftPPM >= 500000:
+			return d, fmt.Errorf("consensus: config: lease drift %d ppm must be below 500000", d.LeaseDriftPPM)
+		}
+	}
 	if d.ViewChangeTicks <= d.HeartbeatTicks {
 		return d, fmt.Errorf("consensus: config: view-change ticks %d must exceed heartbeat ticks %d", d.ViewChangeTicks, d.HeartbeatTicks)
 	}

@@ -43,6 +43,7 @@ type Prepare struct {
 	Commit          uint64
 	GlobalMinAccept uint64
 	ReadRound       uint64 // latest read round of the primary; acks echo it
+	Lease           LeaseGrant
 }
 
 // PrepareOk acknowledges that the sender's log, up to Op, is durable and equal
@@ -53,6 +54,7 @@ type PrepareOk struct {
 	Op        uint64
 	Gap       bool
 	ReadRound uint64 // highest read round seen from the primary in View
+	LeaseReq  uint64 // read lease request (lease.go); 0: none
 }
 
 // Commit is the primary's heartbeat: commit-number, global_min_accept and the
@@ -62,6 +64,7 @@ type Commit struct {
 	Commit          uint64
 	GlobalMinAccept uint64
 	ReadRound       uint64
+	Lease           LeaseGrant
 }
 
 // CommitOk answers Commit: the backup is normal in View, its durable log
@@ -71,6 +74,7 @@ type CommitOk struct {
 	Op        uint64
 	Commit    uint64
 	ReadRound uint64
+	LeaseReq  uint64 // read lease request (lease.go); 0: none
 }
 
 // StartViewChange announces that the sender moved to View (durably).
@@ -199,9 +203,14 @@ func checkRun(after uint64, es []Entry) error {
 	return nil
 }
 
-func (m *Prepare) validate() error           { return checkRun(m.After, m.Entries) }
+func (m *Prepare) validate() error {
+	if err := m.Lease.validate(); err != nil {
+		return err
+	}
+	return checkRun(m.After, m.Entries)
+}
 func (m *PrepareOk) validate() error         { return nil }
-func (m *Commit) validate() error            { return nil }
+func (m *Commit) validate() error            { return m.Lease.validate() }
 func (m *CommitOk) validate() error          { return nil }
 func (m *StartViewChange) validate() error   { return nil }
 func (m *GetState) validate() error          { return nil }
@@ -269,20 +278,20 @@ func snapString(s *Snapshot) string {
 }
 
 func (m *Prepare) String() string {
-	return fmt.Sprintf("Prepare{v=%d %s commit=%d gma=%d round=%d}", m.View, opsString(m.After, m.Entries), m.Commit, m.GlobalMinAccept, m.ReadRound)
+	return fmt.Sprintf("Prepare{v=%d %s commit=%d gma=%d round=%d%s}", m.View, opsString(m.After, m.Entries), m.Commit, m.GlobalMinAccept, m.ReadRound, m.Lease)
 }
 func (m *PrepareOk) String() string {
 	gap := ""
 	if m.Gap {
 		gap = " gap"
 	}
-	return fmt.Sprintf("PrepareOk{v=%d op=%d round=%d%s}", m.View, m.Op, m.ReadRound, gap)
+	return fmt.Sprintf("PrepareOk{v=%d op=%d round=%d%s%s}", m.View, m.Op, m.ReadRound, gap, leaseReqString(m.LeaseReq))
 }
 func (m *Commit) String() string {
-	return fmt.Sprintf("Commit{v=%d commit=%d gma=%d round=%d}", m.View, m.Commit, m.GlobalMinAccept, m.ReadRound)
+	return fmt.Sprintf("Commit{v=%d commit=%d gma=%d round=%d%s}", m.View, m.Commit, m.GlobalMinAccept, m.ReadRound, m.Lease)
 }
 func (m *CommitOk) String() string {
-	return fmt.Sprintf("CommitOk{v=%d op=%d commit=%d round=%d}", m.View, m.Op, m.Commit, m.ReadRound)
+	return fmt.Sprintf("CommitOk{v=%d op=%d commit=%d round=%d%s}", m.View, m.Op, m.Commit, m.ReadRound, leaseReqString(m.LeaseReq))
 }
 func (m *StartViewChange) String() string { return fmt.Sprintf("StartViewChange{v=%d}", m.View) }
 func (m *PreViewChange) String() string   { return fmt.Sprintf("PreViewChange{v=%d}", m.View) }

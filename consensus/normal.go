@@ -8,8 +8,10 @@ func (r *Replica) onPrepare(from ReplicaID, m *Prepare) {
 		return
 	}
 	r.primaryHeard()
+	r.promise()
 	r.appendFromPrimary(m.After, m.Entries)
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
+	r.leaseGranted(m.Lease, m.Commit)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	r.ackPending = true
 }
@@ -26,10 +28,13 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 		return
 	}
 	r.primaryHeard()
+	r.promise()
 	r.advanceCommit(m.Commit, m.GlobalMinAccept)
+	r.leaseGranted(m.Lease, m.Commit)
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
-		r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound})
+		r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound,
+			LeaseReq: r.leaseRequest(r.stableOp)})
 	} else {
 		r.ackPending = true
 	}
@@ -85,7 +90,7 @@ func (r *Replica) appendFromPrimary(after uint64, es []Entry) {
 }
 
 // onAck handles PrepareOk and CommitOk at the primary.
-func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
+func (r *Replica) onAck(from ReplicaID, v, op, round, leaseReq uint64, gap bool) {
 	if r.status != StatusNormal || !r.isPrimary() || v != r.view {
 		return
 	}
@@ -115,6 +120,8 @@ func (r *Replica) onAck(from ReplicaID, v, op, round uint64, gap bool) {
 		p.next = p.match + 1
 	}
 	p.ackRound = max(p.ackRound, round)
+	r.confirmLease()
+	r.grantLease(from, leaseReq)
 	r.maybeCommit()
 	r.releaseReads()
 }
@@ -137,7 +144,7 @@ func (r *Replica) maybeCommit() {
 		ms = append(ms, r.prog[i].match)
 	}
 	slices.Sort(ms)
-	if c := ms[len(ms)-1-r.f]; c > r.commit {
+	if c := r.leaseGate(ms[len(ms)-1-r.f]); c > r.commit {
 		r.commit = c
 	}
 	if g := min(ms[0], r.commit); g > r.gma {
@@ -208,12 +215,15 @@ func (r *Replica) flushPrimary() {
 	if round {
 		r.readRound++
 		r.roundDue = false
+		r.noteRound(r.readRound)
 	}
 	for i := range r.prog {
 		to := ReplicaID(i)
 		if to == r.id {
 			continue
 		}
+		// (A grant waits for the next message: sent alone, it would be
+		// answered by a new request at once, and that by a new grant.)
 		if !r.sendEntries(to) && (round || r.prog[i].commitSent < r.commit) {
 			r.sendCommit(to)
 		}
@@ -237,7 +247,8 @@ func (r *Replica) sendCommit(to ReplicaID) {
 	p := &r.prog[to]
 	p.sent = true
 	p.commitSent = r.commit
-	r.send(to, &Commit{Header: r.hdr(), Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound})
+	r.send(to, &Commit{Header: r.hdr(), Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound, Lease: p.grant})
+	p.grant = LeaseGrant{}
 }
 
 // sendEntries sends the ops a backup has not been sent yet, in batches, while
@@ -264,7 +275,8 @@ func (r *Replica) sendEntries(to ReplicaID) bool {
 		}
 		hi := r.batchEnd(p.next, last)
 		r.send(to, &Prepare{Header: r.hdr(), After: p.next - 1, Entries: r.entries.slice(p.next, hi),
-			Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound})
+			Commit: r.commit, GlobalMinAccept: r.gma, ReadRound: r.readRound, Lease: p.grant})
+		p.grant = LeaseGrant{}
 		p.next = hi + 1
 		p.sent = true
 		p.commitSent = r.commit
@@ -301,7 +313,9 @@ func (r *Replica) batchEnd(lo, last uint64) uint64 {
 func (r *Replica) flushBackup() {
 	p := r.primaryOf(r.view)
 	if r.ackPending {
-		r.sendAfterPersist(p, &PrepareOk{Header: r.hdr(), Op: r.entries.lastOp(), Gap: r.ackGap, ReadRound: r.seenRound})
+		last := r.entries.lastOp()
+		r.sendAfterPersist(p, &PrepareOk{Header: r.hdr(), Op: last, Gap: r.ackGap, ReadRound: r.seenRound,
+			LeaseReq: r.leaseRequest(last)})
 		r.ackPending, r.ackGap = false, false
 	}
 	for len(r.props) > 0 {

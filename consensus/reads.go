@@ -49,10 +49,18 @@ type backupRead struct {
 
 // Read registers a linearizable read. Once it may be served the replica hands
 // back ReadState{ID: id, Op} in a Ready; the driver serves it after applying
-// the committed entries of that Ready. A read that never comes back (lost
+// the committed entries of that Ready, and the host once it applied Op (a
+// read served under a lease may name an op not yet committed). A read that never comes back (lost
 // primary) is the driver's to time out.
 func (r *Replica) Read(id ReadID) error {
 	r.guard("Read")
+	if r.leases() {
+		if l := r.Lease(); l.Valid(r.cfg.Clock()) {
+			// Served locally once l.Index is applied (lease.go).
+			r.readStates = append(r.readStates, ReadState{ID: id, Op: l.Index})
+			return nil
+		}
+	}
 	if len(r.preads)+len(r.breads) >= r.cfg.MaxPendingReads {
 		return ErrReadDropped
 	}

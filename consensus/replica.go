@@ -89,6 +89,9 @@ type Replica struct {
 	// it has: its durable state may be far behind).
 	heardPrimary bool
 
+	// Read leases (lease.go).
+	lease leaseState
+
 	// Recovery.
 	recAnswered []answered // per replica: the recovery request last answered with state
 	tickCount   uint64     // ticks since the replica started
@@ -109,6 +112,12 @@ type progress struct {
 	probing    bool   // one batch in flight until an ack moves match
 	commitSent uint64 // commit-number last sent
 	joined     bool   // acknowledged this view (a seeded primary counts them)
+	// Read lease (lease.go): the primary commits no op the replica has not
+	// acknowledged until grantEnd (Config.Clock); grant goes with the next
+	// message; no grant before tick barred.
+	grantEnd int64
+	grant    LeaseGrant
+	barred   uint64
 }
 
 // Boot is the durable state a replica starts from.
@@ -149,6 +158,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.recAnswered = make([]answered, r.n)
 	r.resetElectionTimeout()
 	r.readSession = r.rand.Uint64()
+	r.promise() // whatever a previous incarnation promised (lease.go)
 	if b.Hard.Epoch > c.Epoch {
 		return nil, fmt.Errorf("consensus: boot: durable epoch %d is newer than configured epoch %d", b.Hard.Epoch, c.Epoch)
 	}

@@ -30,11 +30,11 @@ func (r *Replica) Step(e Envelope) error {
 	case *Prepare:
 		r.onPrepare(from, m)
 	case *PrepareOk:
-		r.onAck(from, m.View, m.Op, m.ReadRound, m.Gap)
+		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, m.Gap)
 	case *Commit:
 		r.onCommit(from, m)
 	case *CommitOk:
-		r.onAck(from, m.View, m.Op, m.ReadRound, false)
+		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, false)
 	case *StartViewChange:
 		r.onStartViewChange(from, m)
 	case *DoViewChange:
@@ -114,6 +114,10 @@ func (r *Replica) tickPrimary() {
 	r.hbTicks++
 	if r.hbTicks >= r.cfg.HeartbeatTicks {
 		r.hbTicks = 0
+		if r.leases() {
+			r.roundDue = true // every heartbeat renews the leases
+			r.maybeCommit()   // grants may have ended
+		}
 		last := r.entries.lastOp()
 		for i := range r.prog {
 			if ReplicaID(i) == r.id {
@@ -170,6 +174,11 @@ func (r *Replica) tickBackup() {
 
 func (r *Replica) tickViewChange() {
 	r.idleTicks++
+	if r.leases() {
+		// A DoViewChange or the new view held back by a promise (lease.go).
+		r.maybeSendDoViewChange()
+		r.maybeBecomePrimary()
+	}
 	if !r.tickPreVote() && r.idleTicks >= r.electionTimeout {
 		r.startPreVote(r.view + 1)
 	}

@@ -28,6 +28,7 @@ func (r *Replica) enterView(v uint64) {
 	if wasPrimary {
 		r.demotePrimaryReads()
 	}
+	r.resetLease()
 	r.resetBackupReadRequests()
 }
 
@@ -69,7 +70,7 @@ func (r *Replica) maybeSendDoViewChange() {
 			votes++
 		}
 	}
-	if votes < r.f {
+	if votes < r.f || r.promised() {
 		return
 	}
 	r.dvcSent = true
@@ -115,7 +116,7 @@ func (r *Replica) onDoViewChange(from ReplicaID, m *DoViewChange) {
 // f DoViewChanges from others and its own view is durable: it adopts the log
 // with the largest (last-normal-view, op) and the largest commit-number.
 func (r *Replica) maybeBecomePrimary() {
-	if r.status != StatusViewChange || r.awaitingState || !r.isPrimary() || r.persistedView < r.view {
+	if r.status != StatusViewChange || r.awaitingState || !r.isPrimary() || r.persistedView < r.view || r.promised() {
 		return
 	}
 	if r.seeded {

@@ -109,6 +109,11 @@ type Options struct {
 	CompactInBackground bool
 	// Metrics records the replica's figures (nil: none).
 	Metrics *metrics.Registry
+	// OnLease, if set, is called with the replica's read lease whenever it
+	// changed, before the messages of a Ready leave (an acknowledgement
+	// that lets the primary commit an op must find the op in the lease's
+	// index already: see consensus/lease.go).
+	OnLease func(consensus.Lease)
 }
 
 // Driver drives one replica. See the package documentation.
@@ -146,7 +151,8 @@ type Driver struct {
 	foreignWarned map[consensus.ReplicaID]uint64    // last foreign cluster reported per sender
 	held          map[consensus.ReplicaID]heldParts // messages waiting for their snapshot
 	compactor     compactor
-	stopped       error // set once the driver failed; every later call returns it
+	stopped       error           // set once the driver failed; every later call returns it
+	lease         consensus.Lease // last published (OnLease)
 }
 
 // sentPrepare is a Prepare waiting for its acknowledgement.

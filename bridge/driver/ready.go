@@ -39,7 +39,21 @@ func (d *Driver) Process() (seq uint64, wait bool, err error) {
 			return 0, false, d.fail(err)
 		}
 	}
+	d.publishLease() // a lease extended by a message that asked for no Ready
 	return 0, false, nil
+}
+
+// publishLease hands OnLease the replica's lease if it changed. Before a
+// Ready's messages leave it must (see Options.OnLease); elsewhere it only
+// makes an extension known sooner.
+func (d *Driver) publishLease() {
+	if d.opts.OnLease == nil {
+		return
+	}
+	if l := d.r.Lease(); l != d.lease {
+		d.lease = l
+		d.opts.OnLease(l)
+	}
 }
 
 // Resume finishes the Ready that waited for the disk: the log is durable
@@ -86,6 +100,7 @@ func (d *Driver) Drain() error {
 // hand the log changes to the WAL. It returns the WAL mutation that must
 // be durable before the second half.
 func (d *Driver) persist(rd *consensus.Ready) (uint64, error) {
+	d.publishLease()
 	if rd.SoftState != nil {
 		d.noteStatus(rd.SoftState.Status)
 		if d.opts.OnSoftState != nil {

@@ -37,6 +37,11 @@ type node struct {
 	kv      *kvState
 	tickLen int64 // units between this node's ticks (clock rate)
 	syncing bool  // a disk-done event is scheduled for the Ready that waits
+	// pausedUntil: the node is stopped until then (its events wait).
+	pausedUntil int64
+
+	lease      consensus.Lease // the driver's published read lease
+	leaseReads []waitingRead   // reads waiting for their op to be applied
 
 	writes    map[uint32]waitingWrite // client → command waiting to be applied here
 	resubmit  bool                    // the view changed: re-propose writes after this Ready
@@ -44,6 +49,15 @@ type node struct {
 	lastSnap  uint64
 	lastView  uint64 // view of the last applied entry
 	maxCommit uint64 // commit-number seen in this incarnation
+}
+
+// waitingRead is a read released at op, served once op is applied.
+type waitingRead struct {
+	id     consensus.ReadID
+	client int
+	seq    uint32
+	key    uint8
+	op     uint64
 }
 
 type waitingWrite struct {
@@ -107,6 +121,8 @@ func (n *node) start() {
 	n.up, n.syncing, n.resubmit = true, false, false
 	n.writes = map[uint32]waitingWrite{}
 	n.maxCommit = 0
+	n.pausedUntil = 0
+	n.lease, n.leaseReads = consensus.Lease{}, nil
 	n.kv = newKV()
 	n.lastSnap, n.lastView = 0, 0
 	opened, err := driver.Open(driver.OpenOptions{
@@ -137,6 +153,10 @@ func (n *node) start() {
 		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400, MaxInflightBytes: 200,
 		MaxPartBytes: simPartBytes, MaxBatchBytes: simBatchBytes,
 	}
+	if w.faults.Leases {
+		cfg.LeaseTicks, cfg.TickNanos, cfg.Clock = 7, simTickNanos, n.nanos
+		cfg.LeaseDriftPPM = simDriftPPM
+	}
 	r, err := consensus.New(cfg, b)
 	if err != nil {
 		w.fail("n%d: start: %v", n.id, err)
@@ -153,15 +173,27 @@ func (n *node) start() {
 	n.d = driver.New(driver.Options{
 		IDs: ids, Self: consensus.ReplicaID(n.id), Store: opened.Store, Transport: n, Applier: n,
 		Fetcher: n, Clock: n.clock, ReadTimeout: simReadTimeout * time.Millisecond, Log: hclog.NewNullLogger(),
-		OnSoftState: n.softState,
+		OnSoftState: n.softState, OnLease: func(l consensus.Lease) { n.lease = l },
 	}, r, opened)
 	n.soft = consensus.SoftState{}
 	w.schedule(event{at: w.now + 1 + w.rng.Int64N(tickUnits), kind: evTick, node: n.id, inc: n.inc})
 	n.pump()
 }
 
-// clock is the node's wall clock: simulated time in milliseconds.
-func (n *node) clock() time.Time { return time.UnixMilli(n.w.now) }
+// Each node's clock runs at its own rate: a tick (tickLen units of
+// simulated time, 8 to 12) is simTickNanos on the node's clock, so rates
+// differ from true time (a unit, a millisecond) by up to 25%, which
+// simDriftPPM covers.
+const (
+	simTickNanos = tickUnits * int64(time.Millisecond)
+	simDriftPPM  = 260000
+)
+
+// nanos reads the node's monotonic clock (the lease clock).
+func (n *node) nanos() int64 { return n.w.now * simTickNanos / n.tickLen }
+
+// clock is the node's wall clock, at the node's rate.
+func (n *node) clock() time.Time { return time.Unix(0, n.nanos()) }
 
 // crash stops the node at an arbitrary point. If a Ready waits for the
 // disk, the crash may strike in the middle of persisting it: at one of the
@@ -261,18 +293,57 @@ func (n *node) read(client int, seq uint32, key uint8) {
 	id := w.readID
 	inc := n.inc
 	w.note(n.id, "client %d read %d: get k%d", client, id, key)
+	rd := waitingRead{id: id, client: client, seq: seq, key: key}
+	if n.pausedUntil > w.now {
+		return // a stopped process reads nothing; the client times out
+	}
+	if l := n.lease; l.Valid(n.nanos()) {
+		// The server's read path: served under the published lease once
+		// its index is applied (bridge/readpath.go).
+		rd.op = l.Index
+		w.leaseReads++
+		w.note(n.id, "read %d under lease at op %d", id, rd.op)
+		n.awaitRead(rd)
+		return
+	}
 	n.d.Read(func(op uint64, ok bool) {
 		if !ok || !n.up || n.inc != inc {
 			return
 		}
-		if n.kv.op < op {
+		if n.kv.op < op && !w.faults.Leases {
 			w.fail("n%d: read %d released at op %d but applied only %d", n.id, id, op, n.kv.op)
 			return
 		}
-		w.note(n.id, "serve read %d of client %d at op %d (applied %d): k%d = %q", id, client, op, n.kv.op, key, n.kv.data[key])
-		w.clients[client].respond(seq, n.kv.data[key])
+		rd.op = op
+		n.awaitRead(rd)
 	})
 	n.pump()
+}
+
+// awaitRead serves rd once its op is applied.
+func (n *node) awaitRead(rd waitingRead) {
+	if n.kv.op < rd.op {
+		n.leaseReads = append(n.leaseReads, rd)
+		return
+	}
+	w := n.w
+	w.note(n.id, "serve read %d of client %d at op %d (applied %d): k%d = %q", rd.id, rd.client, rd.op, n.kv.op, rd.key, n.kv.data[rd.key])
+	w.clients[rd.client].respond(rd.seq, n.kv.data[rd.key])
+}
+
+// serveReads serves the waiting reads whose op is applied.
+func (n *node) serveReads() {
+	k := 0
+	for _, rd := range n.leaseReads {
+		if rd.op <= n.kv.op {
+			n.awaitRead(rd)
+			continue
+		}
+		n.leaseReads[k] = rd
+		k++
+	}
+	clear(n.leaseReads[k:])
+	n.leaseReads = n.leaseReads[:k]
 }
 
 // pump runs the driver until it is idle or a Ready waits for the disk;
@@ -403,6 +474,7 @@ func (n *node) Apply(b driver.Batch) error {
 	for _, e := range b.Entries {
 		n.apply(e)
 	}
+	n.serveReads()
 	return nil
 }
 

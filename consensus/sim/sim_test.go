@@ -33,7 +33,7 @@ func TestSim(t *testing.T) {
 		if res.Err != nil {
 			t.Fatalf("seed %d (%s): %v", res.Seed, res.Faults, res.Err)
 		}
-		t.Logf("seed %d (%s): %d ops, %d committed, %d ticks, %d log-suffix parts", res.Seed, res.Faults, res.Ops, res.Committed, res.Ticks, res.Parts)
+		t.Logf("seed %d (%s): %d ops, %d committed, %d ticks, %d log-suffix parts, %d reads under a lease", res.Seed, res.Faults, res.Ops, res.Committed, res.Ticks, res.Parts, res.LeaseReads)
 		return
 	}
 	var (
@@ -43,6 +43,7 @@ func TestSim(t *testing.T) {
 		ops    int
 		xfers  int
 		parts  int
+		leased int
 		mixes  = map[string]int{}
 		wg     sync.WaitGroup
 	)
@@ -62,6 +63,7 @@ func TestSim(t *testing.T) {
 				ops += res.Ops
 				xfers += res.Fetched
 				parts += res.Parts
+				leased += res.LeaseReads
 				mixes[mixName(res.Faults)]++
 				if res.Err != nil {
 					failed = append(failed, res)
@@ -84,7 +86,7 @@ func TestSim(t *testing.T) {
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %-40s %d seeds\n", k, mixes[k])
 	}
-	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, %d log-suffix parts, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, parts, b.String())
+	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, %d log-suffix parts, %d reads under a lease, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, parts, leased, b.String())
 	sort.Slice(failed, func(i, j int) bool { return failed[i].Seed < failed[j].Seed })
 	for _, res := range failed {
 		var tb strings.Builder
@@ -119,6 +121,12 @@ func mixName(f Faults) string {
 	}
 	if f.DiskLoss {
 		parts = append(parts, "diskloss")
+	}
+	if f.Pauses {
+		parts = append(parts, "pause")
+	}
+	if f.Leases {
+		parts = append(parts, "lease")
 	}
 	return strings.Join(parts, "+")
 }

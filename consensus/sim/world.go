@@ -41,6 +41,8 @@ type Faults struct {
 	OneWay     bool    // one-way link cuts
 	Crashes    bool    // crash and restart from durable state
 	DiskLoss   bool    // crash and restart with an empty disk
+	Pauses     bool    // a node stops for a while (SIGSTOP), its clock running on
+	Leases     bool    // read leases on (consensus/lease.go)
 	SnapEvery  uint64  // applied ops between snapshots (log GC)
 }
 
@@ -50,7 +52,8 @@ func (f Faults) String() string {
 	for _, x := range []struct {
 		on   bool
 		name string
-	}{{f.Partitions, "partitions"}, {f.OneWay, "one-way"}, {f.Crashes, "crashes"}, {f.DiskLoss, "disk-loss"}} {
+	}{{f.Partitions, "partitions"}, {f.OneWay, "one-way"}, {f.Crashes, "crashes"}, {f.DiskLoss, "disk-loss"},
+		{f.Pauses, "pauses"}, {f.Leases, "leases"}} {
 		if x.on {
 			b.WriteString(" " + x.name)
 		}
@@ -75,6 +78,9 @@ func FaultsFor(rng *rand.Rand) Faults {
 	f.Crashes = rng.IntN(2) == 0
 	f.DiskLoss = rng.IntN(3) == 0 && f.Replicas > 1 // one replica has nobody to recover from
 	f.SnapEvery = []uint64{5, 20, 1000}[rng.IntN(3)]
+	// Drawn last, so the draws above stay those of earlier seeds.
+	f.Pauses = rng.IntN(2) == 0
+	f.Leases = rng.IntN(4) != 0
 	return f
 }
 
@@ -101,9 +107,11 @@ type Result struct {
 	Committed uint64
 	Fetched   int // snapshots fetched from peers
 	Parts     int // log-suffix messages sent as one part of several
-	Ticks     int64
-	Err       error
-	world     *World
+	// LeaseReads: reads a node took under its published read lease.
+	LeaseReads int
+	Ticks      int64
+	Err        error
+	world      *World
 }
 
 // PrintTrace writes the run's trace.
@@ -113,24 +121,25 @@ func (r *Result) PrintTrace(w interface{ Write([]byte) (int, error) }) {
 
 // World is one simulated run.
 type World struct {
-	opts     Options
-	faults   Faults
-	rng      *rand.Rand
-	now      int64
-	evSeq    uint64
-	events   eventQueue
-	nodes    []*node
-	clients  []*client
-	cut      [][]bool // cut[a][b]: messages a→b are lost
-	healed   bool     // liveness phase: faults off
-	healedAt int64    // when it began
-	trace    *tracer
-	check    checker
-	history  []porcupine.Operation
-	readID   consensus.ReadID
-	err      error
-	fetched  int // snapshots fetched from peers (state transfers)
-	parts    int // log-suffix messages sent as one part of several
+	opts       Options
+	faults     Faults
+	rng        *rand.Rand
+	now        int64
+	evSeq      uint64
+	events     eventQueue
+	nodes      []*node
+	clients    []*client
+	cut        [][]bool // cut[a][b]: messages a→b are lost
+	healed     bool     // liveness phase: faults off
+	healedAt   int64    // when it began
+	trace      *tracer
+	check      checker
+	history    []porcupine.Operation
+	readID     consensus.ReadID
+	err        error
+	fetched    int // snapshots fetched from peers (state transfers)
+	parts      int // log-suffix messages sent as one part of several
+	leaseReads int
 }
 
 // Run executes one seed and reports the first violation in Result.Err.
@@ -166,6 +175,7 @@ func Run(opts Options) *Result {
 		w.checkLinearizable()
 	}
 	res.Err, res.Ops, res.Ticks, res.Committed, res.Fetched, res.Parts = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted, w.fetched, w.parts
+	res.LeaseReads = w.leaseReads
 	return res
 }
 
@@ -243,6 +253,17 @@ func (w *World) run() {
 
 func (w *World) dispatch(e event) {
 	switch e.kind {
+	case evDeliver, evTick, evDiskDone:
+		if nd := w.nodes[e.node]; nd.up && nd.pausedUntil > w.now {
+			// A stopped process: everything waits until it runs again
+			// (in order), and its ticker fires once for all it missed (a
+			// node has one tick event at a time: each schedules the next).
+			e.at = nd.pausedUntil
+			w.schedule(e)
+			return
+		}
+	}
+	switch e.kind {
 	case evDeliver:
 		nd := w.nodes[e.node]
 		if nd.up && !w.cut[e.from][e.node] {
@@ -296,7 +317,11 @@ func (w *World) send(from, to int, frame []byte) {
 
 func (w *World) injectFault() {
 	f, n := w.faults, len(w.nodes)
-	switch w.rng.IntN(4) {
+	kinds := 4
+	if f.Pauses {
+		kinds = 5 // (a draw of 4 or 5 kinds: seeds without pauses keep theirs)
+	}
+	switch w.rng.IntN(kinds) {
 	case 0:
 		if f.Partitions {
 			w.healPartitions()
@@ -344,6 +369,18 @@ func (w *World) injectFault() {
 			if nd.up {
 				nd.crash(false)
 				w.schedule(event{at: w.now + tickUnits*(1+w.rng.Int64N(40)), kind: evRestart, node: nd.id})
+			}
+		}
+	case 4:
+		if f.Pauses {
+			// Often the primary: its lease must end while it is stopped.
+			nd := w.nodes[w.rng.IntN(n)]
+			if p := w.primary(); p >= 0 && w.rng.IntN(2) == 0 {
+				nd = w.nodes[p]
+			}
+			if nd.up && nd.pausedUntil <= w.now {
+				nd.pausedUntil = w.now + tickUnits*(1+w.rng.Int64N(40))
+				w.note(nd.id, "PAUSED until t=%d", nd.pausedUntil/tickUnits)
 			}
 		}
 	case 3:
@@ -439,6 +476,7 @@ func (w *World) heal() {
 		if !nd.up {
 			nd.restart()
 		}
+		nd.pausedUntil = min(nd.pausedUntil, w.now)
 	}
 	w.note(-1, "faults healed; liveness phase")
 }

@@ -135,22 +135,28 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.Commit)
 		u64(m.GlobalMinAccept)
 		u64(m.ReadRound)
+		u64(m.Lease.Req)
+		u64(m.Lease.Nanos)
 		entries(m.Entries)
 	case *consensus.PrepareOk:
 		hdr(msgPrepareOk, &m.Header)
 		u64(m.Op)
 		boolean(m.Gap)
 		u64(m.ReadRound)
+		u64(m.LeaseReq)
 	case *consensus.Commit:
 		hdr(msgCommit, &m.Header)
 		u64(m.Commit)
 		u64(m.GlobalMinAccept)
 		u64(m.ReadRound)
+		u64(m.Lease.Req)
+		u64(m.Lease.Nanos)
 	case *consensus.CommitOk:
 		hdr(msgCommitOk, &m.Header)
 		u64(m.Op)
 		u64(m.Commit)
 		u64(m.ReadRound)
+		u64(m.LeaseReq)
 	case *consensus.StartViewChange:
 		hdr(msgStartViewChange, &m.Header)
 	case *consensus.DoViewChange:
@@ -319,19 +325,21 @@ func Decode(frame []byte) (consensus.Message, error) {
 	case msgPrepare:
 		p := &consensus.Prepare{Header: h}
 		p.After, p.Commit, p.GlobalMinAccept, p.ReadRound = r.u64(), r.u64(), r.u64(), r.u64()
+		p.Lease.Req, p.Lease.Nanos = r.u64(), r.u64()
 		p.Entries = r.entries()
 		m = p
 	case msgPrepareOk:
 		p := &consensus.PrepareOk{Header: h}
-		p.Op, p.Gap, p.ReadRound = r.u64(), r.boolean(), r.u64()
+		p.Op, p.Gap, p.ReadRound, p.LeaseReq = r.u64(), r.boolean(), r.u64(), r.u64()
 		m = p
 	case msgCommit:
 		p := &consensus.Commit{Header: h}
 		p.Commit, p.GlobalMinAccept, p.ReadRound = r.u64(), r.u64(), r.u64()
+		p.Lease.Req, p.Lease.Nanos = r.u64(), r.u64()
 		m = p
 	case msgCommitOk:
 		p := &consensus.CommitOk{Header: h}
-		p.Op, p.Commit, p.ReadRound = r.u64(), r.u64(), r.u64()
+		p.Op, p.Commit, p.ReadRound, p.LeaseReq = r.u64(), r.u64(), r.u64(), r.u64()
 		m = p
 	case msgStartViewChange:
 		m = &consensus.StartViewChange{Header: h}

@@ -13,11 +13,12 @@ func wireSamples() []consensus.Message {
 	es := []consensus.Entry{{Op: 11, View: 6, Cmd: []byte("a")}, {Op: 12, View: 7, Cmd: []byte{}}, {Op: 13, View: 7, Cmd: []byte("ccc")}}
 	snap := &consensus.Snapshot{Op: 10, View: 5, Data: SnapshotRef{Op: 10, View: 5}}
 	return []consensus.Message{
-		&consensus.Prepare{Header: h, After: 10, Entries: es, Commit: 9, GlobalMinAccept: 8, ReadRound: 3},
+		&consensus.Prepare{Header: h, After: 10, Entries: es, Commit: 9, GlobalMinAccept: 8, ReadRound: 3,
+			Lease: consensus.LeaseGrant{Req: 5, Nanos: 100e6}},
 		&consensus.Prepare{Header: h, After: 13, Entries: []consensus.Entry{}, Commit: 13},
-		&consensus.PrepareOk{Header: h, Op: 13, Gap: true, ReadRound: 3},
-		&consensus.Commit{Header: h, Commit: 13, GlobalMinAccept: 12, ReadRound: 4},
-		&consensus.CommitOk{Header: h, Op: 13, Commit: 13, ReadRound: 4},
+		&consensus.PrepareOk{Header: h, Op: 13, Gap: true, ReadRound: 3, LeaseReq: 6},
+		&consensus.Commit{Header: h, Commit: 13, GlobalMinAccept: 12, ReadRound: 4, Lease: consensus.LeaseGrant{Req: 6, Nanos: 99e6}},
+		&consensus.CommitOk{Header: h, Op: 13, Commit: 13, ReadRound: 4, LeaseReq: 7},
 		&consensus.StartViewChange{Header: h},
 		&consensus.PreViewChange{Header: h},
 		&consensus.PreViewChangeOk{Header: h},

@@ -1,0 +1,298 @@
+package consensus
+
+import (
+	"fmt"
+	"math"
+)
+
+// Read leases let every replica serve linearizable reads from its own
+// state, with no message per read, while writes wait for the replicas that
+// hold a lease (quorum leases held by all: each replica is a lease holder
+// while it keeps up). Time enters in two forms, both injected: ticks
+// (Tick), which can only run late (a paused or busy replica ticks less, a
+// ticker drops ticks), and Config.Clock, a monotonic clock read in
+// nanoseconds. Clock rates differ from true time by at most ρ
+// (LeaseDriftPPM); clock offsets do not matter, only durations on one
+// clock are compared. shrink(d) = d·(1-ρ)/(1+ρ) turns a duration measured
+// on one clock into one that is no longer in true time on any other.
+//
+// Promise. When a replica receives a Prepare or Commit from the primary of
+// its view, it promises to take no part in forming a later view (send a
+// DoViewChange, or become primary) for LeaseTicks ticks; so does the
+// primary whenever it starts a read round, and every replica when it starts
+// (a promise is not durable: a restarted replica keeps every promise it may
+// have made by waiting that long). Counted in ticks, which only run late,
+// the promise lasts at least (LeaseTicks-2) tick lengths of true time
+// divided by (1+ρ) (the tick before the receipt may count, and a ticker
+// that fell behind may fire once early).
+//
+// Primary lease. Each heartbeat starts a read round (reads.go); the
+// primary records the Clock time t before the round's messages leave. Once
+// f backups echoed round s (or a later one), f+1 replicas, the primary
+// included, promised after t: no view after this one can form before
+// t + (LeaseTicks-2)·tick/(1+ρ) in true time, because forming one needs
+// f+1 replicas that no longer promise. So the primary holds the lease until
+// t + shrink((LeaseTicks-2)·TickNanos) on its clock. Nothing commits in a
+// later view before the lease ends, and in this view nothing commits but
+// through the primary.
+//
+// Backup lease. Each PrepareOk and CommitOk carries a lease request, and
+// the backup keeps the Clock time a at which it built it (before it left).
+// The primary, on taking the request at time g while it holds its lease
+// and the backup keeps up (below), grants it: until
+// e = min(g + LeaseGrantTicks·TickNanos, its lease end) it commits no op
+// the backup has not acknowledged. It tells the backup e-g with its next
+// Prepare or Commit, and the backup holds the lease until
+// a + shrink(e-g) on its clock: in true time that is no later than e on
+// the primary's (a came before g), so no later than the primary's lease,
+// and every op committed while the backup holds it was acknowledged by the
+// backup first (it is in the backup's log), or was committed before g (the
+// message with the grant carries a commit-number at least that: the
+// backup's floor).
+//
+// Reads. A replica with a lease valid at a Clock time read after the
+// request arrived serves it once its state machine applied the lease's
+// Index: its last op, the ops it acknowledged and its floor. Every write
+// acknowledged to any client before then was committed in this view (or an
+// earlier one) at or below that index, so the read sees it; what it
+// returns is the committed state at an index no lower, hence linearizable.
+// A pause after the clock was read changes nothing: the state it then reads
+// is at least the one that was current when the lease was checked.
+//
+// A backup that falls behind would hold every write back: the primary
+// grants nothing to a backup more than a batch behind the commit-number,
+// and stops renewing, for 4·LeaseTicks ticks, a backup whose
+// acknowledgement an op has waited for leaseStallTicks after f backups
+// acknowledged it; it commits without it once its grant ended. Whom to
+// grant is a matter of speed only: the floor makes any grant safe.
+
+// Lease is what a replica may serve reads with locally: a read that
+// arrives before End (Config.Clock) may be served once the state machine
+// applied Index. The zero Lease holds nothing.
+type Lease struct {
+	End   int64
+	Index uint64
+}
+
+// Valid reports whether the lease holds at now (Config.Clock).
+func (l Lease) Valid(now int64) bool { return now < l.End }
+
+// LeaseGrant is the primary's answer to a backup's lease request: request
+// Req is granted for Nanos of the primary's clock from when it took it.
+type LeaseGrant struct {
+	Req   uint64
+	Nanos uint64
+}
+
+// maxGrantNanos bounds a grant on the wire (a minute: far above any
+// configuration).
+const maxGrantNanos = uint64(60e9)
+
+func (g LeaseGrant) validate() error {
+	if g.Nanos > maxGrantNanos {
+		return fmt.Errorf("%w: lease grant of %d ns", ErrBadMessage, g.Nanos)
+	}
+	return nil
+}
+
+func (g LeaseGrant) String() string {
+	if g.Req == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" grant=%d/%dns", g.Req, g.Nanos)
+}
+
+func leaseReqString(req uint64) string {
+	if req == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" lease-req=%d", req)
+}
+
+const (
+	// leaseRequests is how many of its latest requests a backup remembers.
+	leaseRequests = 16
+	// leaseRounds bounds the unconfirmed rounds whose start the primary keeps.
+	leaseRounds = 64
+	// leaseStallTicks is how long an op may wait for a lease holder after
+	// f backups acknowledged it before that holder's lease is not renewed.
+	leaseStallTicks = 2
+)
+
+// leaseState is a replica's lease bookkeeping.
+type leaseState struct {
+	promise uint64 // tick count before which the replica helps form no later view
+
+	// Primary.
+	end    int64       // the primary's lease end
+	rounds []roundTime // read rounds not yet confirmed, ascending
+	// An op that f backups acknowledged but a lease holder did not:
+	// gateOp, and the tick at which it was noticed (0: none).
+	gateOp, gateTick uint64
+
+	// Backup.
+	reqSeq uint64
+	reqs   [leaseRequests]leaseRequest
+	held   int64  // the backup's lease end
+	floor  uint64 // commit-number carried by its grants
+	acked  uint64 // highest op acknowledged in this view
+}
+
+type roundTime struct {
+	round uint64
+	at    int64
+}
+
+type leaseRequest struct {
+	seq uint64
+	at  int64
+}
+
+func (r *Replica) leases() bool { return r.cfg.LeaseTicks > 0 }
+
+// shrink turns a duration measured on one clock into one that is no longer
+// in true time on any other (see above).
+func (r *Replica) shrink(d int64) int64 {
+	ppm := r.cfg.LeaseDriftPPM
+	return int64(float64(d) * float64(1e6-ppm) / float64(1e6+ppm))
+}
+
+// promise renews this replica's promise (see above).
+func (r *Replica) promise() {
+	if r.leases() {
+		r.lease.promise = max(r.lease.promise, r.tickCount+uint64(r.cfg.LeaseTicks))
+	}
+}
+
+// promised reports whether a promise still keeps this replica from helping
+// to form a later view.
+func (r *Replica) promised() bool { return r.leases() && r.tickCount < r.lease.promise }
+
+// resetLease drops every lease on entering a view (the promise stays).
+func (r *Replica) resetLease() {
+	p := r.lease.promise
+	r.lease = leaseState{promise: p, rounds: r.lease.rounds[:0]}
+}
+
+// noteRound records when read round s started (the primary).
+func (r *Replica) noteRound(s uint64) {
+	if !r.leases() {
+		return
+	}
+	r.promise()
+	if len(r.lease.rounds) == leaseRounds {
+		r.lease.rounds = append(r.lease.rounds[:0], r.lease.rounds[1:]...)
+	}
+	r.lease.rounds = append(r.lease.rounds, roundTime{round: s, at: r.cfg.Clock()})
+}
+
+// confirmLease extends the primary's lease by the latest confirmed round.
+func (r *Replica) confirmLease() {
+	if !r.leases() || len(r.lease.rounds) == 0 {
+		return
+	}
+	cr := r.confirmedRound()
+	k := 0
+	for k < len(r.lease.rounds) && r.lease.rounds[k].round <= cr {
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	t := r.lease.rounds[k-1].at
+	r.lease.end = max(r.lease.end, t+r.shrink(int64(r.cfg.LeaseTicks-2)*r.cfg.TickNanos))
+	r.lease.rounds = append(r.lease.rounds[:0], r.lease.rounds[k:]...)
+}
+
+// grantLease answers backup from's lease request req (the primary).
+func (r *Replica) grantLease(from ReplicaID, req uint64) {
+	if !r.leases() || req == 0 {
+		return
+	}
+	p := &r.prog[from]
+	now := r.cfg.Clock()
+	switch {
+	case r.lease.end <= now || r.tickCount < p.barred:
+		return
+	case r.leaseStalled() && p.match < r.lease.gateOp:
+		// It held an op back too long: commit without it for a while.
+		p.barred = r.tickCount + uint64(4*r.cfg.LeaseTicks)
+		return
+	case p.match+uint64(r.cfg.MaxBatchOps) < r.commit:
+		return // far behind: catching up first
+	}
+	end := min(now+int64(r.cfg.LeaseGrantTicks)*r.cfg.TickNanos, r.lease.end)
+	p.grantEnd = max(p.grantEnd, end)
+	p.grant = LeaseGrant{Req: req, Nanos: uint64(end - now)}
+}
+
+// leaseStalled reports whether an op has waited for a lease holder too long.
+func (r *Replica) leaseStalled() bool {
+	return r.lease.gateOp > r.commit && r.tickCount-r.lease.gateTick >= leaseStallTicks
+}
+
+// leaseGate lowers quorum commit-number q to what every backup holding a
+// grant acknowledged (the primary), and notes an op held back.
+func (r *Replica) leaseGate(q uint64) uint64 {
+	if !r.leases() {
+		return q
+	}
+	now := r.cfg.Clock()
+	c := q
+	for i := range r.prog {
+		if p := &r.prog[i]; ReplicaID(i) != r.id && p.grantEnd > now {
+			c = min(c, p.match)
+		}
+	}
+	switch {
+	case c >= q:
+		r.lease.gateOp = 0
+	case r.lease.gateOp <= max(c, r.commit):
+		r.lease.gateOp, r.lease.gateTick = q, r.tickCount
+	}
+	return c
+}
+
+// leaseRequest starts a lease request to go with an acknowledgement (a
+// backup); the acknowledgement covers op.
+func (r *Replica) leaseRequest(op uint64) uint64 {
+	if !r.leases() {
+		return 0
+	}
+	r.lease.acked = max(r.lease.acked, op)
+	r.lease.reqSeq++
+	r.lease.reqs[r.lease.reqSeq%leaseRequests] = leaseRequest{seq: r.lease.reqSeq, at: r.cfg.Clock()}
+	return r.lease.reqSeq
+}
+
+// leaseGranted takes the primary's grant g, which came with commit-number
+// commit (a backup).
+func (r *Replica) leaseGranted(g LeaseGrant, commit uint64) {
+	if !r.leases() || g.Req == 0 {
+		return
+	}
+	q := r.lease.reqs[g.Req%leaseRequests]
+	if q.seq != g.Req {
+		return
+	}
+	d := min(int64(g.Nanos), int64(r.cfg.LeaseGrantTicks)*r.cfg.TickNanos)
+	r.lease.held = max(r.lease.held, q.at+r.shrink(d))
+	r.lease.floor = max(r.lease.floor, commit)
+}
+
+// Lease returns the lease the replica holds now: the driver publishes it,
+// before the messages of each Ready leave, to whatever serves reads.
+func (r *Replica) Lease() Lease {
+	if !r.leases() || r.status != StatusNormal {
+		return Lease{}
+	}
+	last := r.entries.lastOp()
+	switch {
+	case r.n == 1:
+		return Lease{End: math.MaxInt64, Index: last}
+	case r.isPrimary():
+		return Lease{End: r.lease.end, Index: last}
+	default:
+		return Lease{End: r.lease.held, Index: max(last, r.lease.floor, r.lease.acked)}
+	}
+}

@@ -1,0 +1,209 @@
+package consensus_test
+
+import (
+	"testing"
+
+	"github.com/vrkeeper/vrkeeper/consensus"
+)
+
+// leaseTick is a tick's length on the lease tests' clock.
+const leaseTick = 1000
+
+// leaseCluster boots three replicas with read leases on one shared clock
+// (the tests advance it with ticks) and waits until every replica holds a
+// lease.
+type leaseCluster struct {
+	*harness
+	now int64
+}
+
+func newLeaseCluster(t *testing.T) *leaseCluster {
+	lc := &leaseCluster{}
+	lc.harness = newHarnessWith(t, 3, func(c *consensus.Config) {
+		c.ViewChangeTicks, c.LeaseTicks, c.LeaseGrantTicks = 10, 6, 3
+		c.TickNanos, c.LeaseDriftPPM = leaseTick, 1
+		c.Clock = func() int64 { return lc.now }
+	}, true)
+	return lc
+}
+
+// ticks advances the clock and ticks every live replica n times,
+// delivering in between.
+func (lc *leaseCluster) ticks(n int) {
+	for range n {
+		lc.now += leaseTick
+		lc.tickAll(1)
+	}
+}
+
+func (lc *leaseCluster) primary() int {
+	for i, nd := range lc.nodes {
+		if nd.up && nd.r.Info().IsPrimary {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestLeaseStartWaitsForPromises: a replica keeps, after it starts, every
+// promise an earlier incarnation may have made: no view forms before
+// LeaseTicks ticks, then one does and every replica holds a lease.
+func TestLeaseStartWaitsForPromises(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.stabilize()
+	lc.ticks(5)
+	if p := lc.primary(); p >= 0 {
+		t.Fatalf("n%d became primary within the promise made at start", p)
+	}
+	lc.ticks(4)
+	p := lc.primary()
+	if p < 0 {
+		t.Fatal("no primary once the start promises ended")
+	}
+	for i, nd := range lc.nodes {
+		if l := nd.r.Lease(); !l.Valid(lc.now) {
+			t.Errorf("n%d holds no lease (%+v at %d)", i, l, lc.now)
+		}
+	}
+}
+
+// TestLeaseReadServedLocally: a backup with a lease releases a read at
+// once, at its own index, with no message to the primary.
+func TestLeaseReadServedLocally(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	lc.propose(p, "a")
+	lc.stabilize()
+	lc.ticks(1)
+	b := (p + 1) % 3
+	lc.read(b, 7)
+	lc.process(b)
+	for _, e := range lc.queue {
+		if _, ok := e.Msg.(*consensus.ReadIndexRequest); ok {
+			t.Fatalf("a read under a lease asked the primary: %s", e)
+		}
+	}
+	rs := lc.nodes[b].reads
+	if len(rs) != 1 || rs[0].ID != 7 || rs[0].Op < 1 {
+		t.Fatalf("reads at n%d = %v, want id 7 at op ≥ 1", b, rs)
+	}
+}
+
+// TestLeaseCommitWaitsForHolder: the primary commits no op a backup with a
+// grant has not acknowledged until that grant ends, and the backup's lease
+// ends, on its clock, no later.
+func TestLeaseCommitWaitsForHolder(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	lagging := (p + 2) % 3
+	held := lc.nodes[lagging].r.Lease()
+	if !held.Valid(lc.now) {
+		t.Fatalf("n%d holds no lease", lagging)
+	}
+	lc.isolate(lagging, true)
+	lc.propose(p, "w")
+	lc.stabilize()
+	start := lc.nodes[p].r.Info().Commit
+	for lc.nodes[p].r.Info().Commit == start {
+		if lc.now > held.End+10*leaseTick {
+			t.Fatal("the write never committed without the isolated holder")
+		}
+		if lc.nodes[lagging].r.Lease().Valid(lc.now) && lc.nodes[p].r.Info().Commit > start {
+			t.Fatal("committed while the isolated backup still held its lease")
+		}
+		lc.ticks(1)
+	}
+	if lc.now <= held.End {
+		t.Fatalf("committed at %d, before the isolated backup's lease ended at %d", lc.now, held.End)
+	}
+}
+
+// TestLeasePromiseHoldsBackDoViewChange: a backup that heard from its
+// primary sends no DoViewChange, whatever it hears, until its promise ends.
+func TestLeasePromiseHoldsBackDoViewChange(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	b := (p + 2) % 3 // not the primary of the next view: it would send its DoViewChange to (p+1)
+	v := lc.nodes[b].r.Info().View
+	lc.deliverOne(consensus.Envelope{From: consensus.ReplicaID((p + 1) % 3), To: consensus.ReplicaID(b),
+		Msg: &consensus.StartViewChange{Header: consensus.Header{Epoch: 1, View: v + 1}}})
+	sent := func() bool {
+		lc.process(b)
+		for _, e := range lc.queue {
+			if _, ok := e.Msg.(*consensus.DoViewChange); ok && e.From == consensus.ReplicaID(b) {
+				return true
+			}
+		}
+		lc.queue = nil
+		return false
+	}
+	for k := 0; k < 5; k++ {
+		if sent() {
+			t.Fatalf("DoViewChange sent %d ticks after the primary's last message, within the promise", k)
+		}
+		lc.nodes[b].r.Tick()
+	}
+	lc.nodes[b].r.Tick()
+	if !sent() {
+		t.Fatal("no DoViewChange once the promise ended")
+	}
+}
+
+// TestLeaseFloorCoversCommitsBeforeGrant: ops the primary committed without
+// a backup, before granting it a lease, are covered by the lease's index
+// even if the backup has not received them yet.
+func TestLeaseFloorCoversCommitsBeforeGrant(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	b := (p + 2) % 3
+	lc.isolate(b, true)
+	lc.propose(p, "x")
+	lc.propose(p, "y")
+	lc.stabilize()
+	lc.ticks(8)
+	commit := lc.nodes[p].r.Info().Commit
+	if lc.nodes[b].r.Info().Op >= commit {
+		t.Fatalf("n%d has op %d already, commit %d", b, lc.nodes[b].r.Info().Op, commit)
+	}
+	lc.isolate(b, false)
+	// Entries never reach the backup; heartbeats and grants do (a
+	// Prepare arrives without its entries).
+	for k := 0; k < 40 && !lc.nodes[b].r.Lease().Valid(lc.now); k++ {
+		lc.now += leaseTick
+		for _, nd := range lc.nodes {
+			nd.r.Tick()
+		}
+		for steps := 0; steps < 100; steps++ {
+			for i := range lc.nodes {
+				lc.process(i)
+			}
+			if len(lc.queue) == 0 {
+				break
+			}
+			q := lc.queue
+			lc.queue = nil
+			for _, e := range q {
+				if pr, ok := e.Msg.(*consensus.Prepare); ok && len(pr.Entries) > 0 {
+					stripped := *pr
+					stripped.Entries = nil
+					e.Msg = &stripped
+				}
+				lc.deliverOne(e)
+			}
+		}
+	}
+	l := lc.nodes[b].r.Lease()
+	if !l.Valid(lc.now) {
+		t.Fatalf("n%d got no lease", b)
+	}
+	if op := lc.nodes[b].r.Info().Op; op >= commit {
+		t.Fatalf("n%d received the entries (op %d); the test needs them missing", b, op)
+	}
+	if l.Index < commit {
+		t.Fatalf("n%d's lease index %d is below commit %d, committed before its grant", b, l.Index, commit)
+	}
+}
