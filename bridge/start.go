@@ -19,6 +19,10 @@ import (
 	"github.com/vrkeeper/vrkeeper/tree"
 )
 
+// maxGrantWait bounds a backup's read lease grant (consensus/lease.go):
+// writes wait that long at most for a backup that stopped answering.
+const maxGrantWait = 250 * time.Millisecond
+
 // Options configures a node.
 type Options struct {
 	// ID is this server's id; Peers maps every server's id (this one's
@@ -162,7 +166,11 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
 	}
 	if lt := opts.ViewChangeTicks * 2 / 3; !opts.NoReadLeases && lt >= 3 {
-		ccfg.LeaseTicks, ccfg.TickNanos, ccfg.Clock = lt, int64(opts.ReplicaTick), leaseClock
+		// A backup's grant is how long writes may wait for a backup that
+		// stopped answering: about maxGrantWait, renewed every tick.
+		grant := int((maxGrantWait + opts.ReplicaTick - 1) / opts.ReplicaTick)
+		ccfg.LeaseTicks, ccfg.LeaseGrantTicks = lt, min(lt, max(2, grant))
+		ccfg.TickNanos, ccfg.Clock = int64(opts.ReplicaTick), leaseClock
 	}
 	lim.applyConsensus(&ccfg)
 	r, err := consensus.New(ccfg, opened.Boot)

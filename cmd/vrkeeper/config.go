@@ -25,6 +25,7 @@ type Config struct {
 	FourLetterWords   map[string]bool
 	Servers           []Server       // the cluster, sorted by id; empty for a single node
 	ReadMode          string         // "linearizable" (default) or "sequential"
+	NoReadLeases      bool           // readLease=false: linearizable reads ask the primary (consensus/lease.go)
 	MaxPacketSize     int            // jute.maxbuffer
 	SuperDigest       string         // "super:<base64 sha1>", enables the super user
 	ExtendedTypes     bool           // TTL nodes (zookeeper.extendedTypesEnabled)
@@ -211,6 +212,10 @@ func applyKeys(props map[string]string, order []string, cfg *Config, readFile fu
 				err = fmt.Errorf("must be %q or %q", readModeLinearizable, readModeSequential)
 			}
 			cfg.ReadMode = value
+		case "readLease", "vrkeeper.readLease":
+			var on bool
+			on, err = parseBool(value)
+			cfg.NoReadLeases = !on
 		case "snapCount":
 			var n int
 			n, err = positiveInt(value)

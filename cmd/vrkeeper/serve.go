@@ -77,6 +77,7 @@ func serve(cfg Config, stderr io.Writer) error {
 		Tick:            min(cfg.TickTime/4, 100*time.Millisecond),
 		ReplicaTick:     replicaTick,
 		ViewChangeTicks: viewChangeTicks,
+		NoReadLeases:    cfg.NoReadLeases,
 		// Nothing that decides how a command applies is the tree's: the
 		// frontend puts the security configuration (providers, skipACL) and
 		// extendedTypesEnabled in each write it accepts (tree.WritePolicy),
@@ -278,5 +279,5 @@ func (cfg *Config) confLines() [][2]string {
 			lines = append(lines, [2]string{"server." + strconv.Itoa(s.ID), v})
 		}
 	}
-	return append(lines, [2]string{"readMode", cfg.ReadMode})
+	return append(lines, [2]string{"readMode", cfg.ReadMode}, [2]string{"readLease", strconv.FormatBool(!cfg.NoReadLeases)})
 }
