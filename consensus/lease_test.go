@@ -207,3 +207,29 @@ func TestLeaseFloorCoversCommitsBeforeGrant(t *testing.T) {
 		t.Fatalf("n%d's lease index %d is below commit %d, committed before its grant", b, l.Index, commit)
 	}
 }
+
+// TestStaleAckDropped: an acknowledgement of a view that has not left when
+// the replica moves to a later view never leaves (its log may be rewritten
+// in memory before it would).
+func TestStaleAckDropped(t *testing.T) {
+	h := newHarnessWith(t, 3, nil, true)
+	h.stabilize()
+	p := -1
+	for i, nd := range h.nodes {
+		if nd.r.Info().IsPrimary {
+			p = i
+		}
+	}
+	b := (p + 2) % 3
+	v := h.nodes[b].r.Info().View
+	h.deliverOne(consensus.Envelope{From: consensus.ReplicaID(p), To: consensus.ReplicaID(b),
+		Msg: &consensus.Commit{Header: consensus.Header{Epoch: 1, View: v}}})
+	h.deliverOne(consensus.Envelope{From: consensus.ReplicaID((p + 1) % 3), To: consensus.ReplicaID(b),
+		Msg: &consensus.StartViewChange{Header: consensus.Header{Epoch: 1, View: v + 1}}})
+	h.process(b)
+	for _, e := range h.queue {
+		if ok, isOk := e.Msg.(*consensus.CommitOk); isOk && ok.View == v {
+			t.Fatalf("n%d acknowledged view %d after moving to view %d: %s", b, v, v+1, e)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package consensus
 
+import "slices"
+
 // enterView moves to view v (> current) in StatusViewChange and resets every
 // per-view state. The new view reaches HardState in the next Ready; messages
 // revealing it go out only after that persistence.
@@ -29,7 +31,27 @@ func (r *Replica) enterView(v uint64) {
 		r.demotePrimaryReads()
 	}
 	r.resetLease()
+	r.dropStaleAcks(v)
 	r.resetBackupReadRequests()
+}
+
+// dropStaleAcks drops the acknowledgements of views before v that have not
+// left yet: built while the replica was normal in its old view, they would
+// leave after it moved on in memory, and the log they vouch for may already
+// be rewritten there (the rewrite not yet durable). Dropping an
+// acknowledgement costs at most a retransmission.
+func (r *Replica) dropStaleAcks(v uint64) {
+	stale := func(e Envelope) bool {
+		switch m := e.Msg.(type) {
+		case *CommitOk:
+			return m.View < v
+		case *PrepareOk:
+			return m.View < v
+		}
+		return false
+	}
+	r.msgs = slices.DeleteFunc(r.msgs, stale)
+	r.msgsAfter = slices.DeleteFunc(r.msgsAfter, stale)
 }
 
 // startViewChange begins a view change to v (timeout, or a peer's

@@ -30,6 +30,12 @@ var regressionSeeds = []struct {
 	// period) matched only answers to its newest request: under long
 	// delays its reads starved, and every read queued behind them.
 	{7596, "backup reads starved by their own retries"},
+	// A backup acknowledged a Commit of its view, then, in the same batch
+	// of queued input (a stopped process resumed), moved to the next view
+	// and rewrote the acknowledged op in memory; the acknowledgement left
+	// afterwards (found by the durability oracle once pauses came in).
+	{10408, "ack of an old view left after the log was rewritten"},
+	{19047, "ack of an old view left after the log was rewritten"},
 }
 
 func TestRegressionSeeds(t *testing.T) {

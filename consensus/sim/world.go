@@ -379,7 +379,9 @@ func (w *World) injectFault() {
 				nd = w.nodes[p]
 			}
 			if nd.up && nd.pausedUntil <= w.now {
-				nd.pausedUntil = w.now + tickUnits*(1+w.rng.Int64N(40))
+				// (Never past the fault phase: the events it defers
+				// would still wait after healing.)
+				nd.pausedUntil = min(w.now+tickUnits*(1+w.rng.Int64N(40)), w.opts.FaultTicks*tickUnits)
 				w.note(nd.id, "PAUSED until t=%d", nd.pausedUntil/tickUnits)
 			}
 		}
@@ -476,7 +478,6 @@ func (w *World) heal() {
 		if !nd.up {
 			nd.restart()
 		}
-		nd.pausedUntil = min(nd.pausedUntil, w.now)
 	}
 	w.note(-1, "faults healed; liveness phase")
 }
