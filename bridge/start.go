@@ -165,12 +165,15 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		ViewChangeTicks: opts.ViewChangeTicks,
 		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
 	}
-	if lt := opts.ViewChangeTicks * 2 / 3; !opts.NoReadLeases && lt >= 3 {
+	// Promises are kept whether or not this server reads under leases:
+	// another server's configuration may count on them.
+	if lt := opts.ViewChangeTicks * 2 / 3; lt >= 3 {
 		// A backup's grant is how long writes may wait for a backup that
 		// stopped answering: about maxGrantWait, renewed every tick.
 		grant := int((maxGrantWait + opts.ReplicaTick - 1) / opts.ReplicaTick)
 		ccfg.LeaseTicks, ccfg.LeaseGrantTicks = lt, min(lt, max(2, grant))
 		ccfg.TickNanos, ccfg.Clock = int64(opts.ReplicaTick), leaseClock
+		ccfg.NoLeaseReads = opts.NoReadLeases
 	}
 	lim.applyConsensus(&ccfg)
 	r, err := consensus.New(ccfg, opened.Boot)

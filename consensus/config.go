@@ -69,9 +69,12 @@ type Config struct {
 	// (default 10000: 1%).
 	LeaseTicks      int
 	LeaseGrantTicks int
-	TickNanos       int64
-	LeaseDriftPPM   int64
-	Clock           func() int64
+	// NoLeaseReads keeps the promises LeaseTicks sets but neither grants
+	// nor holds leases: every read then asks the primary.
+	NoLeaseReads  bool
+	TickNanos     int64
+	LeaseDriftPPM int64
+	Clock         func() int64
 
 	// Stamp, if set, is applied by the primary to every command it
 	// prepares: the driver binds commands to the primary's clock with it,

@@ -148,7 +148,12 @@ type leaseRequest struct {
 	at  int64
 }
 
-func (r *Replica) leases() bool { return r.cfg.LeaseTicks > 0 }
+// leases reports whether this replica keeps promises (LeaseTicks set);
+// leaseReads whether it also grants and holds leases for reads. A replica
+// that serves no reads under a lease still promises: a primary that does
+// may count on it, whatever this replica's configuration says.
+func (r *Replica) leases() bool     { return r.cfg.LeaseTicks > 0 }
+func (r *Replica) leaseReads() bool { return r.cfg.LeaseTicks > 0 && !r.cfg.NoLeaseReads }
 
 // shrink turns a duration measured on one clock into one that is no longer
 // in true time on any other (see above).
@@ -206,7 +211,7 @@ func (r *Replica) confirmLease() {
 
 // grantLease answers backup from's lease request req (the primary).
 func (r *Replica) grantLease(from ReplicaID, req uint64) {
-	if !r.leases() || req == 0 {
+	if !r.leaseReads() || req == 0 {
 		return
 	}
 	p := &r.prog[from]
@@ -256,7 +261,7 @@ func (r *Replica) leaseGate(q uint64) uint64 {
 // leaseRequest starts a lease request to go with an acknowledgement (a
 // backup); the acknowledgement covers op.
 func (r *Replica) leaseRequest(op uint64) uint64 {
-	if !r.leases() {
+	if !r.leaseReads() {
 		return 0
 	}
 	r.lease.acked = max(r.lease.acked, op)
@@ -268,7 +273,7 @@ func (r *Replica) leaseRequest(op uint64) uint64 {
 // leaseGranted takes the primary's grant g, which came with commit-number
 // commit (a backup).
 func (r *Replica) leaseGranted(g LeaseGrant, commit uint64) {
-	if !r.leases() || g.Req == 0 {
+	if !r.leaseReads() || g.Req == 0 {
 		return
 	}
 	q := r.lease.reqs[g.Req%leaseRequests]
@@ -283,7 +288,7 @@ func (r *Replica) leaseGranted(g LeaseGrant, commit uint64) {
 // Lease returns the lease the replica holds now: the driver publishes it,
 // before the messages of each Ready leave, to whatever serves reads.
 func (r *Replica) Lease() Lease {
-	if !r.leases() || r.status != StatusNormal {
+	if !r.leaseReads() || r.status != StatusNormal {
 		return Lease{}
 	}
 	last := r.entries.lastOp()

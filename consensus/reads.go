@@ -54,7 +54,7 @@ type backupRead struct {
 // primary) is the driver's to time out.
 func (r *Replica) Read(id ReadID) error {
 	r.guard("Read")
-	if r.leases() {
+	if r.leaseReads() {
 		if l := r.Lease(); l.Valid(r.cfg.Clock()) {
 			// Served locally once l.Index is applied (lease.go).
 			r.readStates = append(r.readStates, ReadState{ID: id, Op: l.Index})

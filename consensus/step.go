@@ -114,7 +114,7 @@ func (r *Replica) tickPrimary() {
 	r.hbTicks++
 	if r.hbTicks >= r.cfg.HeartbeatTicks {
 		r.hbTicks = 0
-		if r.leases() {
+		if r.leaseReads() {
 			r.roundDue = true // every heartbeat renews the leases
 			r.maybeCommit()   // grants may have ended
 		}

@@ -153,10 +153,10 @@ func (n *node) start() {
 		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400, MaxInflightBytes: 200,
 		MaxPartBytes: simPartBytes, MaxBatchBytes: simBatchBytes,
 	}
-	if w.faults.Leases {
-		cfg.LeaseTicks, cfg.TickNanos, cfg.Clock = 7, simTickNanos, n.nanos
-		cfg.LeaseDriftPPM = simDriftPPM
-	}
+	// Promises always, as the server keeps them; reads under leases as
+	// the seed draws.
+	cfg.LeaseTicks, cfg.TickNanos, cfg.Clock = 7, simTickNanos, n.nanos
+	cfg.LeaseDriftPPM, cfg.NoLeaseReads = simDriftPPM, !w.faults.Leases || (w.faults.MixedLeases && n.id == 0)
 	r, err := consensus.New(cfg, b)
 	if err != nil {
 		w.fail("n%d: start: %v", n.id, err)

@@ -43,7 +43,10 @@ type Faults struct {
 	DiskLoss   bool    // crash and restart with an empty disk
 	Pauses     bool    // a node stops for a while (SIGSTOP), its clock running on
 	Leases     bool    // read leases on (consensus/lease.go)
-	SnapEvery  uint64  // applied ops between snapshots (log GC)
+	// MixedLeases: with Leases, replica 0 is configured to read without
+	// them (a cluster in the middle of a configuration change).
+	MixedLeases bool
+	SnapEvery   uint64 // applied ops between snapshots (log GC)
 }
 
 func (f Faults) String() string {
@@ -53,7 +56,7 @@ func (f Faults) String() string {
 		on   bool
 		name string
 	}{{f.Partitions, "partitions"}, {f.OneWay, "one-way"}, {f.Crashes, "crashes"}, {f.DiskLoss, "disk-loss"},
-		{f.Pauses, "pauses"}, {f.Leases, "leases"}} {
+		{f.Pauses, "pauses"}, {f.Leases, "leases"}, {f.MixedLeases, "mixed-leases"}} {
 		if x.on {
 			b.WriteString(" " + x.name)
 		}
@@ -81,6 +84,7 @@ func FaultsFor(rng *rand.Rand) Faults {
 	// Drawn last, so the draws above stay those of earlier seeds.
 	f.Pauses = rng.IntN(2) == 0
 	f.Leases = rng.IntN(4) != 0
+	f.MixedLeases = f.Leases && rng.IntN(4) == 0
 	return f
 }
 
