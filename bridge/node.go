@@ -82,6 +82,7 @@ type Node struct {
 	snap           *snapshotJob // the live snapshot the loop feeds, or nil
 	out            tree.Output
 	waiters        readWaiters
+	readTimeout    time.Duration // how long a read waits for its index (expire)
 	role           Role
 }
 
@@ -130,13 +131,36 @@ type readWaiters struct {
 type readWaiter struct {
 	index int64
 	fn    func(*Apply, bool)
+	since time.Time
 }
 
 func (w *readWaiters) add(index int64, fn func(*Apply, bool)) {
 	i := sort.Search(len(w.list), func(i int) bool { return w.list[i].index > index })
 	w.list = append(w.list, readWaiter{})
 	copy(w.list[i+1:], w.list[i:])
-	w.list[i] = readWaiter{index, fn}
+	w.list[i] = readWaiter{index, fn, time.Now()}
+}
+
+// expire fails the waiters that waited longer than timeout: an index a
+// read lease named may be an op that never commits (its primary died; a
+// new view dropped it), and the client must hear of it as it does when no
+// read index can be had.
+func (w *readWaiters) expire(a *Apply, timeout time.Duration) {
+	if len(w.list) == 0 {
+		return
+	}
+	now := time.Now()
+	k := 0
+	for _, x := range w.list {
+		if now.Sub(x.since) > timeout {
+			x.fn(a, false)
+			continue
+		}
+		w.list[k] = x
+		k++
+	}
+	clear(w.list[k:])
+	w.list = w.list[:k]
 }
 
 // releaseReads runs the waiters whose index has been applied.
@@ -239,6 +263,7 @@ func (n *Node) Run(ctx context.Context) error {
 				batch[i] = nil
 			}
 		case <-ticker.C:
+			n.waiters.expire(&n.apply, n.readTimeout)
 			n.handler.Tick(&n.apply)
 		}
 	}

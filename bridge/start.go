@@ -198,9 +198,10 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		}
 	}
 	var n *Node
+	readTimeout := time.Duration(4*opts.ViewChangeTicks) * opts.ReplicaTick
 	dopts := driver.Options{
 		IDs: ids, Self: self, Store: store, Applier: v, Clock: clock,
-		ReadTimeout: time.Duration(4*opts.ViewChangeTicks) * opts.ReplicaTick,
+		ReadTimeout: readTimeout,
 		Log:         log.Named("replica"), OnSoftState: v.setRole,
 		// A peer's snapshot makes the one in progress useless, and its
 		// writer would hold up the store's write of the peer's: abandon it
@@ -227,6 +228,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		log: log, tree: t, handler: handler, repl: v, vr: v, tick: opts.Tick,
 		wake: make(chan struct{}, 1), opts: opts, serving: make(chan struct{}),
 	}
+	n.readTimeout = readTimeout
 	// A replica that restarts as a backup of its durable view is normal at
 	// once and reports no soft-state change, so publish its role now.
 	v.setRole(r.SoftState())

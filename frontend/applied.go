@@ -160,6 +160,11 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 		k.primarySince = time.Now()
 	}
 	if role == bridge.RoleNone {
+		// A handshake waiting for its command waits for a primary that is
+		// gone: its client tries again, here or elsewhere, as ZooKeeper's
+		// do when a follower loses its leader. (Before read leases the
+		// read index that precedes an attach could not be had then.)
+		k.dropHandshakes()
 		return
 	}
 	for _, sess := range k.sessions {

@@ -92,7 +92,8 @@ func registerOp(s *session, id, n int, keys []string, rng *rand.Rand, start time
 
 // TestLinearizableUnderFaults: clients read and write a few znodes through
 // every server while a backup is killed and restarted, the primary is
-// paused, and then the primary is killed and restarted; the history of reads (plain getData, no sync) and writes must be
+// paused, a backup is paused, and then the primary is killed and restarted
+// (each server reads under its read lease when it holds one); the history of reads (plain getData, no sync) and writes must be
 // linearizable.
 func TestLinearizableUnderFaults(t *testing.T) {
 	if target != "vrkeeper" {
@@ -147,6 +148,15 @@ func TestLinearizableUnderFaults(t *testing.T) {
 	syscall.Kill(-pid, syscall.SIGSTOP)
 	time.Sleep(1500 * time.Millisecond)
 	syscall.Kill(-pid, syscall.SIGCONT)
+	time.Sleep(500 * time.Millisecond)
+	// A paused backup held a read lease: writes go on without it once the
+	// lease ends, and when it runs again it must not answer from its old
+	// state.
+	backup = c.withMode("follower")
+	bpid := c.servers[backup].cmd.Process.Pid
+	syscall.Kill(-bpid, syscall.SIGSTOP)
+	time.Sleep(1500 * time.Millisecond)
+	syscall.Kill(-bpid, syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
 	leader = c.withMode("leader")
 	c.kill(leader)
