@@ -47,8 +47,10 @@ func (n *node) vouchOracle(to int, frame []byte) {
 	switch m := m.(type) {
 	case *consensus.PrepareOk:
 		problem = normalIn(m.View, m.Op)
+		n.leaseOracle(m.LeaseReq, m.Op)
 	case *consensus.CommitOk:
 		problem = normalIn(m.View, m.Op)
+		n.leaseOracle(m.LeaseReq, m.Op)
 	case *consensus.StartViewChange:
 		if st.View < m.View {
 			problem = fmt.Errorf("durable view %d", st.View)
@@ -112,4 +114,14 @@ func suffixRange(m consensus.Message) (after, op uint64) {
 		return m.After, m.Op
 	}
 	return 0, 0
+}
+
+// leaseOracle checks, as an acknowledgement of op leaves a node that reads
+// under leases, that the lease the driver published covers op already: the
+// acknowledgement may let the primary commit op, and a read this node
+// serves after that must see it (consensus/lease.go, driver.Options.OnLease).
+func (n *node) leaseOracle(req, op uint64) {
+	if req != 0 && n.lease.Index < op {
+		n.w.fail("n%d acknowledged op %d while its published lease index was %d", n.id, op, n.lease.Index)
+	}
 }
