@@ -150,10 +150,18 @@ func (n *Node) awaitApplied(index int64, end func(ok bool)) {
 
 // leaseIndex returns the index a read arriving now may be served at under
 // the replica's read lease, if it holds one (consensus/lease.go). The
-// clock is read here, after the read arrived.
+// clock is read here, after the read arrived, between two loads of the
+// published lease: the same lease both times means it was the current one
+// when the clock was read (a lease given up when the replica left its
+// view is replaced before the replica says so to anyone), so the read
+// takes effect at that moment.
 func (n *Node) leaseIndex() (int64, bool) {
 	l := n.lease.Load()
-	if l == nil || !l.Valid(leaseClock()) {
+	if l == nil {
+		return 0, false
+	}
+	now := leaseClock()
+	if n.lease.Load() != l || !l.Valid(now) {
 		return 0, false
 	}
 	return int64(l.Index), true

@@ -21,7 +21,8 @@ import (
 // DoViewChange, or become primary) for LeaseTicks ticks; so does the
 // primary whenever it starts a read round, and every replica when it starts
 // (a promise is not durable: a restarted replica keeps every promise it may
-// have made by waiting that long). Counted in ticks, which only run late,
+// have made by waiting that long), or until every other replica announced
+// the view change (see promised). Counted in ticks, which only run late,
 // the promise lasts at least (LeaseTicks-2) tick lengths of true time
 // divided by (1+ρ) (the tick before the receipt may count, and a ticker
 // that fell behind may fire once early).
@@ -170,8 +171,25 @@ func (r *Replica) promise() {
 }
 
 // promised reports whether a promise still keeps this replica from helping
-// to form a later view.
-func (r *Replica) promised() bool { return r.leases() && r.tickCount < r.lease.promise }
+// to form a later view: until it ends, unless every other replica has
+// announced this view change (StartViewChange or DoViewChange of this
+// view). A replica announces it only after it left its old view, and so
+// after it published that it holds no lease (the driver publishes the
+// lease before any message of a Ready leaves): then no replica reads under
+// a lease of an earlier view, and no promise protects anything. This is
+// what keeps a primary's restart quick: its new incarnation holds nothing,
+// announces the view change, and the others follow at once.
+func (r *Replica) promised() bool {
+	if !r.leases() || r.tickCount >= r.lease.promise {
+		return false
+	}
+	for i, ok := range r.svc {
+		if !ok && ReplicaID(i) != r.id {
+			return true
+		}
+	}
+	return r.status != StatusViewChange
+}
 
 // resetLease drops every lease on entering a view (the promise stays).
 func (r *Replica) resetLease() {

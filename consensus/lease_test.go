@@ -46,10 +46,12 @@ func (lc *leaseCluster) primary() int {
 }
 
 // TestLeaseStartWaitsForPromises: a replica keeps, after it starts, every
-// promise an earlier incarnation may have made: no view forms before
-// LeaseTicks ticks, then one does and every replica holds a lease.
+// promise an earlier incarnation may have made: while one replica is cut
+// off (it may hold a lease), no view forms before LeaseTicks ticks, then
+// one does, and once it is back every replica holds a lease.
 func TestLeaseStartWaitsForPromises(t *testing.T) {
 	lc := newLeaseCluster(t)
+	lc.isolate(2, true)
 	lc.stabilize()
 	lc.ticks(5)
 	if p := lc.primary(); p >= 0 {
@@ -60,6 +62,8 @@ func TestLeaseStartWaitsForPromises(t *testing.T) {
 	if p < 0 {
 		t.Fatal("no primary once the start promises ended")
 	}
+	lc.isolate(2, false)
+	lc.ticks(4)
 	for i, nd := range lc.nodes {
 		if l := nd.r.Lease(); !l.Valid(lc.now) {
 			t.Errorf("n%d holds no lease (%+v at %d)", i, l, lc.now)
@@ -231,5 +235,23 @@ func TestStaleAckDropped(t *testing.T) {
 		if ok, isOk := e.Msg.(*consensus.CommitOk); isOk && ok.View == v {
 			t.Fatalf("n%d acknowledged view %d after moving to view %d: %s", b, v, v+1, e)
 		}
+	}
+}
+
+// TestLeaseViewChangeAnnouncedByAllIsQuick: once every replica announced
+// the view change (each left its view, so none reads under a lease), the
+// new view forms without waiting for the promises: a primary's restart
+// costs no lease time.
+func TestLeaseViewChangeAnnouncedByAllIsQuick(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	v := lc.nodes[p].r.Info().View
+	lc.crash(p)
+	lc.restart(p)
+	lc.stabilize()
+	q := lc.primary()
+	if q < 0 || lc.nodes[q].r.Info().View <= v {
+		t.Fatalf("no new view formed at once after the primary's restart (primary n%d)", q)
 	}
 }

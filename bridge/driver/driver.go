@@ -110,9 +110,11 @@ type Options struct {
 	// Metrics records the replica's figures (nil: none).
 	Metrics *metrics.Registry
 	// OnLease, if set, is called with the replica's read lease whenever it
-	// changed, before the messages of a Ready leave (an acknowledgement
+	// changed, before the messages of a Ready leave: an acknowledgement
 	// that lets the primary commit an op must find the op in the lease's
-	// index already: see consensus/lease.go).
+	// index already, and a StartViewChange must find the lease given up
+	// (see consensus/lease.go). Whatever serves reads under it must check
+	// the clock while the lease it checks is the one last published.
 	OnLease func(consensus.Lease)
 }
 

@@ -55,10 +55,12 @@ func (n *node) vouchOracle(to int, frame []byte) {
 		if st.View < m.View {
 			problem = fmt.Errorf("durable view %d", st.View)
 		}
+		n.leaseGivenUp(m)
 	case *consensus.DoViewChange:
 		if st.View < m.View {
 			problem = fmt.Errorf("durable view %d", st.View)
 		}
+		n.leaseGivenUp(m)
 	case *consensus.StartView:
 		if st.LastNormalView < m.View {
 			problem = fmt.Errorf("durable last-normal-view %d", st.LastNormalView)
@@ -123,5 +125,14 @@ func suffixRange(m consensus.Message) (after, op uint64) {
 func (n *node) leaseOracle(req, op uint64) {
 	if req != 0 && n.lease.Index < op {
 		n.w.fail("n%d acknowledged op %d while its published lease index was %d", n.id, op, n.lease.Index)
+	}
+}
+
+// leaseGivenUp checks that a node announcing a view change has published
+// that it holds no lease: the others may form the view at once when every
+// replica announced it (consensus/lease.go, promised).
+func (n *node) leaseGivenUp(m consensus.Message) {
+	if n.lease.End != 0 {
+		n.w.fail("n%d sent %s while its published lease ran to %d", n.id, m, n.lease.End)
 	}
 }
