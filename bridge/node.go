@@ -102,6 +102,11 @@ func (a *Apply) Applied() int64 { return a.applied }
 // Role returns the server's current role.
 func (a *Apply) Role() Role { return a.n.role }
 
+// ReadTimeout is how long a read may wait for its read index before it
+// fails (no primary to be had); handshakes waiting for their command use
+// it too.
+func (a *Apply) ReadTimeout() time.Duration { return a.n.readTimeout }
+
 // Now returns the server's wall clock in ms since the epoch. Commands carry
 // it, but the primary stamps its own clock over it when it prepares them.
 func (a *Apply) Now() int64 { return a.n.opts.Clock().UnixMilli() }

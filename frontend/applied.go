@@ -160,11 +160,6 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 		k.primarySince = time.Now()
 	}
 	if role == bridge.RoleNone {
-		// A handshake waiting for its command waits for a primary that is
-		// gone: its client tries again, here or elsewhere, as ZooKeeper's
-		// do when a follower loses its leader. (Before read leases the
-		// read index that precedes an attach could not be had then.)
-		k.dropHandshakes()
 		return
 	}
 	for _, sess := range k.sessions {
@@ -177,7 +172,31 @@ func (k *core) RoleChanged(a *bridge.Apply, role bridge.Role) {
 			}
 		}
 	}
-	k.dropHandshakes()
+	// A session's attach is proposed again like a write (attaching twice
+	// to the same connection changes nothing); a new session's open is
+	// not (it could open two): its client tries again.
+	for owner, res := range k.resuming {
+		if err := a.AttachSession(res.id, owner); err != nil {
+			delete(k.resuming, owner)
+			k.refused(res.c, err)
+		}
+	}
+	for p, c := range k.opening {
+		delete(k.opening, p)
+		c.close()
+	}
+}
+
+// expireHandshakes closes the connections whose attach has waited longer
+// than a read may (no primary to apply it): the client tries again, here
+// or elsewhere, as it does when a ZooKeeper follower lost its leader.
+func (k *core) expireHandshakes(a *bridge.Apply, now time.Time) {
+	for owner, res := range k.resuming {
+		if now.Sub(res.since) > a.ReadTimeout() {
+			delete(k.resuming, owner)
+			res.c.close()
+		}
+	}
 }
 
 // dropHandshakes closes the connections whose open or attach was proposed
@@ -218,6 +237,7 @@ type renewState struct {
 // containers and TTL nodes.
 func (k *core) Tick(a *bridge.Apply) {
 	now := time.Now()
+	k.expireHandshakes(a, now)
 	rs := &k.renew
 	if interval := k.s.cfg.MinSessionTimeout / 3; now.Sub(rs.lastRenew) >= interval {
 		since := rs.lastRenew.UnixMilli()

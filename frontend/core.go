@@ -52,6 +52,7 @@ type resume struct {
 	id      int64
 	timeout int32
 	passwd  []byte
+	since   time.Time // when the attach was first proposed
 }
 
 // readRef is a read waiting for a read index.
@@ -127,7 +128,7 @@ func (k *core) connect(a *bridge.Apply, c *conn, req *zkproto.ConnectRequest) {
 		// the attach is applied, as ZooKeeper answers after revalidating the
 		// session with its leader: every write of this connection then
 		// comes after the attach in the log.
-		k.resuming[c.owner] = &resume{c: c, id: req.SessionID, timeout: timeout, passwd: info.Passwd}
+		k.resuming[c.owner] = &resume{c: c, id: req.SessionID, timeout: timeout, passwd: info.Passwd, since: time.Now()}
 		if err := a.AttachSession(req.SessionID, c.owner); err != nil {
 			delete(k.resuming, c.owner)
 			k.refused(c, err)
