@@ -144,11 +144,15 @@ func (s *SnapshotStore) Save(meta SnapshotMeta, write func(io.Writer) error) err
 	if err := s.fs.SyncDir(s.dir); err != nil {
 		return s.stop.set(fmt.Errorf("snapshot: sync %s: %w", s.dir, err))
 	}
-	return s.pruneLocked()
+	return s.pruneLocked(meta.Op)
 }
 
-// pruneLocked deletes the snapshots older than the newest s.retain.
-func (s *SnapshotStore) pruneLocked() error {
+// pruneLocked deletes the snapshots older than the newest s.retain, except
+// keep, the one just put in place: a snapshot fetched from a peer may be
+// older than the ones here (a recovering server's primary answered with an
+// older one than another server did), and it is put in place to be
+// installed next; a later save prunes it.
+func (s *SnapshotStore) pruneLocked(keep uint64) error {
 	ops, err := s.Ops()
 	if err != nil {
 		return s.stop.set(err)
@@ -157,6 +161,9 @@ func (s *SnapshotStore) pruneLocked() error {
 		return nil
 	}
 	for _, op := range ops[s.retain:] {
+		if op == keep {
+			continue
+		}
 		if err := s.fs.Remove(filepath.Join(s.dir, snapName(op))); err != nil {
 			return s.stop.set(fmt.Errorf("snapshot: remove old snapshot %d: %w", op, err))
 		}

@@ -157,7 +157,7 @@ func (p *SnapshotPart) Commit() error {
 	if err := s.fs.SyncDir(s.dir); err != nil {
 		return s.stop.set(fmt.Errorf("snapshot: sync %s: %w", s.dir, err))
 	}
-	return s.pruneLocked()
+	return s.pruneLocked(p.meta.Op)
 }
 
 // Abort discards the part.

@@ -89,6 +89,41 @@ func TestSnapshotRetainAndNewest(t *testing.T) {
 	}
 }
 
+// TestSnapshotOlderFetchedIsKept: a snapshot fetched from a peer that is
+// older than the ones kept stays until the next one is saved: the server
+// installs it next (a recovering server's primary may answer with an older
+// snapshot than another server did).
+func TestSnapshotOlderFetchedIsKept(t *testing.T) {
+	fs := faultfs.New()
+	s := openSnaps(t, fs, 2)
+	defer s.Close()
+	for _, op := range []uint64{30, 40} {
+		if err := s.Snapshots.Save(SnapshotMeta{Op: op}, writeString("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part, err := s.Snapshots.NewPart(SnapshotMeta{Op: 19})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := part.Write([]byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := part.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := s.Snapshots.Has(19); err != nil || !has {
+		t.Fatalf("the fetched snapshot at op 19 is gone at once (has %v, %v)", has, err)
+	}
+	if err := s.Snapshots.Save(SnapshotMeta{Op: 50}, writeString("x")); err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := s.Snapshots.Ops()
+	if !reflect.DeepEqual(ops, []uint64{50, 40}) {
+		t.Fatalf("kept %v after the next save, want [50 40]", ops)
+	}
+}
+
 func TestSnapshotCorruption(t *testing.T) {
 	fs := faultfs.New()
 	s := openSnaps(t, fs, 3)

@@ -36,6 +36,11 @@ var regressionSeeds = []struct {
 	// afterwards (found by the durability oracle once pauses came in).
 	{10408, "ack of an old view left after the log was rewritten"},
 	{19047, "ack of an old view left after the log was rewritten"},
+	// A recovering server fetched its primary's snapshot, older than one
+	// it had fetched from another server; the store kept the newest two
+	// and dropped the new one at once, and the install found nothing
+	// (fail-stop, nothing lost).
+	{8769, "a fetched snapshot older than the kept ones pruned at once"},
 }
 
 func TestRegressionSeeds(t *testing.T) {
