@@ -80,14 +80,14 @@ type LiveSnapshot struct {
 
 	// Sessions. Every session up to sessionCursor has been written.
 	sessionCursor int64
-	sessions      gatherer[*session, int64]
+	sessions      gatherer[*session]
 	sessionImages map[*session]*session
 }
 
 // nodeFrame is a written node whose children are being written.
 type nodeFrame struct {
 	pathLen int // the length of its path
-	kids    gatherer[*node, string]
+	kids    gatherer[*node]
 }
 
 // nodeImage is a node as it was at the start, kept because it changed
@@ -269,9 +269,11 @@ func (sn *LiveSnapshot) writeNode(dst []byte, n *node, parentLen int) []byte {
 	}
 	sn.started = true
 	rec, kids, removed := n, n.numChildren(), []*node(nil)
-	if im := sn.images[n]; im != nil {
-		delete(sn.images, n)
-		rec, kids, removed = &im.n, im.kids, im.removed
+	if len(sn.images) > 0 { // most nodes have no pre-image: spare them the lookup
+		if im := sn.images[n]; im != nil {
+			delete(sn.images, n)
+			rec, kids, removed = &im.n, im.kids, im.removed
+		}
 	}
 	dst = sn.appendNode(dst, rec, kids)
 	if kids == 0 {

@@ -34,7 +34,7 @@ func TestLiveSnapshotMatchesSnapshot(t *testing.T) {
 }
 
 // livePaths are the generator's paths plus two parents with more children
-// than a sorted slice holds.
+// than a sorted slice holds, some named alike in their first 16 bytes.
 func livePaths() []string {
 	paths := append([]string{"/w", "/w/3"}, genPaths...)
 	for i := range 20 {
@@ -42,6 +42,11 @@ func livePaths() []string {
 	}
 	for i := range 12 {
 		paths = append(paths, fmt.Sprintf("/w/3/%d", i))
+	}
+	// Names longer than the gatherer's key prefix, alike in it: ordered by
+	// the rest.
+	for i := range 12 {
+		paths = append(paths, fmt.Sprintf("/w/_c_0123456789abcdef-lock-%d", i%6), fmt.Sprintf("/w/_c_0123456789abcdef%d", i))
 	}
 	return paths
 }
