@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"sync"
+	"time"
 
 	"github.com/vrkeeper/vrkeeper/tree"
 )
@@ -177,3 +178,13 @@ func (n *Node) BeginRead() (*tree.Tree, int64) {
 
 // EndRead ends a BeginRead.
 func (n *Node) EndRead() { n.treeMu.RUnlock() }
+
+// LeaseRemaining reports how long the server's read lease still holds (0
+// if it holds none: linearizable reads then ask the primary).
+func (n *Node) LeaseRemaining() time.Duration {
+	l := n.lease.Load()
+	if l == nil {
+		return 0
+	}
+	return time.Duration(max(l.End-leaseClock(), 0))
+}

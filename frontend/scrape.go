@@ -51,6 +51,11 @@ func (s *Server) scrape(m *metrics.Registry) {
 	m.SetGauge(metrics.DataDirSize, float64(data))
 	m.SetGauge(metrics.LogDirSize, float64(log))
 	setReplicaGauges(m, &rs, s.cfg.PeerTimeout)
+	lease := float64(s.node.LeaseRemaining().Milliseconds())
+	if rs.Replicas == 1 && rs.Role == bridge.RoleStandalone {
+		lease = -1 // a single server's lease never ends
+	}
+	m.SetGauge(metrics.VRReadLease, lease)
 	m.QueueDepth("read_index", s.readIndexQueue())
 }
 

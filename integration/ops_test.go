@@ -167,6 +167,9 @@ print(s.unavailable, s.mode, s.version, s.node_count, s.latency_min_avg_max)`, c
 			t.Errorf("the scrape lacks %s", name)
 		}
 	}
+	if f := fams["vrkeeper_read_lease_ms"]; f == nil || f.Metric[0].GetGauge().GetValue() != -1 {
+		t.Errorf("vrkeeper_read_lease_ms of a single server: %v, want -1 (a lease for good)", f)
+	}
 	if out, err := runTool(t, env, zkServer, "version"); err != nil || !strings.Contains(out, "vrkeeper ") {
 		t.Errorf("version: %v\n%s", err, out)
 	}
@@ -382,6 +385,21 @@ func TestClusterMonitoringMatchesZooKeeper(t *testing.T) {
 	}
 	if f := fams["synced_followers"]; f == nil || f.Metric[0].GetGauge().GetValue() != 2 {
 		t.Errorf("synced_followers: %v", f)
+	}
+	// Every server of a healthy cluster holds a read lease, renewed with
+	// each heartbeat: the primary's and both backups' are all above 0.
+	for _, srv := range c.servers {
+		var got float64
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if f := scrapeProm(t, prom[srv.clientAddr])["vrkeeper_read_lease_ms"]; f != nil {
+				if got = f.Metric[0].GetGauge().GetValue(); got > 0 {
+					break
+				}
+			}
+		}
+		if got <= 0 {
+			t.Errorf("server %d holds no read lease (vrkeeper_read_lease_ms %v)", srv.id, got)
+		}
 	}
 }
 

@@ -90,6 +90,7 @@ const (
 	VRRequests           = "vrkeeper_requests"             // {op}: requests answered
 	VRRequestLatency     = "vrkeeper_request_latency_ms"   // {op}: arrival to reply
 	VRUnreachablePeers   = "vrkeeper_unreachable_peers"    // peers not heard from within the failure-detection time
+	VRReadLease          = "vrkeeper_read_lease_ms"        // ms left of this server's read lease (0: none; -1: a single server's, for good)
 )
 
 // Defs lists every metric vrkeeper exports besides the Go runtime's and
@@ -155,4 +156,5 @@ var Defs = []Def{
 	{VRRequests, Counter, "client requests answered, by opcode", false, []string{"op"}},
 	{VRRequestLatency, Summary, "ms from arrival to reply, by opcode", false, []string{"op"}},
 	{VRUnreachablePeers, Gauge, "peers not heard from within the failure-detection time", false, nil},
+	{VRReadLease, Gauge, "ms left of this server's read lease at the scrape (0: none, reads ask the primary; -1: a single server's, which never ends)", false, nil},
 }
