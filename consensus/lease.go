@@ -260,11 +260,20 @@ func (r *Replica) leaseGate(q uint64) uint64 {
 	if !r.leases() {
 		return q
 	}
-	now := r.cfg.Clock()
+	// The clock matters only for a holder behind q (commonly none: this
+	// runs on every acknowledgement), so it is read only then.
+	var now int64
 	c := q
 	for i := range r.prog {
-		if p := &r.prog[i]; ReplicaID(i) != r.id && p.grantEnd > now {
-			c = min(c, p.match)
+		p := &r.prog[i]
+		if ReplicaID(i) == r.id || p.grantEnd == 0 || p.match >= c {
+			continue
+		}
+		if now == 0 {
+			now = r.cfg.Clock()
+		}
+		if p.grantEnd > now {
+			c = p.match
 		}
 	}
 	switch {
