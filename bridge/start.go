@@ -213,11 +213,11 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	}
 	if v.tr != nil {
 		dopts.Transport = v
-		v.fetched = make(chan storage.SnapshotMeta, 16)
+		v.fetched = make(chan fetchOutcome, 16)
 		v.xfer = newTransferLoop(opts.ID, store.Snapshots, func(to uint64, frame []byte) { v.tr.Send(to, frame) },
-			func(meta storage.SnapshotMeta) {
+			func(o fetchOutcome) {
 				select {
-				case v.fetched <- meta:
+				case v.fetched <- o:
 				case <-v.stop:
 				}
 			}, opts.ReplicaTick, opts.Metrics, log.Named("transfer"))

@@ -34,6 +34,13 @@ type transferFrame struct {
 	frame []byte
 }
 
+// fetchOutcome is how a fetch ended: the snapshot arrived (done), or the
+// fetch was given up.
+type fetchOutcome struct {
+	meta storage.SnapshotMeta
+	done bool
+}
+
 type fetchRequest struct {
 	from uint64
 	meta storage.SnapshotMeta
@@ -45,7 +52,7 @@ const transferRate = 64 << 20
 
 // newTransferLoop makes the loop; run starts it.
 func newTransferLoop(self uint64, store *storage.SnapshotStore, send func(to uint64, frame []byte),
-	fetched func(storage.SnapshotMeta), tick time.Duration, reg *metrics.Registry, log hclog.Logger) *transferLoop {
+	outcome func(fetchOutcome), tick time.Duration, reg *metrics.Registry, log hclog.Logger) *transferLoop {
 	l := &transferLoop{in: make(chan transferFrame, 64), fetch: make(chan fetchRequest, 8), log: log,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	var nonce [8]byte
@@ -58,9 +65,10 @@ func newTransferLoop(self uint64, store *storage.SnapshotStore, send func(to uin
 			reg.StateTransfer(true, bytes, d)
 			log.Info("state transfer done", "op", meta.Op, "bytes", bytes, "seconds", d.Seconds(),
 				"mib_per_s", float64(bytes)/(1<<20)/max(d.Seconds(), 1e-3))
-			fetched(meta)
+			outcome(fetchOutcome{meta: meta, done: true})
 		},
-		Nonce: binary.BigEndian.Uint64(nonce[:]), BytesPerTick: max(perTick, 64<<10), Log: log,
+		Abandoned: func(meta storage.SnapshotMeta) { outcome(fetchOutcome{meta: meta}) },
+		Nonce:     binary.BigEndian.Uint64(nonce[:]), BytesPerTick: max(perTick, 64<<10), Log: log,
 		RetryTicks: int(time.Second / tick),
 	})
 	return l
@@ -109,11 +117,12 @@ func (l *transferLoop) run(tick time.Duration) {
 				l.log.Warn("dropping a malformed snapshot-transfer frame", "from", f.from, "error", err)
 			}
 		case r := <-l.fetch:
-			if cur, busy := l.t.Fetching(); !busy || cur.Op < r.meta.Op {
-				l.fetchStart = time.Now()
-			}
+			before, busy := l.t.Fetching()
 			if err := l.t.Fetch(r.from, r.meta); err != nil {
 				l.log.Error("cannot fetch a snapshot", "from", r.from, "op", r.meta.Op, "error", err)
+			}
+			if now, ok := l.t.Fetching(); ok && (!busy || now.Op != before.Op) {
+				l.fetchStart = time.Now()
 			}
 		case <-ticker.C:
 			l.t.Tick()

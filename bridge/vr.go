@@ -53,7 +53,7 @@ type vrReplicator struct {
 	// xfer moves snapshots beside the replica loop (nil for one server);
 	// fetched brings the ones it fetched back to the loop.
 	xfer    *transferLoop
-	fetched chan storage.SnapshotMeta
+	fetched chan fetchOutcome
 
 	// Owned by the replica goroutine.
 	role  Role
@@ -213,8 +213,12 @@ func (v *vrReplicator) run() {
 			}
 		case <-v.wake:
 			v.takeQueued()
-		case meta := <-v.fetched:
-			v.d.SnapshotFetched(meta)
+		case o := <-v.fetched:
+			if o.done {
+				v.d.SnapshotFetched(o.meta)
+			} else {
+				v.d.SnapshotAbandoned(o.meta)
+			}
 		}
 		if err := v.d.Drain(); err != nil {
 			if !errors.Is(err, errStopped) {

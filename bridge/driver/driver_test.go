@@ -257,3 +257,45 @@ func TestRecoveringReplicaFetchesOnlyWhatItTakes(t *testing.T) {
 		t.Fatalf("fetched %v, want the RecoveryResponse's snapshot 31", rec.fetched)
 	}
 }
+
+// TestHeldMessageOutlastsNewerSnapshots: the message a fetch began for
+// stays held while the sender names newer snapshots (each is asked for;
+// the transfer decides whether to switch), so the snapshot being fetched is
+// used when it arrives; once that fetch is given up, the next message is
+// held in its place.
+func TestHeldMessageOutlastsNewerSnapshots(t *testing.T) {
+	fs := faultfs.New()
+	d, rec := newDriver(t, fs, []uint64{1, 2, 3}, 2)
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	resp := func(op uint64) consensus.Envelope {
+		return consensus.Envelope{From: 0, To: 2, Msg: &consensus.RecoveryResponse{Header: consensus.Header{View: 3},
+			Nonce: 7, Primary: true, Cluster: 9, Op: op, Commit: op, After: op,
+			Snapshot: &consensus.Snapshot{Op: op, View: 1, Data: wire.SnapshotRef{Op: op, View: 1}}}}
+	}
+	heldOp := func() uint64 {
+		h, ok := d.held[0]
+		if !ok {
+			return 0
+		}
+		return namedSnapshot(h.envs[0].Msg).Op
+	}
+	d.Deliver(9, resp(31))
+	d.Deliver(9, resp(40))
+	if heldOp() != 31 || fmt.Sprint(rec.fetched) != "[31 40]" {
+		t.Fatalf("held %d, fetched %v: want 31 held and both asked for", heldOp(), rec.fetched)
+	}
+	d.SnapshotAbandoned(storage.SnapshotMeta{Op: 31})
+	if heldOp() != 0 {
+		t.Fatalf("held %d after its fetch was given up", heldOp())
+	}
+	d.Deliver(9, resp(40))
+	if heldOp() != 40 {
+		t.Fatalf("held %d, want the next message's 40", heldOp())
+	}
+	d.SnapshotFetched(storage.SnapshotMeta{Op: 45})
+	if heldOp() != 0 {
+		t.Fatalf("held %d after a newer snapshot arrived", heldOp())
+	}
+}

@@ -132,7 +132,11 @@ func sameHeld(h heldParts, m consensus.Message) bool {
 // once that snapshot is durable in this replica's store: then the message
 // names the local copy. Until then the snapshot is fetched beside the
 // replica's loop and the parts of the latest such message of each sender
-// are held (the sender repeats it anyway while this replica lags).
+// are held (the sender repeats it anyway while this replica lags). A
+// message naming a newer snapshot than the held one does not replace it
+// while that one is still being fetched: the fetch goes on (see
+// transfer.Fetch), and only a message naming it can use it when it arrives.
+// SnapshotAbandoned lets the next message in.
 func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Snapshot) {
 	ref, ok := snap.Data.(wire.SnapshotRef)
 	if !ok {
@@ -153,6 +157,12 @@ func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Sna
 	}
 	h := d.held[env.From]
 	if !sameHeld(h, env.Msg) {
+		if len(h.envs) > 0 && namedSnapshot(h.envs[0].Msg).Op < ref.Op {
+			if d.opts.Fetcher != nil {
+				d.opts.Fetcher.Fetch(d.opts.IDs[env.From], storage.SnapshotMeta{Op: ref.Op, View: ref.View})
+			}
+			return
+		}
 		h = heldParts{}
 	}
 	if size := wire.Size(env.Msg); len(h.envs) == 0 || h.bytes+size <= maxHeldBytes {
@@ -168,15 +178,31 @@ func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Sna
 }
 
 // SnapshotFetched tells the driver that the snapshot at meta.Op is now
-// durable in the store: the held messages that name it reach the core.
+// durable in the store: the held messages that name it reach the core, and
+// those naming an older one are dropped (their senders repeat what still
+// matters).
 func (d *Driver) SnapshotFetched(meta storage.SnapshotMeta) {
 	for _, from := range slices.Sorted(maps.Keys(d.held)) {
 		h := d.held[from]
-		if snap := namedSnapshot(h.envs[0].Msg); snap != nil && snap.Op == meta.Op {
+		switch snap := namedSnapshot(h.envs[0].Msg); {
+		case snap.Op == meta.Op:
 			delete(d.held, from)
 			for _, env := range h.envs {
 				d.Step(withLocalSnapshot(env, namedSnapshot(env.Msg)))
 			}
+		case snap.Op < meta.Op:
+			delete(d.held, from)
+		}
+	}
+}
+
+// SnapshotAbandoned tells the driver that the fetch of the snapshot at
+// meta.Op was given up: the messages held for it are dropped, so that the
+// senders' next ones (naming a snapshot that can be fetched) are held.
+func (d *Driver) SnapshotAbandoned(meta storage.SnapshotMeta) {
+	for _, from := range slices.Sorted(maps.Keys(d.held)) {
+		if namedSnapshot(d.held[from].envs[0].Msg).Op == meta.Op {
+			delete(d.held, from)
 		}
 	}
 }

@@ -60,6 +60,10 @@ type Config struct {
 	// Fetched is called when a snapshot finished arriving (bytes of body)
 	// and is durable in Store.
 	Fetched func(meta storage.SnapshotMeta, bytes int64)
+	// Abandoned, if set, is called when a fetch is given up before the
+	// snapshot arrived (not when the Transfer closes): whoever waits for
+	// that snapshot should stop waiting.
+	Abandoned func(meta storage.SnapshotMeta)
 	// Nonce tells this incarnation's requests from an earlier one's.
 	Nonce uint64
 	// ChunkBytes is the size of a chunk (default 1 MiB).
@@ -104,6 +108,7 @@ type incoming struct {
 	session uint64
 	part    *storage.SnapshotPart
 	idle    int // ticks since the last request
+	quiet   int // ticks since the last chunk arrived (or the fetch began)
 }
 
 // New makes a Transfer.
@@ -135,8 +140,15 @@ func (t *Transfer) Fetching() (storage.SnapshotMeta, bool) {
 }
 
 // Fetch fetches the snapshot meta names from server from, unless it is in
-// the store already (then Fetched runs at once) or being fetched. A fetch
-// of a newer snapshot replaces one of an older.
+// the store already (then Fetched runs at once) or being fetched.
+//
+// A fetch under way is kept when a newer snapshot is asked for, as long as
+// chunks keep coming from the same source: under steady writes the source
+// takes a newer snapshot more often than a large one can travel, and a fetch
+// restarted for each would never end (a wiped server would never rejoin).
+// The older snapshot still serves: the one who named it repeats its message
+// until this replica caught up, and the log after it comes next. A fetch
+// from another source (a new primary) or one that stalled gives way.
 func (t *Transfer) Fetch(from uint64, meta storage.SnapshotMeta) error {
 	if f := t.fetch; f != nil {
 		if f.meta.Op >= meta.Op {
@@ -145,7 +157,10 @@ func (t *Transfer) Fetch(from uint64, meta storage.SnapshotMeta) error {
 			}
 			return nil
 		}
-		t.abortFetch("a newer snapshot is wanted")
+		if f.from == from && f.quiet < t.cfg.RetryTicks {
+			return nil
+		}
+		t.abortFetch("a newer snapshot is wanted and this one stalled or its source changed")
 	}
 	has, err := t.cfg.Store.Has(meta.Op)
 	if err != nil {
@@ -191,7 +206,13 @@ func (t *Transfer) abortFetch(why string) {
 	if err := f.part.Abort(); err != nil {
 		t.cfg.Log.Error("discarding a snapshot part failed", "error", err)
 	}
+	if why != closing && t.cfg.Abandoned != nil {
+		t.cfg.Abandoned(f.meta)
+	}
 }
+
+// closing is abortFetch's reason when the Transfer closes.
+const closing = "closing"
 
 // Tick spends the budget of one tick on requests that waited for it, asks
 // again for a chunk that did not come, and closes idle transfers.
@@ -210,6 +231,7 @@ func (t *Transfer) Tick() {
 		}
 	}
 	if f := t.fetch; f != nil {
+		f.quiet++
 		if f.idle++; f.idle >= t.cfg.RetryTicks {
 			t.request()
 		}
@@ -223,7 +245,7 @@ func (t *Transfer) Close() {
 		delete(t.serving, peer)
 	}
 	if t.fetch != nil {
-		t.abortFetch("closing")
+		t.abortFetch(closing)
 	}
 }
 
@@ -331,6 +353,7 @@ func (t *Transfer) onChunk(from uint64, c chunk) {
 		t.abortFetch("the source does not have it (any more)")
 		return
 	}
+	f.quiet = 0
 	if crc32.Checksum(c.data, castagnoli) != c.crc {
 		t.cfg.Log.Warn("a snapshot chunk arrived damaged: asking again", "from", from, "op", c.op, "offset", c.offset)
 		t.request()
@@ -339,6 +362,9 @@ func (t *Transfer) onChunk(from uint64, c chunk) {
 	if _, err := f.part.Write(c.data); err != nil {
 		t.cfg.Log.Error("storing a snapshot chunk failed", "error", err)
 		t.fetch = nil
+		if t.cfg.Abandoned != nil {
+			t.cfg.Abandoned(f.meta)
+		}
 		return
 	}
 	if !c.last {
@@ -356,6 +382,9 @@ func (t *Transfer) onChunk(from uint64, c chunk) {
 	t.fetch = nil
 	if err := f.part.Commit(); err != nil {
 		t.cfg.Log.Error("storing a snapshot failed", "op", f.meta.Op, "error", err)
+		if t.cfg.Abandoned != nil {
+			t.cfg.Abandoned(f.meta)
+		}
 		return
 	}
 	meta := f.meta

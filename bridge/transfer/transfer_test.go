@@ -21,7 +21,8 @@ type pair struct {
 	rng      *rand.Rand
 	loss     float64
 	fetched  []storage.SnapshotMeta
-	sentByte [3]int // chunk payload bytes each server sent in the current tick
+	given    []storage.SnapshotMeta // fetches abandoned
+	sentByte [3]int                 // chunk payload bytes each server sent in the current tick
 }
 
 type frame struct {
@@ -49,7 +50,8 @@ func newPair(t *testing.T, loss float64, chunk, perTick int) *pair {
 					p.queue = append(p.queue, frame{id, to, b})
 				}
 			},
-			Fetched: func(m storage.SnapshotMeta, _ int64) { p.fetched = append(p.fetched, m) }})
+			Fetched:   func(m storage.SnapshotMeta, _ int64) { p.fetched = append(p.fetched, m) },
+			Abandoned: func(m storage.SnapshotMeta) { p.given = append(p.given, m) }})
 	}
 	p.src, p.dst = mk(1), mk(2)
 	return p
@@ -168,6 +170,54 @@ func TestFetchOfAMissingSnapshotGivesUp(t *testing.T) {
 	}
 	if len(p.fetched) != 2 {
 		t.Fatalf("a snapshot already here was not reported at once: %v", p.fetched)
+	}
+}
+
+// TestNewerSnapshotKeepsAProgressingFetch: while chunks keep coming, a
+// newer snapshot asked for every tick (the source snapshots faster than a
+// large snapshot travels, and repeats its message naming the newest) does
+// not restart the fetch; the fetch ends with the snapshot it began with.
+// A fetch that stalled, or one whose source is no longer the one naming
+// snapshots, gives way, and its end is reported.
+func TestNewerSnapshotKeepsAProgressingFetch(t *testing.T) {
+	p := newPair(t, 0, 100, 100) // one chunk per tick: 30 ticks
+	p.save(9, bytes.Repeat([]byte{9}, 3000))
+	if err := p.dst.Fetch(1, storage.SnapshotMeta{Op: 9}); err != nil {
+		t.Fatal(err)
+	}
+	for op := uint64(10); len(p.fetched) == 0 && op < 200; op++ {
+		p.save(op, []byte{byte(op)})
+		if err := p.dst.Fetch(1, storage.SnapshotMeta{Op: op}); err != nil {
+			t.Fatal(err)
+		}
+		p.run(1, func() bool { return false })
+	}
+	if len(p.fetched) != 1 || p.fetched[0].Op != 9 || len(p.given) != 0 {
+		t.Fatalf("fetched %v, gave up %v: want the first snapshot, fetched whole", p.fetched, p.given)
+	}
+
+	// Stalled: nothing arrives for longer than a retry.
+	p.save(300, bytes.Repeat([]byte{3}, 3000))
+	if err := p.dst.Fetch(1, storage.SnapshotMeta{Op: 300}); err != nil {
+		t.Fatal(err)
+	}
+	p.loss = 1
+	p.run(4, func() bool { return false })
+	p.loss = 0
+	p.save(301, []byte("x"))
+	if err := p.dst.Fetch(1, storage.SnapshotMeta{Op: 301}); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := p.dst.Fetching(); cur.Op != 301 || len(p.given) != 1 || p.given[0].Op != 300 {
+		t.Fatalf("fetching %d, gave up %v: a stalled fetch must give way to the newer snapshot", cur.Op, p.given)
+	}
+
+	// Another source (a new primary) names a newer snapshot: at once.
+	if err := p.dst.Fetch(3, storage.SnapshotMeta{Op: 302}); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := p.dst.Fetching(); cur.Op != 302 || len(p.given) != 2 {
+		t.Fatalf("fetching %d, gave up %v: the new source's snapshot must replace the old source's", cur.Op, p.given)
 	}
 }
 

@@ -167,7 +167,7 @@ func (n *node) start() {
 	n.xfer = transfer.New(transfer.Config{
 		Self: serverID(n.id), Store: opened.Store.Snapshots, Send: n.sendFrame,
 		Cluster: func() uint64 { return n.d.Replica().Info().Cluster },
-		Fetched: n.snapshotFetched, Nonce: w.rng.Uint64(),
+		Fetched: n.snapshotFetched, Abandoned: n.snapshotAbandoned, Nonce: w.rng.Uint64(),
 		ChunkBytes: 48, BytesPerTick: 256, RetryTicks: 8, // small chunks: transfers take many messages
 	})
 	n.d = driver.New(driver.Options{
@@ -256,6 +256,12 @@ func (n *node) snapshotFetched(meta storage.SnapshotMeta, _ int64) {
 	n.w.note(n.id, "fetched snapshot at op %d", meta.Op)
 	n.w.fetched++
 	n.d.SnapshotFetched(meta)
+}
+
+// snapshotAbandoned tells the driver the transfer gave a fetch up.
+func (n *node) snapshotAbandoned(meta storage.SnapshotMeta) {
+	n.w.note(n.id, "gave up fetching snapshot at op %d", meta.Op)
+	n.d.SnapshotAbandoned(meta)
 }
 
 // deliverTransfer hands the transfer a peer's frame.
