@@ -114,11 +114,20 @@ leader_pid() {
 rss_of() {
   local k out=""
   for k in "${!names[@]}"; do
-    if [[ ${names[$k]} == "$1"-* ]]; then
+    if [[ ${names[$k]} =~ ^$1-[0-9]+$ ]]; then
       out="$out $(( $(ps -o rss= -p "${pids[$k]}" 2>/dev/null || echo 0) / 1024 ))"
     fi
   done
   echo "${out# }"
+}
+
+# pids_of NAME: the cluster's server pids, comma-separated.
+pids_of() {
+  local k out=()
+  for k in "${!names[@]}"; do
+    [[ ${names[$k]} =~ ^$1-[0-9]+$ ]] && out+=("${pids[$k]}")
+  done
+  join "${out[@]}"
 }
 
 join() { local IFS=,; echo "$*"; }

@@ -92,6 +92,7 @@ func runGozkLoad(addrs []string, op string, cfg loadConfig) (loadResult, error) 
 		wg        sync.WaitGroup
 		made      = make([]int, len(conns)) // creates sent by each session
 	)
+	cpuDone := cpuWindow(cfg)
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
 	for i, c := range conns {
@@ -161,7 +162,7 @@ func runGozkLoad(addrs []string, op string, cfg loadConfig) (loadResult, error) 
 	if len(latencies) == 0 {
 		return loadResult{}, fmt.Errorf("no operation completed")
 	}
-	return summarize(latencies, elapsed, errCount), nil
+	return cpuDone(summarize(latencies, elapsed, errCount)), nil
 }
 
 // summarize computes throughput and percentiles.

@@ -13,12 +13,33 @@ import (
 type loadConfig struct {
 	clients, window, size int
 	duration              time.Duration
+	// cpu, if set, reads the target's servers' CPU time so far: a cell
+	// reports the servers' CPU per operation over its measured window.
+	cpu func() time.Duration
 }
 
 type loadResult struct {
 	throughput          float64
 	p50, p99, p999, max time.Duration
 	errors              int
+	cpuPerOp            time.Duration // the target's servers' CPU per op (0: not measured)
+}
+
+// cpuWindow samples cfg.cpu now and when the measured window ends; done
+// returns the servers' CPU per operation at the throughput measured.
+func cpuWindow(cfg loadConfig) (done func(loadResult) loadResult) {
+	if cfg.cpu == nil {
+		return func(r loadResult) loadResult { return r }
+	}
+	start := cfg.cpu()
+	end := make(chan time.Duration, 1)
+	time.AfterFunc(cfg.duration, func() { end <- cfg.cpu() })
+	return func(r loadResult) loadResult {
+		if ops := r.throughput * cfg.duration.Seconds(); ops > 0 {
+			r.cpuPerOp = time.Duration(float64(<-end-start) / ops)
+		}
+		return r
+	}
 }
 
 var openACL = []zkproto.ACL{{Perms: zkproto.PermAll, ID: zkproto.Id{Scheme: "world", ID: "anyone"}}}
@@ -55,6 +76,7 @@ func runLoad(addrs []string, op string, cfg loadConfig) (loadResult, error) {
 		errCount  int
 		wg        sync.WaitGroup
 	)
+	cpuDone := cpuWindow(cfg)
 	start := time.Now()
 	deadline := start.Add(cfg.duration)
 	for i, c := range sessions {
@@ -137,7 +159,7 @@ func runLoad(addrs []string, op string, cfg loadConfig) (loadResult, error) {
 	if len(latencies) == 0 {
 		return loadResult{}, fmt.Errorf("no operation completed")
 	}
-	return summarize(latencies, elapsed, errCount), nil
+	return cpuDone(summarize(latencies, elapsed, errCount)), nil
 }
 
 // deleteTree removes root and its children (the benchmark makes no deeper

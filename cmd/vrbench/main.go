@@ -73,6 +73,8 @@ func main() {
 	repeat := flag.Int("repeat", 1, "runs of every cell, the targets in turn each time; the tables give medians")
 	baseline := flag.String("baseline", "", "target the others are compared with (zookeeper)")
 	ceiling := flag.String("ceiling", "", "target that gives the ceiling (the stub)")
+	pids := pidsFlag{}
+	flag.Var(pids, "pids", "name=pid[,pid...] (repeatable): the target's server processes, whose CPU time per operation each cell reports (srv-us/op)")
 	flag.Parse()
 	if err := setupTLS(); err != nil {
 		fmt.Fprintln(os.Stderr, "vrbench:", err)
@@ -103,14 +105,17 @@ func main() {
 		}
 	}
 	var results []result
-	fmt.Printf("%-14s %-5s %8s %-7s %10s %9s %9s %9s %9s %7s\n",
-		"target", "client", "sessions", "op", "ops/s", "p50(ms)", "p99(ms)", "p999(ms)", "max(ms)", "errors")
+	fmt.Printf("%-14s %-5s %8s %-7s %10s %9s %9s %9s %9s %7s %11s\n",
+		"target", "client", "sessions", "op", "ops/s", "p50(ms)", "p99(ms)", "p999(ms)", "max(ms)", "errors", "srv-us/op")
 	for _, kind := range strings.Split(*clientKinds, ",") {
 		for _, n := range counts {
 			for _, op := range strings.Split(*ops, ",") {
 				for rep := range *repeat {
 					for _, t := range targets {
 						cfg := loadConfig{clients: n, window: *window, duration: *duration, size: *size}
+						if ps, ok := pids[t.name]; ok {
+							cfg.cpu = cpuOf(ps)
+						}
 						var res loadResult
 						var err error
 						switch {
@@ -136,8 +141,12 @@ func main() {
 				}
 				for _, t := range targets {
 					res := medianOf(results, t.name, kind, n, op)
-					fmt.Printf("%-14s %-5s %8d %-7s %10.0f %9.2f %9.2f %9.2f %9.2f %7d\n", t.name, kind, n, op, res.throughput,
-						ms(res.p50), ms(res.p99), ms(res.p999), ms(res.max), res.errors)
+					cpu := "-"
+					if res.cpuPerOp > 0 {
+						cpu = fmt.Sprintf("%.1f", float64(res.cpuPerOp)/float64(time.Microsecond))
+					}
+					fmt.Printf("%-14s %-5s %8d %-7s %10.0f %9.2f %9.2f %9.2f %9.2f %7d %11s\n", t.name, kind, n, op, res.throughput,
+						ms(res.p50), ms(res.p99), ms(res.p999), ms(res.max), res.errors, cpu)
 				}
 			}
 		}

@@ -63,6 +63,7 @@ func medianOf(results []result, target, client string, sessions int, op string) 
 		p999:       pick(func(r loadResult) time.Duration { return r.p999 }),
 		max:        pick(func(r loadResult) time.Duration { return r.max }),
 		errors:     median(errs),
+		cpuPerOp:   pick(func(r loadResult) time.Duration { return r.cpuPerOp }),
 	}
 }
 
