@@ -64,3 +64,26 @@ func statCPU(stat []byte) time.Duration {
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(utime+stime) * time.Second / clockTicks
 }
+
+// settle waits (at most 20 s) until every target's servers together use
+// less than a tenth of a core: a server still busy after the previous cell
+// (a JVM collecting, a snapshot being written) would otherwise take CPU
+// from the cell that follows, which then measures another target's load.
+func settle(pids pidsFlag) {
+	var all []int
+	for _, ps := range pids {
+		all = append(all, ps...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	cpu := cpuOf(all)
+	const window = 250 * time.Millisecond
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		before := cpu()
+		time.Sleep(window)
+		if cpu()-before < window/10 {
+			return
+		}
+	}
+}

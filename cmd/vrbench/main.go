@@ -116,6 +116,7 @@ func main() {
 						if ps, ok := pids[t.name]; ok {
 							cfg.cpu = cpuOf(ps)
 						}
+						settle(pids)
 						var res loadResult
 						var err error
 						switch {
