@@ -140,6 +140,13 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 	lim.applyWAL(&opts.WAL)
 	t := tree.New(opts.Tree)
 	bootStart := time.Now()
+	// Promises are kept whether or not this server reads under leases:
+	// another server's configuration may count on them.
+	var leaseTicks int
+	if lt := opts.ViewChangeTicks * 2 / 3; lt >= 3 {
+		leaseTicks = lt
+	}
+	promise := consensus.Config{LeaseTicks: leaseTicks, TickNanos: int64(opts.ReplicaTick)}.PromiseNanos()
 	opened, err := driver.Open(driver.OpenOptions{
 		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS,
 			RetainSnapshots: opts.RetainSnapshots},
@@ -150,9 +157,10 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 			}
 			return err
 		},
-		Log:      log,
-		ServerID: opts.ID,
-		Members:  ids,
+		Log:          log,
+		ServerID:     opts.ID,
+		Members:      ids,
+		PromiseNanos: promise,
 	})
 	if err != nil {
 		return nil, err
@@ -165,9 +173,7 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		ViewChangeTicks: opts.ViewChangeTicks,
 		Stamp:           func(cmd []byte) []byte { return tree.StampTime(cmd, clock().UnixMilli()) },
 	}
-	// Promises are kept whether or not this server reads under leases:
-	// another server's configuration may count on them.
-	if lt := opts.ViewChangeTicks * 2 / 3; lt >= 3 {
+	if lt := leaseTicks; lt > 0 {
 		// A backup's grant is how long writes may wait for a backup that
 		// stopped answering: about maxGrantWait, renewed every tick.
 		grant := int((maxGrantWait + opts.ReplicaTick - 1) / opts.ReplicaTick)

@@ -140,3 +140,16 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	return d, nil
 }
+
+// PromiseNanos is how long, at the least, this configuration's promise
+// lasts, in nanoseconds of the replica's clock: (LeaseTicks-2) ticks of
+// TickNanos (see lease.go); 0 without promises. Replicas report it with
+// every acknowledgement, and a primary bounds its lease by the shortest it
+// heard, so servers configured with different tickTime or syncLimit stay
+// safe; the driver stores the longest a replica ever had (Boot.Promised).
+func (c Config) PromiseNanos() int64 {
+	if c.LeaseTicks < 3 || c.TickNanos <= 0 {
+		return 0
+	}
+	return int64(c.LeaseTicks-2) * c.TickNanos
+}

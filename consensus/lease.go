@@ -33,9 +33,21 @@ import (
 // included, promised after t: no view after this one can form before
 // t + (LeaseTicks-2)·tick/(1+ρ) in true time, because forming one needs
 // f+1 replicas that no longer promise. So the primary holds the lease until
-// t + shrink((LeaseTicks-2)·TickNanos) on its clock. Nothing commits in a
+// t + shrink((LeaseTicks-2)·TickNanos) on its clock (with every replica
+// configured alike; see promise lengths below). Nothing commits in a
 // later view before the lease ends, and in this view nothing commits but
 // through the primary.
+//
+// Promise lengths. Replicas may be configured with different LeaseTicks
+// and TickNanos (servers with different tickTime or syncLimit, as in a
+// rolling change). Every acknowledgement carries its sender's promise length
+// P = (LeaseTicks-2)·TickNanos (Config.PromiseNanos); the primary keeps the
+// shortest each backup reported in this view and bounds the lease of round
+// s by the shortest among its own and those of the backups that echoed s
+// (promiseBound): those are the f+1 whose promises the argument above
+// counts on. A restarted replica keeps, besides its own, the longest
+// promise an earlier incarnation was configured with (Boot.Promised, which
+// the driver records in the replica state before the replica runs).
 //
 // Backup lease. Each PrepareOk and CommitOk carries a lease request, and
 // the backup keeps the Clock time a at which it built it (before it left).
@@ -163,6 +175,20 @@ func (r *Replica) shrink(d int64) int64 {
 	return int64(float64(d) * float64(1e6-ppm) / float64(1e6+ppm))
 }
 
+// bootPromise makes the promise a replica keeps when it starts: its own,
+// or the longest an earlier incarnation was configured with (promised ns,
+// Boot.Promised), whichever lasts longer. A primary counts on a promise of
+// P ns for at most P/(1+ρ) of true time after it was made, which was before
+// this start; B = ⌈P/TickNanos⌉+2 ticks of this incarnation last at least
+// (B-2)·TickNanos/(1+ρ) ≥ P/(1+ρ) from the start, by the argument above.
+func (r *Replica) bootPromise(promised int64) {
+	r.promise()
+	if promised > 0 && r.cfg.TickNanos > 0 {
+		ticks := uint64((promised+r.cfg.TickNanos-1)/r.cfg.TickNanos) + 2
+		r.lease.promise = max(r.lease.promise, r.tickCount+ticks)
+	}
+}
+
 // promise renews this replica's promise (see above).
 func (r *Replica) promise() {
 	if r.leases() {
@@ -223,8 +249,29 @@ func (r *Replica) confirmLease() {
 		return
 	}
 	t := r.lease.rounds[k-1].at
-	r.lease.end = max(r.lease.end, t+r.shrink(int64(r.cfg.LeaseTicks-2)*r.cfg.TickNanos))
+	r.lease.end = max(r.lease.end, t+r.shrink(r.promiseBound(r.lease.rounds[k-1].round)))
 	r.lease.rounds = append(r.lease.rounds[:0], r.lease.rounds[k:]...)
+}
+
+// promiseBound is the promise length (ns) the lease of confirmed round s
+// may count on: the shortest among the primary's and those of the backups
+// that echoed s (any f of them form the quorum that promised). A backup
+// reports its length with each acknowledgement; the shortest it reported
+// in this view counts, so an acknowledgement of an earlier incarnation
+// (a restart with other settings) cannot lengthen it.
+func (r *Replica) promiseBound(s uint64) int64 {
+	bound := r.cfg.PromiseNanos()
+	for i := range r.prog {
+		p := &r.prog[i]
+		if ReplicaID(i) == r.id || p.ackRound < s {
+			continue
+		}
+		if !p.promiseKnown {
+			return 0
+		}
+		bound = min(bound, int64(min(p.promise, uint64(math.MaxInt64))))
+	}
+	return bound
 }
 
 // grantLease answers backup from's lease request req (the primary).

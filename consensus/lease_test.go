@@ -255,3 +255,62 @@ func TestLeaseViewChangeAnnouncedByAllIsQuick(t *testing.T) {
 		t.Fatalf("no new view formed at once after the primary's restart (primary n%d)", q)
 	}
 }
+
+// newMixedLeaseCluster is newLeaseCluster with LeaseTicks per replica and
+// the promise length each replica's earlier incarnations had (Boot.Promised).
+func newMixedLeaseCluster(t *testing.T, leaseTicks [3]int, promised [3]int64) *leaseCluster {
+	lc := &leaseCluster{}
+	lc.harness = newHarnessWith(t, 3, func(c *consensus.Config) {
+		c.ViewChangeTicks, c.LeaseTicks, c.LeaseGrantTicks = 10, leaseTicks[c.ID], 1
+		c.TickNanos, c.LeaseDriftPPM = leaseTick, 1
+		c.Clock = func() int64 { return lc.now }
+	}, true)
+	for i, nd := range lc.nodes {
+		b := memberBoot(nd.id)
+		b.Promised = promised[i]
+		lc.boot(nd, b)
+	}
+	return lc
+}
+
+// TestLeaseBoundedByShortestPromise: servers configured with different
+// promise lengths (tickTime or syncLimit differ): the primary's lease lasts
+// no longer than the shortest promise among the backups that confirmed it,
+// not its own: a backup that promised less may help form a later view
+// sooner.
+func TestLeaseBoundedByShortestPromise(t *testing.T) {
+	lc := newMixedLeaseCluster(t, [3]int{3, 8, 3}, [3]int64{})
+	lc.ticks(12)
+	p := lc.primary()
+	if p != 1 {
+		t.Fatalf("n%d is primary; the test wants n1, the one with the long promise", p)
+	}
+	for range 5 {
+		lc.ticks(1)
+		l := lc.nodes[p].r.Lease()
+		// The backups promised (3-2) ticks from the round's start, which
+		// was at most a tick ago.
+		if limit := lc.now + 1*leaseTick; l.End > limit {
+			t.Fatalf("primary's lease ends at %d, beyond its backups' promises (%d)", l.End, limit)
+		}
+	}
+}
+
+// TestLeaseBootKeepsLongerPromise: a replica restarted with a shorter
+// promise than an earlier incarnation had (tickTime lowered) keeps the
+// longer one after it starts: no view forms before it ends.
+func TestLeaseBootKeepsLongerPromise(t *testing.T) {
+	lc := newMixedLeaseCluster(t, [3]int{6, 6, 6}, [3]int64{10 * leaseTick, 10 * leaseTick, 10 * leaseTick})
+	lc.isolate(2, true)
+	lc.stabilize()
+	lc.ticks(10) // own promise: 6 ticks; the earlier one: 10+2
+	if p := lc.primary(); p >= 0 {
+		t.Fatalf("n%d became primary within the promise an earlier incarnation made", p)
+	}
+	for i := 0; i < 20 && lc.primary() < 0; i++ {
+		lc.ticks(1)
+	}
+	if p := lc.primary(); p < 0 {
+		t.Fatal("no primary once the earlier promises ended")
+	}
+}

@@ -55,6 +55,7 @@ type PrepareOk struct {
 	Gap       bool
 	ReadRound uint64 // highest read round seen from the primary in View
 	LeaseReq  uint64 // read lease request (lease.go); 0: none
+	Promise   uint64 // the sender's promise length in ns (lease.go); 0: none
 }
 
 // Commit is the primary's heartbeat: commit-number, global_min_accept and the
@@ -75,6 +76,7 @@ type CommitOk struct {
 	Commit    uint64
 	ReadRound uint64
 	LeaseReq  uint64 // read lease request (lease.go); 0: none
+	Promise   uint64 // the sender's promise length in ns (lease.go); 0: none
 }
 
 // StartViewChange announces that the sender moved to View (durably).

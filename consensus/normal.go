@@ -34,7 +34,7 @@ func (r *Replica) onCommit(from ReplicaID, m *Commit) {
 	r.seenRound = max(r.seenRound, m.ReadRound)
 	if r.hard.View == r.view && r.hard.LastNormalView == r.view {
 		r.send(from, &CommitOk{Header: r.hdr(), Op: r.stableOp, Commit: r.commit, ReadRound: r.seenRound,
-			LeaseReq: r.leaseRequest(r.stableOp)})
+			LeaseReq: r.leaseRequest(r.stableOp), Promise: uint64(r.cfg.PromiseNanos())})
 	} else {
 		r.ackPending = true
 	}
@@ -90,7 +90,7 @@ func (r *Replica) appendFromPrimary(after uint64, es []Entry) {
 }
 
 // onAck handles PrepareOk and CommitOk at the primary.
-func (r *Replica) onAck(from ReplicaID, v, op, round, leaseReq uint64, gap bool) {
+func (r *Replica) onAck(from ReplicaID, v, op, round, leaseReq, promise uint64, gap bool) {
 	if r.status != StatusNormal || !r.isPrimary() || v != r.view {
 		return
 	}
@@ -120,6 +120,9 @@ func (r *Replica) onAck(from ReplicaID, v, op, round, leaseReq uint64, gap bool)
 		p.next = p.match + 1
 	}
 	p.ackRound = max(p.ackRound, round)
+	if !p.promiseKnown || promise < p.promise {
+		p.promise, p.promiseKnown = promise, true
+	}
 	r.confirmLease()
 	r.grantLease(from, leaseReq)
 	r.maybeCommit()
@@ -315,7 +318,7 @@ func (r *Replica) flushBackup() {
 	if r.ackPending {
 		last := r.entries.lastOp()
 		r.sendAfterPersist(p, &PrepareOk{Header: r.hdr(), Op: last, Gap: r.ackGap, ReadRound: r.seenRound,
-			LeaseReq: r.leaseRequest(last)})
+			LeaseReq: r.leaseRequest(last), Promise: uint64(r.cfg.PromiseNanos())})
 		r.ackPending, r.ackGap = false, false
 	}
 	for len(r.props) > 0 {

@@ -118,6 +118,10 @@ type progress struct {
 	grantEnd int64
 	grant    LeaseGrant
 	barred   uint64
+	// promise is the shortest promise length (ns) the replica's
+	// acknowledgements reported in this view (if promiseKnown).
+	promise      uint64
+	promiseKnown bool
 }
 
 // Boot is the durable state a replica starts from.
@@ -125,6 +129,11 @@ type Boot struct {
 	Hard     HardState
 	Snapshot *Snapshot // latest durable snapshot, or nil; the driver's state machine reflects it
 	Entries  []Entry   // durable log after the snapshot, consecutive (entries ≤ Snapshot.Op are ignored)
+	// Promised is the longest promise (ns, see Config.PromiseNanos) any
+	// earlier incarnation of this replica was configured with: the replica
+	// keeps it after it starts, as it keeps its own (lease.go). The driver
+	// stores it with the replica state.
+	Promised int64
 }
 
 // New creates a replica from its durable state. A Boot without a cluster
@@ -158,7 +167,7 @@ func New(cfg Config, b Boot) (*Replica, error) {
 	r.recAnswered = make([]answered, r.n)
 	r.resetElectionTimeout()
 	r.readSession = r.rand.Uint64()
-	r.promise() // whatever a previous incarnation promised (lease.go)
+	r.bootPromise(b.Promised) // whatever a previous incarnation promised (lease.go)
 	if b.Hard.Epoch > c.Epoch {
 		return nil, fmt.Errorf("consensus: boot: durable epoch %d is newer than configured epoch %d", b.Hard.Epoch, c.Epoch)
 	}

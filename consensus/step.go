@@ -30,11 +30,11 @@ func (r *Replica) Step(e Envelope) error {
 	case *Prepare:
 		r.onPrepare(from, m)
 	case *PrepareOk:
-		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, m.Gap)
+		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, m.Promise, m.Gap)
 	case *Commit:
 		r.onCommit(from, m)
 	case *CommitOk:
-		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, false)
+		r.onAck(from, m.View, m.Op, m.ReadRound, m.LeaseReq, m.Promise, false)
 	case *StartViewChange:
 		r.onStartViewChange(from, m)
 	case *DoViewChange:

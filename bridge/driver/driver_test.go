@@ -299,3 +299,49 @@ func TestHeldMessageOutlastsNewerSnapshots(t *testing.T) {
 		t.Fatalf("held %d after a newer snapshot arrived", heldOp())
 	}
 }
+
+// TestPromiseLengthKeptAcrossRestarts: the replica state records the
+// longest promise length any incarnation had, durably before the replica
+// runs (a crash right after Open keeps it), and each start hands the core
+// the longest before it; a shorter configuration never lowers the record.
+func TestPromiseLengthKeptAcrossRestarts(t *testing.T) {
+	fs := faultfs.New()
+	d, _ := newDriver(t, fs, []uint64{7}, 0)
+	for i := 0; i < 20 && !d.Replica().Info().IsPrimary; i++ {
+		if err := d.Drain(); err != nil {
+			t.Fatal(err)
+		}
+		d.Tick()
+	}
+	if d.SavedState().Cluster == 0 {
+		t.Fatal("no durable identity")
+	}
+	d.store.Close()
+	for _, step := range []struct{ own, wantBoot, wantStored int64 }{
+		{5e9, 0, 5e9}, // first start with a promise: none before
+		{2e9, 5e9, 5e9},
+		{8e9, 5e9, 8e9},
+		{1e9, 8e9, 8e9},
+	} {
+		fs = fs.Reboot(faultfs.LoseUnsynced, nil)
+		o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 7, Members: []uint64{7}, PromiseNanos: step.own})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Store.Close()
+		if o.Boot.Promised != step.wantBoot || storedPromise(o.Saved.Extra) != step.wantStored {
+			t.Fatalf("start with %d: boot promised %d (want %d), stored %d (want %d)", step.own,
+				o.Boot.Promised, step.wantBoot, storedPromise(o.Saved.Extra), step.wantStored)
+		}
+	}
+	// What was recorded survived the crashes that followed each start.
+	fs = fs.Reboot(faultfs.LoseUnsynced, nil)
+	o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 7, Members: []uint64{7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Store.Close()
+	if o.Boot.Promised != 8e9 {
+		t.Fatalf("after crashes: boot promised %d, want 8e9", o.Boot.Promised)
+	}
+}

@@ -25,6 +25,11 @@ type OpenOptions struct {
 	// for another server id or another membership is refused.
 	ServerID uint64
 	Members  []uint64
+	// PromiseNanos is this incarnation's promise length
+	// (consensus.Config.PromiseNanos). The replica state keeps the longest
+	// any incarnation had, written before this one makes any promise, and
+	// Boot.Promised is the longest before this one (see promise.go).
+	PromiseNanos int64
 }
 
 // Opened is a replica's durable state, loaded and checked.
@@ -64,6 +69,11 @@ func Open(opts OpenOptions) (*Opened, error) {
 		return nil, err
 	}
 	st := boot.State
+	promised, err := keepPromise(store, boot.HasState, &st, opts.PromiseNanos)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	if !boot.HasState || st.Cluster == 0 || st.Recovering {
 		// No identity, or a recovery that was cut short: whatever else the
 		// directories hold is not to be trusted (the core drops the log),
@@ -75,7 +85,8 @@ func Open(opts OpenOptions) (*Opened, error) {
 		}
 		return &Opened{Store: store, Saved: st, WALNext: boot.Log.NextOp, Membership: membership,
 			Boot: consensus.Boot{Hard: consensus.HardState{Epoch: st.Epoch, View: st.View,
-				LastNormalView: st.LastNormalView, Recovering: st.Recovering, Cluster: st.Cluster}}}, nil
+				LastNormalView: st.LastNormalView, Recovering: st.Recovering, Cluster: st.Cluster},
+				Promised: promised}}, nil
 	}
 	if boot.Log.Torn != nil {
 		log.Warn("cut off a torn write at the end of the log", "segment", boot.Log.Torn.Segment,
@@ -111,6 +122,7 @@ func Open(opts OpenOptions) (*Opened, error) {
 			Recovering: st.Recovering,
 			Cluster:    st.Cluster, Incarnation: st.Incarnation, Seeded: st.Seeded,
 		},
+		Promised: promised,
 	}
 	if found {
 		o.Snapshot = meta

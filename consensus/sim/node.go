@@ -125,6 +125,12 @@ func (n *node) start() {
 	n.lease, n.leaseReads = consensus.Lease{}, nil
 	n.kv = newKV()
 	n.lastSnap, n.lastView = 0, 0
+	// Promises always, as the server keeps them; their length as the seed
+	// draws (MixedPromises: per start).
+	leaseTicks := 7
+	if w.faults.MixedPromises {
+		leaseTicks = 3 + w.rng.IntN(simViewChangeTicks-3)
+	}
 	opened, err := driver.Open(driver.OpenOptions{
 		Storage: n.storageOptions(),
 		Restore: func(meta storage.SnapshotMeta, r io.Reader) error {
@@ -135,8 +141,9 @@ func (n *node) start() {
 			n.kv, n.lastSnap, n.lastView = kv, meta.Op, meta.View
 			return nil
 		},
-		ServerID: serverID(n.id),
-		Members:  n.w.serverIDs(),
+		ServerID:     serverID(n.id),
+		Members:      n.w.serverIDs(),
+		PromiseNanos: consensus.Config{LeaseTicks: leaseTicks, TickNanos: simTickNanos}.PromiseNanos(),
 	})
 	if err != nil {
 		w.fail("n%d: start: %v", n.id, err)
@@ -149,13 +156,12 @@ func (n *node) start() {
 		ID: consensus.ReplicaID(n.id), Replicas: w.faults.Replicas, Epoch: 1,
 		Rand:           rand.New(rand.NewPCG(w.rng.Uint64(), w.rng.Uint64())),
 		Logger:         simLogger{n},
-		HeartbeatTicks: 1, ViewChangeTicks: 10,
+		HeartbeatTicks: 1, ViewChangeTicks: simViewChangeTicks,
 		MaxBatchOps: 16, MaxUncommittedOps: 64, MaxQueuedProposals: 64, MaxPendingReads: 64, MaxStateOps: 8, MaxRetainedOps: 40, MaxRetainedBytes: 400, MaxInflightBytes: 200,
 		MaxPartBytes: simPartBytes, MaxBatchBytes: simBatchBytes,
 	}
-	// Promises always, as the server keeps them; reads under leases as
-	// the seed draws.
-	cfg.LeaseTicks, cfg.TickNanos, cfg.Clock = 7, simTickNanos, n.nanos
+	// Reads under leases as the seed draws.
+	cfg.LeaseTicks, cfg.TickNanos, cfg.Clock = leaseTicks, simTickNanos, n.nanos
 	cfg.LeaseDriftPPM, cfg.NoLeaseReads = simDriftPPM, !w.faults.Leases || (w.faults.MixedLeases && n.id == 0)
 	r, err := consensus.New(cfg, b)
 	if err != nil {
@@ -186,7 +192,9 @@ func (n *node) start() {
 // simDriftPPM covers.
 const (
 	simTickNanos = tickUnits * int64(time.Millisecond)
-	simDriftPPM  = 260000
+	// simViewChangeTicks is every node's view-change timeout in ticks.
+	simViewChangeTicks = 10
+	simDriftPPM        = 260000
 )
 
 // nanos reads the node's monotonic clock (the lease clock).

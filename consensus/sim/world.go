@@ -46,7 +46,12 @@ type Faults struct {
 	// MixedLeases: with Leases, replica 0 is configured to read without
 	// them (a cluster in the middle of a configuration change).
 	MixedLeases bool
-	SnapEvery   uint64 // applied ops between snapshots (log GC)
+	// MixedPromises: every start of a node draws its promise length
+	// (LeaseTicks), so live replicas promise for different lengths and a
+	// restart may shorten a node's (servers configured with different
+	// tickTime or syncLimit, or one restarted with new ones).
+	MixedPromises bool
+	SnapEvery     uint64 // applied ops between snapshots (log GC)
 }
 
 func (f Faults) String() string {
@@ -56,7 +61,7 @@ func (f Faults) String() string {
 		on   bool
 		name string
 	}{{f.Partitions, "partitions"}, {f.OneWay, "one-way"}, {f.Crashes, "crashes"}, {f.DiskLoss, "disk-loss"},
-		{f.Pauses, "pauses"}, {f.Leases, "leases"}, {f.MixedLeases, "mixed-leases"}} {
+		{f.Pauses, "pauses"}, {f.Leases, "leases"}, {f.MixedLeases, "mixed-leases"}, {f.MixedPromises, "mixed-promises"}} {
 		if x.on {
 			b.WriteString(" " + x.name)
 		}
@@ -85,6 +90,7 @@ func FaultsFor(rng *rand.Rand) Faults {
 	f.Pauses = rng.IntN(2) == 0
 	f.Leases = rng.IntN(4) != 0
 	f.MixedLeases = f.Leases && rng.IntN(4) == 0
+	f.MixedPromises = rng.IntN(3) == 0
 	return f
 }
 

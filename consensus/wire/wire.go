@@ -144,6 +144,7 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		boolean(m.Gap)
 		u64(m.ReadRound)
 		u64(m.LeaseReq)
+		u64(m.Promise)
 	case *consensus.Commit:
 		hdr(msgCommit, &m.Header)
 		u64(m.Commit)
@@ -157,6 +158,7 @@ func Encode(dst []byte, m consensus.Message) ([]byte, error) {
 		u64(m.Commit)
 		u64(m.ReadRound)
 		u64(m.LeaseReq)
+		u64(m.Promise)
 	case *consensus.StartViewChange:
 		hdr(msgStartViewChange, &m.Header)
 	case *consensus.DoViewChange:
@@ -330,7 +332,7 @@ func Decode(frame []byte) (consensus.Message, error) {
 		m = p
 	case msgPrepareOk:
 		p := &consensus.PrepareOk{Header: h}
-		p.Op, p.Gap, p.ReadRound, p.LeaseReq = r.u64(), r.boolean(), r.u64(), r.u64()
+		p.Op, p.Gap, p.ReadRound, p.LeaseReq, p.Promise = r.u64(), r.boolean(), r.u64(), r.u64(), r.u64()
 		m = p
 	case msgCommit:
 		p := &consensus.Commit{Header: h}
@@ -339,7 +341,7 @@ func Decode(frame []byte) (consensus.Message, error) {
 		m = p
 	case msgCommitOk:
 		p := &consensus.CommitOk{Header: h}
-		p.Op, p.Commit, p.ReadRound, p.LeaseReq = r.u64(), r.u64(), r.u64(), r.u64()
+		p.Op, p.Commit, p.ReadRound, p.LeaseReq, p.Promise = r.u64(), r.u64(), r.u64(), r.u64(), r.u64()
 		m = p
 	case msgStartViewChange:
 		m = &consensus.StartViewChange{Header: h}
