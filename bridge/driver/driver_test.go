@@ -66,18 +66,24 @@ func newDriver(t *testing.T, fs *faultfs.FS, ids []uint64, self int) (*Driver, *
 	return d, rec
 }
 
-// TestSingleServerIdentityAndRestart: a single server with an empty
-// directory starts a cluster of its own, commits, and after a restart finds
-// its identity, its log and its committed entries again.
-func TestSingleServerIdentityAndRestart(t *testing.T) {
-	fs := faultfs.New()
-	d, rec := newDriver(t, fs, []uint64{7}, 0)
+// untilPrimary runs a single server's driver until it leads its cluster.
+func untilPrimary(t *testing.T, d *Driver) {
+	t.Helper()
 	for i := 0; i < 20 && !d.Replica().Info().IsPrimary; i++ {
 		if err := d.Drain(); err != nil {
 			t.Fatal(err)
 		}
 		d.Tick()
 	}
+}
+
+// TestSingleServerIdentityAndRestart: a single server with an empty
+// directory starts a cluster of its own, commits, and after a restart finds
+// its identity, its log and its committed entries again.
+func TestSingleServerIdentityAndRestart(t *testing.T) {
+	fs := faultfs.New()
+	d, rec := newDriver(t, fs, []uint64{7}, 0)
+	untilPrimary(t, d)
 	if err := d.Propose([]byte("a")); err != nil {
 		t.Fatal(err)
 	}
@@ -307,12 +313,7 @@ func TestHeldMessageOutlastsNewerSnapshots(t *testing.T) {
 func TestPromiseLengthKeptAcrossRestarts(t *testing.T) {
 	fs := faultfs.New()
 	d, _ := newDriver(t, fs, []uint64{7}, 0)
-	for i := 0; i < 20 && !d.Replica().Info().IsPrimary; i++ {
-		if err := d.Drain(); err != nil {
-			t.Fatal(err)
-		}
-		d.Tick()
-	}
+	untilPrimary(t, d)
 	if d.SavedState().Cluster == 0 {
 		t.Fatal("no durable identity")
 	}
