@@ -249,3 +249,41 @@ func TestPartsBeyondTheirSizeDropped(t *testing.T) {
 		t.Fatalf("holding %d bytes of a 20-byte suffix", b.asm[kindStartView][1].held)
 	}
 }
+
+// TestDoViewChangeResentAtItsSizesPace: a replica repeats its DoViewChange
+// every heartbeat while it is small, and a large one (tens of MB, when a
+// lagging backup held the log back) once per dvcResendBytes of it, so the
+// repeats do not fill the link; but at least twice per view-change timeout.
+func TestDoViewChangeResentAtItsSizesPace(t *testing.T) {
+	sends := func(es []Entry) int {
+		s := partsReplica(t, 0, 3, HardState{View: 1, LastNormalView: 1}, es, 1<<20)
+		s.startViewChange(7) // primary of view 7: replica 1
+		step(t, s, 2, &StartViewChange{Header: Header{Epoch: 1, View: 7}})
+		drain(s)
+		n := 0
+		for range 8 {
+			s.Tick()
+			rd := s.Ready()
+			for _, e := range rd.MessagesAfterPersist {
+				if _, ok := e.Msg.(*DoViewChange); ok {
+					n++
+					break
+				}
+			}
+			s.Advance(rd)
+		}
+		return n
+	}
+	if n := sends(testLog(12, 1)); n != 8 {
+		t.Fatalf("a small DoViewChange was sent in %d of 8 heartbeats, want every one", n)
+	}
+	big := testLog(12, 1)
+	mib := make([]byte, 1<<20)
+	for i := range big {
+		big[i].Cmd = mib
+	}
+	// 12 MiB: 3 heartbeats between sends (the timeout of 10 ticks allows 4).
+	if n := sends(big); n != 2 {
+		t.Fatalf("a 12 MiB DoViewChange was sent in %d of 8 heartbeats, want 2", n)
+	}
+}

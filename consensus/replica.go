@@ -73,6 +73,7 @@ type Replica struct {
 	svc     []bool
 	dvc     []*DoViewChange
 	dvcSent bool
+	dvcWait int // heartbeats before the DoViewChange is sent again
 	// asm holds, per suffix kind and sender, the parts of a log suffix
 	// received so far (see parts.go).
 	asm [numSuffixKinds][]*assembly

@@ -193,7 +193,11 @@ func (r *Replica) tickViewChange() {
 	}
 	r.broadcast(&StartViewChange{Header: r.hdr()})
 	if r.dvcSent && !r.isPrimary() {
+		if r.dvcWait > 0 {
+			r.dvcWait--
+			return
+		}
 		// Every part again: some may have been lost (see parts.go).
-		r.sendSuffix(r.primaryOf(r.view), r.buildDoViewChange(), true)
+		r.sendDoViewChange()
 	}
 }

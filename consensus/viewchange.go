@@ -20,7 +20,7 @@ func (r *Replica) enterView(v uint64) {
 			r.dropAssemblies(suffixKind(k), v)
 		}
 	}
-	r.dvcSent = false
+	r.dvcSent, r.dvcWait = false, 0
 	r.ackPending, r.ackGap = false, false
 	r.heardPrimary = false
 	r.seenRound = 0
@@ -100,7 +100,29 @@ func (r *Replica) maybeSendDoViewChange() {
 		r.maybeBecomePrimary()
 		return
 	}
-	r.sendSuffix(r.primaryOf(r.view), r.buildDoViewChange(), true)
+	r.sendDoViewChange()
+}
+
+// dvcResendBytes is how many command bytes of DoViewChange a replica sends
+// per heartbeat, on average, while it repeats one: a suffix of tens of MB
+// (a backup that lagged held the log back) repeated whole every heartbeat
+// would fill the peer link and burn CPU for nothing, and delay the view
+// change it serves.
+const dvcResendBytes = 4 << 20
+
+// sendDoViewChange sends the DoViewChange to the new view's primary, in
+// parts, and sets how many heartbeats pass before it is sent again: one per
+// dvcResendBytes of its entries, but never so many that it is not repeated
+// at least twice within a view-change timeout.
+func (r *Replica) sendDoViewChange() {
+	m := r.buildDoViewChange()
+	r.sendSuffix(r.primaryOf(r.view), m, true)
+	var bytes int
+	for i := range m.Entries {
+		bytes += len(m.Entries[i].Cmd)
+	}
+	most := max(0, r.cfg.ViewChangeTicks/(2*r.cfg.HeartbeatTicks)-1)
+	r.dvcWait = min(bytes/dvcResendBytes, most)
 }
 
 func (r *Replica) buildDoViewChange() *DoViewChange {
