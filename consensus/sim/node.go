@@ -129,7 +129,7 @@ func (n *node) start() {
 	// draws (MixedPromises: per start).
 	leaseTicks := 7
 	if w.faults.MixedPromises {
-		leaseTicks = 3 + w.rng.IntN(simViewChangeTicks-3)
+		leaseTicks = 3 + w.promiseRng.IntN(simViewChangeTicks-3)
 	}
 	opened, err := driver.Open(driver.OpenOptions{
 		Storage: n.storageOptions(),

@@ -90,7 +90,6 @@ func FaultsFor(rng *rand.Rand) Faults {
 	f.Pauses = rng.IntN(2) == 0
 	f.Leases = rng.IntN(4) != 0
 	f.MixedLeases = f.Leases && rng.IntN(4) == 0
-	f.MixedPromises = rng.IntN(3) == 0
 	return f
 }
 
@@ -131,9 +130,13 @@ func (r *Result) PrintTrace(w interface{ Write([]byte) (int, error) }) {
 
 // World is one simulated run.
 type World struct {
-	opts       Options
-	faults     Faults
-	rng        *rand.Rand
+	opts   Options
+	faults Faults
+	rng    *rand.Rand
+	// promiseRng draws MixedPromises and the promise lengths, apart from
+	// rng, so that a seed keeps the rest of its run as the simulator drew
+	// it before promise lengths were drawn (the regression seeds replay).
+	promiseRng *rand.Rand
 	now        int64
 	evSeq      uint64
 	events     eventQueue
@@ -167,7 +170,9 @@ func Run(opts Options) *Result {
 	if opts.LiveTicks == 0 {
 		opts.LiveTicks = 400
 	}
-	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace)}
+	w := &World{opts: opts, rng: rng, faults: FaultsFor(rng), trace: newTracer(3000, opts.KeepTrace),
+		promiseRng: rand.New(rand.NewPCG(opts.Seed^0x70726f6d69736573, opts.Seed))}
+	w.faults.MixedPromises = w.promiseRng.IntN(3) == 0
 	if opts.FaultMix != nil {
 		w.faults = *opts.FaultMix
 	}
