@@ -129,7 +129,11 @@ func TestStateTransferBoundedMemory(t *testing.T) {
 	if sourceGrowth > sourceBefore*3/4 {
 		t.Errorf("the source's memory grew by %d MiB (from %d MiB) while sending a snapshot of 24 MiB", sourceGrowth>>20, sourceBefore>>20)
 	}
-	if receiverPeak > sourceBefore {
-		t.Errorf("the receiver peaked at %d MiB, more than the source's %d MiB", receiverPeak>>20, sourceBefore>>20)
+	// The receiver may also hold the log after the snapshot it fetched, an
+	// older one than the source's latest when a fetch under way was
+	// finished: it stays within the bound for a catch-up, 1.5× a
+	// server's resident memory.
+	if receiverPeak > sourceBefore*3/2 {
+		t.Errorf("the receiver peaked at %d MiB, more than 1.5× the source's %d MiB", receiverPeak>>20, sourceBefore>>20)
 	}
 }
