@@ -156,20 +156,18 @@ func (d *Driver) takeSnapshotMessage(env consensus.Envelope, snap *consensus.Sna
 		d.held = map[consensus.ReplicaID]heldParts{}
 	}
 	h := d.held[env.From]
-	if !sameHeld(h, env.Msg) {
-		if len(h.envs) > 0 && namedSnapshot(h.envs[0].Msg).Op < ref.Op {
-			if d.opts.Fetcher != nil {
-				d.opts.Fetcher.Fetch(d.opts.IDs[env.From], storage.SnapshotMeta{Op: ref.Op, View: ref.View})
-			}
-			return
+	// A message naming a newer snapshot than the held one is only asked
+	// for: the held one stays until its fetch ends.
+	if len(h.envs) == 0 || namedSnapshot(h.envs[0].Msg).Op >= ref.Op {
+		if !sameHeld(h, env.Msg) {
+			h = heldParts{}
 		}
-		h = heldParts{}
+		if size := wire.Size(env.Msg); len(h.envs) == 0 || h.bytes+size <= maxHeldBytes {
+			h.envs = append(h.envs, env)
+			h.bytes += size
+		}
+		d.held[env.From] = h
 	}
-	if size := wire.Size(env.Msg); len(h.envs) == 0 || h.bytes+size <= maxHeldBytes {
-		h.envs = append(h.envs, env)
-		h.bytes += size
-	}
-	d.held[env.From] = h
 	if d.opts.Fetcher == nil {
 		d.log.Error("a peer's message needs a snapshot and this replica cannot fetch one", "op", ref.Op)
 		return
