@@ -219,8 +219,15 @@ func (v *vrReplicator) run() {
 			} else {
 				v.d.SnapshotAbandoned(o.meta)
 			}
+		case <-v.store.WAL.Notify():
+			// The log's group sync ended: release what pipelined Readies
+			// held (acknowledgements, applies) and count the log durable.
 		}
-		if err := v.d.Drain(); err != nil {
+		err := v.d.Synced()
+		if err == nil {
+			err = v.d.Drain()
+		}
+		if err != nil {
 			if !errors.Is(err, errStopped) {
 				v.err = err
 				v.log.Error("replication stopped", "error", err)

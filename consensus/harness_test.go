@@ -29,6 +29,8 @@ type harness struct {
 	cfg       func(*consensus.Config)
 	quiet     bool
 	delivered func(consensus.Envelope)
+	// onReady, if set, sees every Ready process takes, before it is persisted.
+	onReady func(*hnode, consensus.Ready)
 }
 
 // testLogger fails the test on a reported invariant violation.
@@ -99,6 +101,9 @@ func (h *harness) process(id int) {
 	for nd.up && nd.held == nil && nd.r.HasReady() {
 		rd := nd.r.Ready()
 		h.describeReady(nd, rd)
+		if h.onReady != nil {
+			h.onReady(nd, rd)
+		}
 		h.queue = append(h.queue, rd.Messages...)
 		h.persist(nd, rd)
 	}

@@ -22,6 +22,21 @@ package consensus
 //  5. Optionally drop stored entries with op ≤ CompactTo (a durable snapshot
 //     covers them).
 //  6. Call Advance(rd). No other method may be called between Ready and Advance.
+//
+// Pipelining. A Ready with Pipeline set persists nothing but log entries
+// appended after every op handed to storage before, and a commit bound
+// (no snapshot, no rewrite, no replica state that must be synced). The
+// driver may then issue its log write, send Messages, and call
+// AdvanceWritten at once, before the write is durable; it holds back
+// MessagesAfterPersist and Committed until that write and every earlier
+// one is durable (Committed: until its entries are), in order with the
+// Readies before and after, and reports durability with Synced. Reads
+// depend on nothing persisted and may be served at once. The replica
+// counts its own log as durable only through what Synced reported, so the
+// primary's own vote, the acknowledgements it sends at once (CommitOk) and
+// log compaction wait for the disk, while its loop goes on taking input,
+// forwarding, preparing and applying during the sync. A Ready without
+// Pipeline must wait for every earlier write too before its second half.
 type Ready struct {
 	SoftState *SoftState // non-nil when view, status or primary changed
 	HardState *HardState // non-nil when the durable state changed
@@ -32,6 +47,7 @@ type Ready struct {
 
 	CompactTo uint64 // stored entries ≤ CompactTo may be dropped (0: none)
 	MustSync  bool   // persistence must be synced before step 3
+	Pipeline  bool   // persistence is only appended log entries: see Pipelining above
 
 	Messages             []Envelope // send now
 	MessagesAfterPersist []Envelope // send after step 2
@@ -67,12 +83,18 @@ func (r *Replica) Ready() Ready {
 	if ss := r.softState(); ss != r.prevSoft {
 		rd.SoftState = &ss
 	}
+	hardSync := false
 	if hs := r.hardState(); hs != r.hard {
 		rd.HardState = &hs
 		c := r.hard
 		c.Commit, c.GlobalMinAccept = hs.Commit, hs.GlobalMinAccept
-		rd.MustSync = c != hs
+		hardSync = c != hs
+		rd.MustSync = hardSync
 	}
+	// Only appends after everything written, in normal operation: a
+	// rewrite, a snapshot or a durable view change is never overtaken.
+	rd.Pipeline = r.status == StatusNormal && !hardSync && r.pendingSnap == nil &&
+		(r.dirtyFrom == 0 || r.dirtyFrom > r.writtenOp)
 	if r.pendingSnap != nil {
 		rd.Snapshot = r.pendingSnap
 		rd.MustSync = true
@@ -118,9 +140,62 @@ func (r *Replica) Advance(rd Ready) {
 	}
 	r.dirtyFrom = 0
 	r.stableOp = r.entries.lastOp()
+	r.writtenOp = r.stableOp
 	for i := range rd.MessagesAfterPersist {
 		checkVouch(rd.MessagesAfterPersist[i].Msg, r.hard, r.stableOp)
 	}
+	r.advanced(rd)
+}
+
+// AdvanceWritten tells the replica that rd, a Ready with Pipeline set, was
+// handled as far as a pipelined Ready is before its sync (see Pipelining on
+// Ready): its log write is issued, not yet durable. The replica takes
+// input again at once; Synced later tells it what became durable.
+func (r *Replica) AdvanceWritten(rd Ready) {
+	if !r.inReady {
+		panic("consensus: invariant ready-advance: AdvanceWritten without Ready")
+	}
+	if !rd.Pipeline {
+		panic("consensus: invariant pipeline-only-appends: AdvanceWritten of a Ready without Pipeline")
+	}
+	r.inReady = false
+	if rd.SoftState != nil {
+		r.prevSoft = *rd.SoftState
+	}
+	if rd.HardState != nil {
+		r.hard = *rd.HardState // only its commit bounds changed
+	}
+	r.dirtyFrom = 0
+	r.writtenOp = r.entries.lastOp()
+	// The driver sends these once everything written so far is durable.
+	for i := range rd.MessagesAfterPersist {
+		checkVouch(rd.MessagesAfterPersist[i].Msg, r.hard, r.writtenOp)
+	}
+	r.advanced(rd)
+}
+
+// Synced tells the replica that its log is durable through op, as written
+// by the Readies handled so far (ops rewritten since are not covered).
+func (r *Replica) Synced(op uint64) {
+	r.guard("Synced")
+	op = min(op, r.writtenOp)
+	if r.dirtyFrom != 0 {
+		op = min(op, r.dirtyFrom-1)
+	}
+	if op <= r.stableOp {
+		return
+	}
+	r.stableOp = op
+	if r.status == StatusNormal && r.isPrimary() {
+		r.maybeCommit() // the primary's own vote
+	} else {
+		r.maybeCompact()
+	}
+}
+
+// advanced is the part of Advance and AdvanceWritten that follows the
+// persistence bookkeeping.
+func (r *Replica) advanced(rd Ready) {
 	if n := len(rd.Committed); n > 0 {
 		r.applied = rd.Committed[n-1].Op
 	}

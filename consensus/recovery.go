@@ -40,7 +40,7 @@ func (r *Replica) startRecovery() {
 	r.status = StatusRecovering
 	r.entries.reset(0, 0)
 	r.snap = nil
-	r.commit, r.applied, r.gma, r.stableOp = 0, 0, 0, 0
+	r.commit, r.applied, r.gma, r.stableOp, r.writtenOp = 0, 0, 0, 0, 0
 	r.nonce = r.rand.Uint64()
 	clear(r.recResp)
 	for k := range r.asm {

@@ -32,6 +32,7 @@ type Replica struct {
 
 	// Persistence bookkeeping (see Ready).
 	stableOp      uint64    // every op ≤ stableOp is durable
+	writtenOp     uint64    // every op ≤ writtenOp was handed to storage as held now (stableOp ≤ writtenOp); see AdvanceWritten
 	dirtyFrom     uint64    // lowest op storage must rewrite from (0: none)
 	hard          HardState // hard state last handed out
 	persistedView uint64    // view known durable
@@ -247,6 +248,7 @@ func (r *Replica) loadLog(b Boot) error {
 	}
 	r.entries.append(es...)
 	r.stableOp = r.entries.lastOp()
+	r.writtenOp = r.stableOp
 	return nil
 }
 
@@ -304,6 +306,9 @@ func (r *Replica) markDirty(op uint64) {
 	if r.stableOp >= op {
 		r.stableOp = op - 1
 	}
+	if r.writtenOp >= op {
+		r.writtenOp = op - 1
+	}
 }
 
 func (r *Replica) appendEntries(es []Entry) {
@@ -352,6 +357,7 @@ func (r *Replica) installSnapshot(s *Snapshot) {
 	r.commit = max(r.commit, s.Op)
 	r.markDirty(s.Op + 1)
 	r.stableOp = min(r.stableOp, s.Op)
+	r.writtenOp = min(r.writtenOp, s.Op)
 }
 
 // advanceCommit applies a commit-number and global_min_accept learned from the

@@ -138,6 +138,12 @@ type Driver struct {
 	appliedEarly, readEarly bool
 	// queued holds input that arrived while waiting, in arrival order.
 	queued []input
+	// tails are the pipelined Readies whose log writes are not known to
+	// be durable yet, oldest first; lastSeq is the last log mutation
+	// issued.
+	tails     []tail
+	lastSeq   uint64
+	pipelined uint64 // Readies pipelined so far (Pipelined)
 
 	reads      readTable
 	saved      storage.HardState // replica state last saved

@@ -70,10 +70,28 @@ func newDriver(t *testing.T, fs *faultfs.FS, ids []uint64, self int) (*Driver, *
 func untilPrimary(t *testing.T, d *Driver) {
 	t.Helper()
 	for i := 0; i < 20 && !d.Replica().Info().IsPrimary; i++ {
+		settle(t, d)
+		d.Tick()
+	}
+}
+
+// settle drains the driver over its manual-sync log until nothing waits
+// for the disk: the log syncs whatever pipelined Readies wrote.
+func settle(t *testing.T, d *Driver) {
+	t.Helper()
+	for {
 		if err := d.Drain(); err != nil {
 			t.Fatal(err)
 		}
-		d.Tick()
+		if !d.Pending() {
+			return
+		}
+		if err := d.store.WAL.SyncPending(); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Synced(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -87,9 +105,7 @@ func TestSingleServerIdentityAndRestart(t *testing.T) {
 	if err := d.Propose([]byte("a")); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Drain(); err != nil {
-		t.Fatal(err)
-	}
+	settle(t, d)
 	if len(rec.applied) != 1 || string(rec.applied[0].Cmd) != "a" {
 		t.Fatalf("applied %v", rec.applied)
 	}
@@ -173,8 +189,9 @@ func TestOpenRefusesForeignOrInconsistentDirectories(t *testing.T) {
 }
 
 // TestAckLeavesAfterItsStateIsDurable drives a backup through the driver:
-// a Prepare's acknowledgement leaves only after Resume (the log synced and
-// the state saved), never from Process.
+// a Prepare's acknowledgement leaves only once the log is synced, never
+// from Process; the Prepare's Ready is pipelined (the replica takes input
+// meanwhile) and its acknowledgement is held until Synced.
 func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
 	fs := faultfs.New()
 	ids := []uint64{1, 2, 3}
@@ -197,23 +214,39 @@ func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
 	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Prepare{Header: hdr,
 		Entries: []consensus.Entry{{Op: 1, View: 1, Cmd: []byte("a")}}}})
 	seq, wait, err := d.Process()
-	if err != nil || !wait || seq == 0 {
-		t.Fatalf("Process: seq %d wait %v err %v", seq, wait, err)
+	if err != nil || wait || seq != 0 || !d.Pending() {
+		t.Fatalf("Process: seq %d wait %v err %v pending %v: want the Prepare's Ready pipelined", seq, wait, err, d.Pending())
 	}
-	for _, e := range rec.events {
-		if strings.Contains(e, "PrepareOk") {
-			t.Fatalf("acknowledged before the entry was durable: %v", rec.events)
+	noAck := func(when string) {
+		t.Helper()
+		for _, e := range rec.events {
+			if strings.Contains(e, "PrepareOk") {
+				t.Fatalf("acknowledged %s: %v", when, rec.events)
+			}
 		}
 	}
-	// Input while waiting is queued, not stepped.
+	noAck("before the entry was durable")
+	// Input meanwhile reaches the replica; the commit of an op not durable
+	// here is not applied, and what it asks for does not leave either.
 	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Commit{Header: hdr, Commit: 1}})
-	if d.store.WAL.Durable().Seq >= seq {
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	noAck("before the entry was durable, after a Commit")
+	if len(rec.applied) != 0 {
+		t.Fatalf("applied %v before it was durable here", rec.applied)
+	}
+	if err := d.Synced(); err != nil { // the log has not synced: nothing changes
+		t.Fatal(err)
+	}
+	noAck("on a Synced that found nothing durable")
+	if d.store.WAL.Durable().Seq > 0 && d.Replica().Info().StableOp > 0 {
 		t.Fatal("the manual-sync log synced by itself")
 	}
 	if err := d.store.WAL.SyncPending(); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Resume(); err != nil {
+	if err := d.Synced(); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.Process(); err != nil {
@@ -221,12 +254,15 @@ func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
 	}
 	acks := 0
 	for _, e := range rec.events {
-		if strings.Contains(e, "PrepareOk") || strings.Contains(e, "CommitOk") {
+		if strings.Contains(e, "PrepareOk") {
 			acks++
 		}
 	}
 	if acks == 0 {
 		t.Fatalf("no acknowledgement after the entry became durable: %v", rec.events)
+	}
+	if len(rec.applied) != 1 || d.Pending() {
+		t.Fatalf("applied %v, pending %v after the sync", rec.applied, d.Pending())
 	}
 	// A message from another cluster never reaches the replica.
 	d.Deliver(4, consensus.Envelope{From: 1, To: 0, Msg: &consensus.StartViewChange{Header: consensus.Header{View: 9}}})

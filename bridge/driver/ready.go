@@ -13,6 +13,11 @@ import (
 // saved), and the host calls Resume once WAL.Durable().Seq ≥ seq, or
 // whenever it likes if seq is 0. Called while waiting, it reports the same
 // wait again.
+//
+// A Ready that only appends to the log is pipelined (see Pipelining on
+// consensus.Ready): its write is issued and the replica goes on; what must
+// follow its sync is held until the host reports durability with Synced.
+// Pending tells whether any is held.
 func (d *Driver) Process() (seq uint64, wait bool, err error) {
 	if d.stopped != nil {
 		return 0, false, d.stopped
@@ -23,24 +28,221 @@ func (d *Driver) Process() (seq uint64, wait bool, err error) {
 	for d.r.HasReady() {
 		d.rd = d.r.Ready()
 		d.inReady = true
-		durable := d.walNext - 1 // every earlier Ready's log is durable
+		durable := d.durableOp()
 		seq, err := d.persist(&d.rd)
 		if err != nil {
 			return 0, false, d.fail(err)
 		}
-		if d.rd.MustSync {
+		if seq > 0 {
+			d.lastSeq = seq
+		}
+		pending := len(d.tails) > 0
+		switch {
+		case d.rd.Pipeline && (d.rd.MustSync || pending) && len(d.tails) < maxTails:
+			if err := d.pipeline(); err != nil {
+				return 0, false, d.fail(err)
+			}
+		case d.rd.MustSync || pending:
+			// Wait for this Ready's writes and every earlier one.
 			if err := d.applyEarly(durable); err != nil {
 				return 0, false, d.fail(err)
 			}
-			d.waiting, d.waitSeq = true, seq
-			return seq, true, nil
-		}
-		if err := d.finish(); err != nil {
-			return 0, false, d.fail(err)
+			d.waiting, d.waitSeq = true, d.lastSeq
+			if !pending && seq == 0 {
+				d.waitSeq = 0 // only the replica state to save
+			}
+			return d.waitSeq, true, nil
+		default:
+			if err := d.finish(); err != nil {
+				return 0, false, d.fail(err)
+			}
 		}
 	}
 	d.publishLease() // a lease extended by a message that asked for no Ready
 	return 0, false, nil
+}
+
+// maxTails bounds the pipelined Readies held at once; past it a Ready
+// waits for the disk as an unpipelined one does.
+const maxTails = 64
+
+// tail is what remains of a pipelined Ready once its log write is issued:
+// what may happen only once that write and every earlier one is durable.
+type tail struct {
+	seq       uint64 // the last log mutation issued up to this Ready
+	msgs      []consensus.Envelope
+	committed []consensus.Entry
+	reads     []consensus.ReadState // served after committed is applied
+	applied   bool                  // committed applied and reads served (applyTail)
+	commit    uint64                // the hard state's commit bounds, for the WAL (0: none)
+	gma       uint64
+	issued    time.Time
+	entries   int // log entries the Ready wrote
+}
+
+// durableOp returns the last op of the log that is durable, as the
+// replica holds it: with nothing pipelined, every earlier Ready's log.
+func (d *Driver) durableOp() uint64 {
+	if len(d.tails) == 0 {
+		return d.walNext - 1
+	}
+	return min(d.store.WAL.Durable().LastOp, d.walNext-1)
+}
+
+// pipeline finishes a pipelined Ready before its sync: it hands out its
+// compaction, holds what must follow the sync (its reads follow its
+// committed entries), and advances the replica.
+func (d *Driver) pipeline() error {
+	rd := d.rd
+	d.rd = consensus.Ready{}
+	t := tail{seq: d.lastSeq, msgs: rd.MessagesAfterPersist, committed: rd.Committed, reads: rd.Reads,
+		issued: d.clock(), entries: len(rd.Entries)}
+	if hs := rd.HardState; hs != nil {
+		t.commit, t.gma = hs.Commit, hs.GlobalMinAccept
+	}
+	d.tails = append(d.tails, t)
+	d.pipelined++
+	if rd.CompactTo > 0 {
+		d.compactor.compact(rd.CompactTo)
+	}
+	d.r.AdvanceWritten(rd)
+	d.inReady = false
+	d.replayQueued()
+	return d.applyTails(d.durableOp())
+}
+
+// Pipelined returns how many Readies were pipelined so far.
+func (d *Driver) Pipelined() uint64 { return d.pipelined }
+
+// Pending reports whether pipelined Readies wait for the disk: the host
+// calls Synced when the log's durable mark advances.
+func (d *Driver) Pending() bool { return len(d.tails) > 0 }
+
+// Synced releases what the pipelined Readies held once their writes are
+// durable (WAL.Durable), and tells the replica how far its log is durable.
+// The host calls it when the log reports progress, never while a Ready
+// waits (Resume releases everything then); Process comes next.
+func (d *Driver) Synced() error {
+	if d.stopped != nil {
+		return d.stopped
+	}
+	if d.waiting || d.inReady || len(d.tails) == 0 {
+		return nil
+	}
+	if err := d.store.WAL.Err(); err != nil {
+		return d.fail(errorf("log sync: %w", err))
+	}
+	mark := d.store.WAL.Durable()
+	if err := d.releaseTails(mark.Seq); err != nil {
+		return d.fail(err)
+	}
+	if err := d.applyTails(min(mark.LastOp, d.walNext-1)); err != nil {
+		return d.fail(err)
+	}
+	d.r.Synced(min(mark.LastOp, d.walNext-1))
+	return nil
+}
+
+// releaseTails finishes, in order, the pipelined Readies whose writes are
+// durable (through log mutation seq): their commit bounds go to the WAL,
+// their acknowledgements leave, their committed entries are applied.
+func (d *Driver) releaseTails(seq uint64) error {
+	k := 0
+	now := d.clock()
+	for ; k < len(d.tails) && d.tails[k].seq <= seq; k++ {
+		t := &d.tails[k]
+		if t.commit > 0 {
+			d.store.WAL.SetCommitted(t.commit)
+			d.store.WAL.SetAccepted(t.gma)
+		}
+		if t.entries > 0 {
+			d.opts.Metrics.Fsync(now.Sub(t.issued), t.entries)
+		}
+		d.send(d.stillTrue(t.msgs))
+		if !t.applied {
+			if err := d.applyTail(t); err != nil {
+				return err
+			}
+		}
+		*t = tail{}
+	}
+	if k == len(d.tails) {
+		d.tails = d.tails[:0]
+	} else if k > 0 {
+		d.tails = d.tails[:copy(d.tails, d.tails[k:])]
+	}
+	return nil
+}
+
+// stillTrue drops, from a pipelined Ready's held messages, the
+// acknowledgements the replica no longer stands behind when they can
+// leave: of a view it is no longer normal in (it moved on while the log
+// synced), or of an op beyond the read lease it published since (the
+// primary may commit on the acknowledgement, and a read served under that
+// lease must see the op). Dropping one is a lost message: the primary asks
+// again.
+func (d *Driver) stillTrue(msgs []consensus.Envelope) []consensus.Envelope {
+	ss := d.r.SoftState()
+	k := 0
+	for _, env := range msgs {
+		if ok, isAck := env.Msg.(*consensus.PrepareOk); isAck {
+			if ss.Status != consensus.StatusNormal || ss.View != ok.View || (ok.LeaseReq != 0 && d.lease.Index < ok.Op) {
+				d.log.Debug("dropped an acknowledgement that no longer holds", "message", ok.String())
+				continue
+			}
+		}
+		msgs[k] = env
+		k++
+	}
+	return msgs[:k]
+}
+
+// applyTails hands the Applier, ahead of their sync, the held committed
+// entries that are durable here already (at or below durable), in order,
+// and serves each held Ready's reads after its entries: as applyEarly does
+// for a waiting Ready, a write committed while the log syncs the next
+// batch need not wait for that sync, nor a read for a sync of unrelated
+// writes.
+func (d *Driver) applyTails(durable uint64) error {
+	for i := range d.tails {
+		t := &d.tails[i]
+		if t.applied {
+			continue
+		}
+		if n := len(t.committed); n > 0 && t.committed[n-1].Op > durable {
+			return nil
+		}
+		if err := d.applyTail(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyTail applies a held Ready's committed entries and serves its reads.
+func (d *Driver) applyTail(t *tail) error {
+	if len(t.committed) > 0 {
+		d.opts.Metrics.Committed(len(t.committed))
+		if err := d.opts.Applier.Apply(Batch{Entries: t.committed}); err != nil {
+			return err
+		}
+	}
+	for _, rs := range t.reads {
+		d.reads.release(rs.ID, rs.Op)
+	}
+	t.applied = true
+	return nil
+}
+
+// unappliedTails reports whether a held Ready's committed entries or
+// reads wait (a later Ready's must wait behind them).
+func (d *Driver) unappliedTails() bool {
+	for i := range d.tails {
+		if !d.tails[i].applied {
+			return true
+		}
+	}
+	return false
 }
 
 // publishLease hands OnLease the replica's lease if it changed. Before a
@@ -57,16 +259,23 @@ func (d *Driver) publishLease() {
 }
 
 // Resume finishes the Ready that waited for the disk: the log is durable
-// up to the mutation Process named. It saves the replica state, sends the
-// messages that vouch for what was persisted, hands the committed entries
-// to the Applier, serves reads and advances the replica; then it hands the
-// replica the input that arrived meanwhile. Call Process next.
+// up to the mutation Process named. It finishes the pipelined Readies
+// before it, then saves the replica state, sends the messages that vouch
+// for what was persisted, hands the committed entries to the Applier,
+// serves reads and advances the replica; then it hands the replica the
+// input that arrived meanwhile. Call Process next.
 func (d *Driver) Resume() error {
 	if d.stopped != nil {
 		return d.stopped
 	}
 	if !d.waiting {
 		panic("driver: invariant resume-after-wait: Resume without a Ready waiting for the disk")
+	}
+	if err := d.releaseTails(d.waitSeq); err != nil {
+		return d.fail(err)
+	}
+	if len(d.tails) > 0 {
+		panic("driver: invariant resume-after-wait: a pipelined Ready outlived the wait that covers it")
 	}
 	if err := d.finish(); err != nil {
 		return d.fail(err)
@@ -75,7 +284,9 @@ func (d *Driver) Resume() error {
 }
 
 // Drain processes every pending Ready, waiting for the log with
-// WAL.WaitDurable: the server's way of running Process and Resume.
+// WAL.WaitDurable when one must wait: the server's way of running Process
+// and Resume. Pipelined Readies do not wait here: the host calls Synced
+// when the log's durable mark advances (WAL.Notify), then Drain again.
 func (d *Driver) Drain() error {
 	for {
 		seq, wait, err := d.Process()
@@ -140,9 +351,12 @@ func (d *Driver) applyEarly(durable uint64) error {
 	if rd.Snapshot != nil {
 		return nil
 	}
+	if err := d.applyTails(durable); err != nil {
+		return err
+	}
 	if n := len(rd.Committed); n > 0 {
 		last := rd.Committed[n-1].Op
-		if last > durable || (rd.LogFrom != 0 && rd.LogFrom <= last) {
+		if last > durable || (rd.LogFrom != 0 && rd.LogFrom <= last) || d.unappliedTails() {
 			return nil
 		}
 		d.opts.Metrics.Committed(n)

@@ -372,17 +372,24 @@ func (n *node) pump() {
 				_ = n.d.Propose(ww.cmd)
 			}
 		}
+		before := n.d.Pipelined()
 		_, wait, err := n.d.Process()
+		w.pipelined += int(n.d.Pipelined() - before)
 		if err != nil {
 			w.fail("n%d: driver: %v", n.id, err)
 			return
 		}
 		n.afterReady()
 		if !wait {
-			if !n.resubmit {
-				return
+			if n.resubmit {
+				continue
 			}
-			continue
+			if n.d.Pending() && !n.syncing {
+				// Pipelined Readies wait for the disk too.
+				n.syncing = true
+				w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDisk), kind: evDiskDone, node: n.id, inc: n.inc})
+			}
+			return
 		}
 		if !n.syncing {
 			n.syncing = true
@@ -413,7 +420,11 @@ func (n *node) persist() bool {
 		w.fail("n%d: log sync: %v", n.id, err)
 		return false
 	}
-	if err := n.d.Resume(); err != nil {
+	resume := n.d.Resume
+	if !n.d.Waiting() {
+		resume = n.d.Synced // only pipelined Readies waited
+	}
+	if err := resume(); err != nil {
 		if n.crashedFS(err) {
 			return false
 		}

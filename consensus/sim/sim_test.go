@@ -44,6 +44,7 @@ func TestSim(t *testing.T) {
 		xfers  int
 		parts  int
 		leased int
+		piped  int
 		mixes  = map[string]int{}
 		wg     sync.WaitGroup
 	)
@@ -64,6 +65,7 @@ func TestSim(t *testing.T) {
 				xfers += res.Fetched
 				parts += res.Parts
 				leased += res.LeaseReads
+				piped += res.Pipelined
 				mixes[mixName(res.Faults)]++
 				if res.Err != nil {
 					failed = append(failed, res)
@@ -86,7 +88,7 @@ func TestSim(t *testing.T) {
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %-40s %d seeds\n", k, mixes[k])
 	}
-	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, %d log-suffix parts, %d reads under a lease, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, parts, leased, b.String())
+	t.Logf("%d seeds from %d, %d client ops, %d snapshot transfers, %d log-suffix parts, %d reads under a lease, %d pipelined Readies, fault mixes:\n%s", *seedsFlag, *firstFlag, ops, xfers, parts, leased, piped, b.String())
 	sort.Slice(failed, func(i, j int) bool { return failed[i].Seed < failed[j].Seed })
 	for _, res := range failed {
 		var tb strings.Builder

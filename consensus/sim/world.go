@@ -118,9 +118,12 @@ type Result struct {
 	Parts     int // log-suffix messages sent as one part of several
 	// LeaseReads: reads a node took under its published read lease.
 	LeaseReads int
-	Ticks      int64
-	Err        error
-	world      *World
+	// Pipelined: Readies whose log write the driver pipelined (its
+	// acknowledgements held until a later sync).
+	Pipelined int
+	Ticks     int64
+	Err       error
+	world     *World
 }
 
 // PrintTrace writes the run's trace.
@@ -152,6 +155,7 @@ type World struct {
 	err        error
 	fetched    int // snapshots fetched from peers (state transfers)
 	parts      int // log-suffix messages sent as one part of several
+	pipelined  int // Readies the drivers pipelined
 	leaseReads int
 }
 
@@ -190,7 +194,7 @@ func Run(opts Options) *Result {
 		w.checkLinearizable()
 	}
 	res.Err, res.Ops, res.Ticks, res.Committed, res.Fetched, res.Parts = w.err, len(w.history), w.now/tickUnits, w.check.maxCommitted, w.fetched, w.parts
-	res.LeaseReads = w.leaseReads
+	res.LeaseReads, res.Pipelined = w.leaseReads, w.pipelined
 	return res
 }
 
