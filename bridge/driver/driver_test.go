@@ -382,3 +382,54 @@ func TestPromiseLengthKeptAcrossRestarts(t *testing.T) {
 		t.Fatalf("after crashes: boot promised %d, want 8e9", o.Boot.Promised)
 	}
 }
+
+// TestHeldAckDroppedAfterViewChange: a backup's acknowledgement held for a
+// pipelined Ready never leaves once the backup moved to a later view
+// before the sync: it would vouch for a view it no longer stands in.
+func TestHeldAckDroppedAfterViewChange(t *testing.T) {
+	fs := faultfs.New()
+	ids := []uint64{1, 2, 3}
+	st := storage.HardState{Cluster: 9, Incarnation: 3, View: 1, LastNormalView: 1, Config: encodeMembership(1, ids)}
+	{
+		o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 1, Members: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Store.State.Save(st); err != nil {
+			t.Fatal(err)
+		}
+		o.Store.Close()
+	}
+	d, rec := newDriver(t, fs, ids, 0)
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Prepare{Header: consensus.Header{View: 1},
+		Entries: []consensus.Entry{{Op: 1, View: 1, Cmd: []byte("a")}}}})
+	if _, wait, err := d.Process(); err != nil || wait || !d.Pending() {
+		t.Fatalf("the Prepare's Ready: wait %v err %v pending %v", wait, err, d.Pending())
+	}
+	// Another backup moves to view 2: this one follows before its sync.
+	d.Deliver(9, consensus.Envelope{From: 2, To: 0, Msg: &consensus.StartViewChange{Header: consensus.Header{View: 2}}})
+	seq, wait, err := d.Process()
+	if err != nil || !wait {
+		t.Fatalf("the view change's Ready: seq %d wait %v err %v: want it to wait for the disk", seq, wait, err)
+	}
+	if err := d.store.WAL.SyncPending(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.Process(); err != nil {
+		t.Fatal(err)
+	}
+	if v := d.Replica().Info().View; v != 2 {
+		t.Fatalf("view %d, want 2", v)
+	}
+	for _, e := range rec.events {
+		if strings.Contains(e, "PrepareOk") {
+			t.Fatalf("a view-1 acknowledgement left after the move to view 2: %v", rec.events)
+		}
+	}
+}
