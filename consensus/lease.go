@@ -3,6 +3,7 @@ package consensus
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Read leases let every replica serve linearizable reads from its own
@@ -143,12 +144,17 @@ type leaseState struct {
 	// gateOp, and the tick at which it was noticed (0: none).
 	gateOp, gateTick uint64
 
-	// Backup.
-	reqSeq uint64
-	reqs   [leaseRequests]leaseRequest
-	held   int64  // the backup's lease end
-	floor  uint64 // commit-number carried by its grants
-	acked  uint64 // highest op acknowledged in this view
+	// Backup. Request ids are readings of the lease clock, made strictly
+	// increasing (lastReq): never reused, not even by a later incarnation
+	// of the replica. A grant queued for an earlier incarnation's request
+	// (a peer's transport delivers it after the restart) must not match a
+	// request sent since: the lease would be measured from the later send.
+	lastReq uint64
+	reqNext int // next slot of reqs
+	reqs    [leaseRequests]leaseRequest
+	held    int64  // the backup's lease end
+	floor   uint64 // commit-number carried by its grants
+	acked   uint64 // highest op acknowledged in this view
 }
 
 type roundTime struct {
@@ -157,8 +163,8 @@ type roundTime struct {
 }
 
 type leaseRequest struct {
-	seq uint64
-	at  int64
+	id uint64
+	at int64 // when it was sent (Config.Clock)
 }
 
 // leases reports whether this replica keeps promises (LeaseTicks set);
@@ -339,9 +345,12 @@ func (r *Replica) leaseRequest(op uint64) uint64 {
 		return 0
 	}
 	r.lease.acked = max(r.lease.acked, op)
-	r.lease.reqSeq++
-	r.lease.reqs[r.lease.reqSeq%leaseRequests] = leaseRequest{seq: r.lease.reqSeq, at: r.cfg.Clock()}
-	return r.lease.reqSeq
+	at := r.cfg.Clock()
+	id := max(uint64(max(at, 0)), r.lease.lastReq+1)
+	r.lease.lastReq = id
+	r.lease.reqs[r.lease.reqNext] = leaseRequest{id: id, at: at}
+	r.lease.reqNext = (r.lease.reqNext + 1) % leaseRequests
+	return id
 }
 
 // leaseGranted takes the primary's grant g, which came with commit-number
@@ -350,10 +359,11 @@ func (r *Replica) leaseGranted(g LeaseGrant, commit uint64) {
 	if !r.leaseReads() || g.Req == 0 {
 		return
 	}
-	q := r.lease.reqs[g.Req%leaseRequests]
-	if q.seq != g.Req {
+	k := slices.IndexFunc(r.lease.reqs[:], func(q leaseRequest) bool { return q.id == g.Req })
+	if k < 0 {
 		return
 	}
+	q := r.lease.reqs[k]
 	d := min(int64(g.Nanos), int64(r.cfg.LeaseGrantTicks)*r.cfg.TickNanos)
 	r.lease.held = max(r.lease.held, q.at+r.shrink(d))
 	r.lease.floor = max(r.lease.floor, commit)

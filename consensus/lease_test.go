@@ -314,3 +314,56 @@ func TestLeaseBootKeepsLongerPromise(t *testing.T) {
 		t.Fatal("no primary once the earlier promises ended")
 	}
 }
+
+// TestLeaseGrantForEarlierIncarnationIgnored: a grant that answers a lease
+// request of the replica's previous incarnation (queued for it by the
+// primary's transport, delivered after the restart) gives the restarted
+// replica no lease, however many requests it sent since: the request it
+// would be taken for was sent later, so the lease would outlast the
+// primary's grant.
+func TestLeaseGrantForEarlierIncarnationIgnored(t *testing.T) {
+	lc := newLeaseCluster(t)
+	lc.ticks(9)
+	p := lc.primary()
+	if p < 0 {
+		t.Fatal("no primary")
+	}
+	b := (p + 1) % 3
+	v := lc.nodes[b].r.Info().View
+	commit := lc.nodes[p].r.Info().Commit
+	lc.queue = nil
+	// askLease hands b a heartbeat without a grant and returns the lease
+	// request its CommitOk carries.
+	askLease := func() uint64 {
+		t.Helper()
+		lc.deliverOne(consensus.Envelope{From: consensus.ReplicaID(p), To: consensus.ReplicaID(b),
+			Msg: &consensus.Commit{Header: consensus.Header{Epoch: 1, View: v}, Commit: commit}})
+		lc.process(b)
+		q := lc.queue
+		lc.queue = nil
+		for _, e := range q {
+			if ok, isOk := e.Msg.(*consensus.CommitOk); isOk && e.From == consensus.ReplicaID(b) && ok.LeaseReq != 0 {
+				return ok.LeaseReq
+			}
+		}
+		t.Fatalf("n%d sent no lease request: %v", b, q)
+		return 0
+	}
+	old := askLease()
+	lc.crash(b)
+	lc.now += 20 * leaseTick // the restart takes a while
+	lc.restart(b)
+	lc.process(b)
+	lc.queue = nil
+	for k := 0; k < 1000; k++ {
+		if askLease() >= old {
+			break
+		}
+	}
+	lc.deliverOne(consensus.Envelope{From: consensus.ReplicaID(p), To: consensus.ReplicaID(b),
+		Msg: &consensus.Commit{Header: consensus.Header{Epoch: 1, View: v}, Commit: commit,
+			Lease: consensus.LeaseGrant{Req: old, Nanos: 3 * leaseTick}}})
+	if l := lc.nodes[b].r.Lease(); l.Valid(lc.now) {
+		t.Fatalf("n%d holds a lease until %d (now %d) on a grant for its previous incarnation's request %d", b, l.End, lc.now, old)
+	}
+}
