@@ -41,6 +41,12 @@ var regressionSeeds = []struct {
 	// and dropped the new one at once, and the install found nothing
 	// (fail-stop, nothing lost).
 	{8769, "a fetched snapshot older than the kept ones pruned at once"},
+	// A backup restarted while the primary's grant for one of its lease
+	// requests was still queued; the restarted backup numbered its
+	// requests from 1 again, took the old grant for its own later request
+	// and served a stale read under a lease that outlasted the grant
+	// (found with pipelined Readies).
+	{48693, "a grant for a previous incarnation's lease request"},
 }
 
 func TestRegressionSeeds(t *testing.T) {
