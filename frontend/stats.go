@@ -65,15 +65,14 @@ func (s *serverStats) answered(m *metrics.Registry, op zkproto.OpCode, kind reqK
 	if m == nil {
 		return
 	}
-	opLabel := metrics.Label{Name: "op", Value: opName(op)}
-	m.Add(metrics.VRRequests, 1, opLabel)
-	m.ObserveDuration(metrics.VRRequestLatency, lat, opLabel)
+	k := metrics.OtherRequest
 	switch kind {
 	case kindRead, kindSync:
-		m.ObserveDuration(metrics.ReadLatency, lat)
+		k = metrics.ReadRequest
 	case kindWrite:
-		m.ObserveDuration(metrics.UpdateLatency, lat)
+		k = metrics.WriteRequest
 	}
+	m.Requests().Answered(opName(op), k, lat)
 }
 
 // latencies returns copies of the latency accumulators.

@@ -19,6 +19,7 @@ import (
 type Registry struct {
 	m   *gometrics.Metrics
 	reg *prometheus.Registry
+	req *RequestStats // the request path's metrics, outside go-metrics (requests.go)
 
 	mu    sync.Mutex        // serializes scrapes, guards hooks
 	hooks []func(*Registry) // run before each scrape, to set gauges from state
@@ -38,8 +39,12 @@ func New() (*Registry, error) {
 		return nil, fmt.Errorf("metrics: register process collector: %w", err)
 	}
 	opts := promsink.PrometheusOpts{Registerer: reg, Name: "vrkeeper_metrics_sink", Expiration: 0}
+	req := newRequestStats()
+	if err := reg.Register(req); err != nil {
+		return nil, fmt.Errorf("metrics: register request metrics: %w", err)
+	}
 	for _, d := range Defs {
-		if len(d.Labels) > 0 {
+		if len(d.Labels) > 0 || requestPathMetrics[d.Name] {
 			continue
 		}
 		key := []string{d.Name}
@@ -67,7 +72,16 @@ func New() (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: go-metrics: %w", err)
 	}
-	return &Registry{m: m, reg: reg}, nil
+	return &Registry{m: m, reg: reg, req: req}, nil
+}
+
+// Requests returns the request path's metrics (nil for a nil registry,
+// which records nothing).
+func (r *Registry) Requests() *RequestStats {
+	if r == nil {
+		return nil
+	}
+	return r.req
 }
 
 // SetGauge sets a gauge.

@@ -55,8 +55,7 @@ func TestEveryDefinedMetricParses(t *testing.T) {
 	r.QueueDepth("inbox", 3)
 	r.SetGauge(VRBackupLag, 9, Label{Name: "peer", Value: "2"})
 	r.SetGauge(VRBackupLastHeard, 12, Label{Name: "peer", Value: "2"})
-	r.Observe(VRRequestLatency, 1.5, Label{Name: "op", Value: "create"})
-	r.Add(VRRequests, 1, Label{Name: "op", Value: "create"})
+	r.Requests().Answered("create", WriteRequest, 1500*time.Microsecond)
 	fams := scrape(t, r)
 	want := map[dto.MetricType]Kind{dto.MetricType_GAUGE: Gauge, dto.MetricType_COUNTER: Counter, dto.MetricType_SUMMARY: Summary}
 	for _, d := range Defs {
@@ -111,4 +110,61 @@ func TestDefinitionsAreUnique(t *testing.T) {
 			t.Errorf("%s has no help", d.Name)
 		}
 	}
+}
+
+// TestRequestStatsExact: the request path's counts and sums are exact, by
+// opcode and by kind, and its summaries carry ZooKeeper's quantiles.
+func TestRequestStatsExact(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 100; i++ {
+		r.Requests().Answered("getData", ReadRequest, time.Duration(i)*time.Millisecond)
+	}
+	for range 10 {
+		r.Requests().Answered("setData", WriteRequest, 2*time.Millisecond)
+	}
+	r.Requests().Answered("ping", OtherRequest, time.Millisecond)
+	fams := scrape(t, r)
+	read := fams[ReadLatency].Metric[0].GetSummary()
+	if read.GetSampleCount() != 100 || read.GetSampleSum() != 5050 {
+		t.Errorf("readlatency count %d sum %v, want 100 and 5050 ms", read.GetSampleCount(), read.GetSampleSum())
+	}
+	if len(read.GetQuantile()) != 3 {
+		t.Errorf("readlatency quantiles %v, want 0.5, 0.9 and 0.99", read.GetQuantile())
+	}
+	for _, q := range read.GetQuantile() {
+		if v := q.GetValue(); v < 1 || v > 100 {
+			t.Errorf("readlatency quantile %v = %v, outside the observations", q.GetQuantile(), v)
+		}
+	}
+	if u := fams[UpdateLatency].Metric[0].GetSummary(); u.GetSampleCount() != 10 || u.GetSampleSum() != 20 {
+		t.Errorf("updatelatency count %d sum %v, want 10 and 20 ms", u.GetSampleCount(), u.GetSampleSum())
+	}
+	counts := map[string]float64{}
+	for _, m := range fams[VRRequests].Metric {
+		counts[m.Label[0].GetValue()] = m.GetCounter().GetValue()
+	}
+	if counts["getData"] != 100 || counts["setData"] != 10 || counts["ping"] != 1 {
+		t.Errorf("vrkeeper_requests by op %v", counts)
+	}
+	for _, m := range fams[VRRequestLatency].Metric {
+		if m.Label[0].GetValue() == "setData" && m.GetSummary().GetSampleCount() != 10 {
+			t.Errorf("request latency of setData counts %d", m.GetSummary().GetSampleCount())
+		}
+	}
+}
+
+func BenchmarkRequestAnswered(b *testing.B) {
+	r, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs := r.Requests()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rs.Answered("getData", ReadRequest, time.Millisecond)
+		}
+	})
 }
