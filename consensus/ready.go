@@ -124,21 +124,13 @@ func (r *Replica) Ready() Ready {
 
 // Advance tells the replica that rd was handled per the contract on Ready.
 func (r *Replica) Advance(rd Ready) {
-	if !r.inReady {
-		panic("consensus: invariant ready-advance: Advance without Ready")
-	}
-	r.inReady = false
-	if rd.SoftState != nil {
-		r.prevSoft = *rd.SoftState
-	}
+	r.takeReady(rd, "Advance")
 	if rd.HardState != nil {
-		r.hard = *rd.HardState
 		r.persistedView = rd.HardState.View
 	}
 	if rd.Snapshot != nil {
 		r.pendingSnap = nil
 	}
-	r.dirtyFrom = 0
 	r.stableOp = r.entries.lastOp()
 	r.writtenOp = r.stableOp
 	for i := range rd.MessagesAfterPersist {
@@ -152,26 +144,32 @@ func (r *Replica) Advance(rd Ready) {
 // Ready): its log write is issued, not yet durable. The replica takes
 // input again at once; Synced later tells it what became durable.
 func (r *Replica) AdvanceWritten(rd Ready) {
-	if !r.inReady {
-		panic("consensus: invariant ready-advance: AdvanceWritten without Ready")
-	}
 	if !rd.Pipeline {
 		panic("consensus: invariant pipeline-only-appends: AdvanceWritten of a Ready without Pipeline")
 	}
-	r.inReady = false
-	if rd.SoftState != nil {
-		r.prevSoft = *rd.SoftState
-	}
-	if rd.HardState != nil {
-		r.hard = *rd.HardState // only its commit bounds changed
-	}
-	r.dirtyFrom = 0
+	r.takeReady(rd, "AdvanceWritten") // its hard state changed only its commit bounds
 	r.writtenOp = r.entries.lastOp()
 	// The driver sends these once everything written so far is durable.
 	for i := range rd.MessagesAfterPersist {
 		checkVouch(rd.MessagesAfterPersist[i].Msg, r.hard, r.writtenOp)
 	}
 	r.advanced(rd)
+}
+
+// takeReady is the bookkeeping Advance and AdvanceWritten share: rd's
+// soft and hard state are now the ones handed out, its log changes issued.
+func (r *Replica) takeReady(rd Ready, caller string) {
+	if !r.inReady {
+		panic("consensus: invariant ready-advance: " + caller + " without Ready")
+	}
+	r.inReady = false
+	if rd.SoftState != nil {
+		r.prevSoft = *rd.SoftState
+	}
+	if rd.HardState != nil {
+		r.hard = *rd.HardState
+	}
+	r.dirtyFrom = 0
 }
 
 // Synced tells the replica that its log is durable through op, as written

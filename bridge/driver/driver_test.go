@@ -188,11 +188,10 @@ func TestOpenRefusesForeignOrInconsistentDirectories(t *testing.T) {
 	}
 }
 
-// TestAckLeavesAfterItsStateIsDurable drives a backup through the driver:
-// a Prepare's acknowledgement leaves only once the log is synced, never
-// from Process; the Prepare's Ready is pipelined (the replica takes input
-// meanwhile) and its acknowledgement is held until Synced.
-func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
+// backupOfView1 starts server 1 of cluster 9 (servers 1, 2, 3) as a backup
+// durably normal in view 1 with an empty log.
+func backupOfView1(t *testing.T) (*Driver, *recorder) {
+	t.Helper()
 	fs := faultfs.New()
 	ids := []uint64{1, 2, 3}
 	st := storage.HardState{Cluster: 9, Incarnation: 3, View: 1, LastNormalView: 1, Config: encodeMembership(1, ids)}
@@ -210,6 +209,15 @@ func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
 	if _, _, err := d.Process(); err != nil {
 		t.Fatal(err)
 	}
+	return d, rec
+}
+
+// TestAckLeavesAfterItsStateIsDurable drives a backup through the driver:
+// a Prepare's acknowledgement leaves only once the log is synced, never
+// from Process; the Prepare's Ready is pipelined (the replica takes input
+// meanwhile) and its acknowledgement is held until Synced.
+func TestAckLeavesAfterItsStateIsDurable(t *testing.T) {
+	d, rec := backupOfView1(t)
 	hdr := consensus.Header{View: 1}
 	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Prepare{Header: hdr,
 		Entries: []consensus.Entry{{Op: 1, View: 1, Cmd: []byte("a")}}}})
@@ -387,23 +395,7 @@ func TestPromiseLengthKeptAcrossRestarts(t *testing.T) {
 // pipelined Ready never leaves once the backup moved to a later view
 // before the sync: it would vouch for a view it no longer stands in.
 func TestHeldAckDroppedAfterViewChange(t *testing.T) {
-	fs := faultfs.New()
-	ids := []uint64{1, 2, 3}
-	st := storage.HardState{Cluster: 9, Incarnation: 3, View: 1, LastNormalView: 1, Config: encodeMembership(1, ids)}
-	{
-		o, err := Open(OpenOptions{Storage: storageOn(fs), ServerID: 1, Members: ids})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := o.Store.State.Save(st); err != nil {
-			t.Fatal(err)
-		}
-		o.Store.Close()
-	}
-	d, rec := newDriver(t, fs, ids, 0)
-	if _, _, err := d.Process(); err != nil {
-		t.Fatal(err)
-	}
+	d, rec := backupOfView1(t)
 	d.Deliver(9, consensus.Envelope{From: 1, To: 0, Msg: &consensus.Prepare{Header: consensus.Header{View: 1},
 		Entries: []consensus.Entry{{Op: 1, View: 1, Cmd: []byte("a")}}}})
 	if _, wait, err := d.Process(); err != nil || wait || !d.Pending() {
