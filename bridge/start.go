@@ -147,8 +147,12 @@ func NewNode(opts Options, handler Handler, log hclog.Logger) (*Node, error) {
 		leaseTicks = lt
 	}
 	promise := consensus.Config{LeaseTicks: leaseTicks, TickNanos: int64(opts.ReplicaTick)}.PromiseNanos()
+	walOpts := opts.WAL
+	if m := opts.Metrics; m != nil && walOpts.OnSync == nil {
+		walOpts.OnSync = m.Fsync
+	}
 	opened, err := driver.Open(driver.OpenOptions{
-		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: opts.WAL, FS: opts.FS,
+		Storage: storage.Options{DataDir: opts.DataDir, LogDir: opts.LogDir, WAL: walOpts, FS: opts.FS,
 			RetainSnapshots: opts.RetainSnapshots},
 		Restore: func(_ storage.SnapshotMeta, r io.Reader) error {
 			restored, err := tree.Restore(r, opts.Tree)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
 )
@@ -57,6 +58,11 @@ type WALOptions struct {
 	// caller chose, which is what the deterministic simulator needs to
 	// crash a replica between sending and persisting. Servers leave it off.
 	ManualSync bool
+	// OnSync, if set, is called after each group sync with the time the
+	// sync took and the entries it made durable (metrics: fsynctime,
+	// sync_processor_batch_size). It runs on the syncer's goroutine and must
+	// not call the WAL.
+	OnSync func(d time.Duration, entries int)
 
 	// spareInline makes the next segment's file at the roll that needs it,
 	// on the syncer, instead of ahead of time on a goroutine of its own:

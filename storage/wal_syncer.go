@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/vrkeeper/vrkeeper/storage/vfs"
 )
@@ -144,8 +145,18 @@ func (w *WAL) writeBatch(batch []byte, records int) ([]byte, error) {
 	if _, err := w.active.f.WriteAt(batch, w.writeOff); err != nil {
 		return batch, fmt.Errorf("wal: write %d bytes at %s offset %d: %w", len(batch), w.active.path, w.writeOff, err)
 	}
+	began := time.Now()
 	if err := w.active.f.Sync(); err != nil {
 		return batch, fmt.Errorf("wal: sync %s: %w", w.active.path, err)
+	}
+	if w.opts.OnSync != nil {
+		entries := 0
+		for _, u := range w.updates {
+			if !u.cut {
+				entries++
+			}
+		}
+		w.opts.OnSync(time.Since(began), entries)
 	}
 	w.writeOff += int64(len(batch))
 	w.chainCRC = crc

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vrkeeper/vrkeeper/storage/faultfs"
 )
@@ -425,5 +426,22 @@ func TestWALRejectsOversizedMutation(t *testing.T) {
 	}
 	if _, err := w.Append(es[:1]); err != nil {
 		t.Fatalf("one entry of the maximum size: %v", err)
+	}
+}
+
+// TestWALReportsEachSync: OnSync sees every group sync with the entries it
+// made durable (replace records are not entries).
+func TestWALReportsEachSync(t *testing.T) {
+	var syncs, entries int
+	opts := memOptions(faultfs.New())
+	opts.OnSync = func(_ time.Duration, n int) { syncs++; entries += n }
+	w, _ := mustOpen(t, "log", opts)
+	defer w.Close()
+	seq, err := w.Append(mkEntries(1, 11, 3))
+	mustDurable(t, w, seq, err)
+	seq, err = w.ReplaceFrom(6, mkEntries(6, 8, 3))
+	mustDurable(t, w, seq, err)
+	if syncs != 2 || entries != 12 {
+		t.Fatalf("OnSync saw %d syncs and %d entries, want 2 and 12 (10 appended, 2 replacing)", syncs, entries)
 	}
 }

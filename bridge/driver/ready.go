@@ -76,8 +76,6 @@ type tail struct {
 	applied   bool                  // committed applied and reads served (applyTail)
 	commit    uint64                // the hard state's commit bounds, for the WAL (0: none)
 	gma       uint64
-	issued    time.Time
-	entries   int // log entries the Ready wrote
 }
 
 // durableOp returns the last op of the log that is durable, as the
@@ -95,8 +93,7 @@ func (d *Driver) durableOp() uint64 {
 func (d *Driver) pipeline() error {
 	rd := d.rd
 	d.rd = consensus.Ready{}
-	t := tail{seq: d.lastSeq, msgs: rd.MessagesAfterPersist, committed: rd.Committed, reads: rd.Reads,
-		issued: d.clock(), entries: len(rd.Entries)}
+	t := tail{seq: d.lastSeq, msgs: rd.MessagesAfterPersist, committed: rd.Committed, reads: rd.Reads}
 	if hs := rd.HardState; hs != nil {
 		t.commit, t.gma = hs.Commit, hs.GlobalMinAccept
 	}
@@ -148,15 +145,11 @@ func (d *Driver) Synced() error {
 // their acknowledgements leave, their committed entries are applied.
 func (d *Driver) releaseTails(seq uint64) error {
 	k := 0
-	now := d.clock()
 	for ; k < len(d.tails) && d.tails[k].seq <= seq; k++ {
 		t := &d.tails[k]
 		if t.commit > 0 {
 			d.store.WAL.SetCommitted(t.commit)
 			d.store.WAL.SetAccepted(t.gma)
-		}
-		if t.entries > 0 {
-			d.opts.Metrics.Fsync(now.Sub(t.issued), t.entries)
 		}
 		d.send(d.stillTrue(t.msgs))
 		if !t.applied {
@@ -294,11 +287,9 @@ func (d *Driver) Drain() error {
 			return err
 		}
 		if seq > 0 {
-			start := d.clock()
 			if err := d.store.WAL.WaitDurable(seq); err != nil {
 				return d.fail(errorf("log sync: %w", err))
 			}
-			d.opts.Metrics.Fsync(d.clock().Sub(start), len(d.rd.Entries))
 		}
 		if err := d.Resume(); err != nil {
 			return err
