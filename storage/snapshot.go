@@ -55,6 +55,20 @@ type SnapshotStore struct {
 	bufSize int // I/O buffer of a snapshot being written or read
 	mu      sync.Mutex
 	stop    failStop
+	// pinned is the snapshot kept from pruning (Pin); pinnedSet says one is.
+	pinned    uint64
+	pinnedSet bool
+}
+
+// Pin keeps the snapshot at op from being pruned until another one is
+// pinned: a replica pins the snapshot it is about to install, which must
+// outlive a newer one that arrives (and prunes) while the install waits
+// for the log's sync. One stays pinned at a time, so at most one file more
+// than Retain is kept.
+func (s *SnapshotStore) Pin(op uint64) {
+	s.mu.Lock()
+	s.pinned, s.pinnedSet = op, true
+	s.mu.Unlock()
 }
 
 // snapName returns the file name of the snapshot at op.
@@ -148,7 +162,7 @@ func (s *SnapshotStore) Save(meta SnapshotMeta, write func(io.Writer) error) err
 }
 
 // pruneLocked deletes the snapshots older than the newest s.retain, except
-// keep, the one just put in place: a snapshot fetched from a peer may be
+// the pinned one (Pin) and keep, the one just put in place: a snapshot fetched from a peer may be
 // older than the ones here (a recovering server's primary answered with an
 // older one than another server did), and it is put in place to be
 // installed next; a later save prunes it.
@@ -161,7 +175,7 @@ func (s *SnapshotStore) pruneLocked(keep uint64) error {
 		return nil
 	}
 	for _, op := range ops[s.retain:] {
-		if op == keep {
+		if op == keep || (s.pinnedSet && op == s.pinned) {
 			continue
 		}
 		if err := s.fs.Remove(filepath.Join(s.dir, snapName(op))); err != nil {

@@ -256,3 +256,31 @@ func TestCheckContinuity(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotPinnedOutlivesNewer: the pinned snapshot (one a replica is
+// about to install) survives newer ones arriving meanwhile; pinning
+// another releases it to the next prune.
+func TestSnapshotPinnedOutlivesNewer(t *testing.T) {
+	fs := faultfs.New()
+	s := openSnaps(t, fs, 2)
+	defer s.Close()
+	save := func(op uint64) {
+		t.Helper()
+		if err := s.Snapshots.Save(SnapshotMeta{Op: op}, writeString("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(10)
+	s.Snapshots.Pin(10)
+	save(20)
+	save(30)
+	save(40)
+	if ops, _ := s.Snapshots.Ops(); !reflect.DeepEqual(ops, []uint64{40, 30, 10}) {
+		t.Fatalf("kept %v, want the newest two and the pinned 10", ops)
+	}
+	s.Snapshots.Pin(40)
+	save(50)
+	if ops, _ := s.Snapshots.Ops(); !reflect.DeepEqual(ops, []uint64{50, 40}) {
+		t.Fatalf("kept %v, want [50 40] once 10 is no longer pinned", ops)
+	}
+}

@@ -458,6 +458,9 @@ func (d *Driver) storeSnapshot(s *consensus.Snapshot) error {
 	if !has {
 		return errorf("snapshot at op %d to install is not in the store", s.Op)
 	}
+	// A newer snapshot fetched while this Ready waits for its sync must
+	// not prune the one it installs.
+	d.store.Snapshots.Pin(s.Op)
 	return nil
 }
 

@@ -47,6 +47,10 @@ var regressionSeeds = []struct {
 	// and served a stale read under a lease that outlasted the grant
 	// (found with pipelined Readies).
 	{48693, "a grant for a previous incarnation's lease request"},
+	// A recovering server's Ready installing a fetched snapshot waited for
+	// its sync while a newer fetch completed; the store pruned the older
+	// snapshot and the install found nothing (fail-stop, nothing lost).
+	{172932, "a snapshot to install pruned while its Ready synced"},
 }
 
 func TestRegressionSeeds(t *testing.T) {
