@@ -117,12 +117,8 @@ const dvcResendBytes = 4 << 20
 func (r *Replica) sendDoViewChange() {
 	m := r.buildDoViewChange()
 	r.sendSuffix(r.primaryOf(r.view), m, true)
-	var bytes int
-	for i := range m.Entries {
-		bytes += len(m.Entries[i].Cmd)
-	}
 	most := max(0, r.cfg.ViewChangeTicks/(2*r.cfg.HeartbeatTicks)-1)
-	r.dvcWait = min(bytes/dvcResendBytes, most)
+	r.dvcWait = min(int(cmdBytes(m.Entries)/dvcResendBytes), most)
 }
 
 func (r *Replica) buildDoViewChange() *DoViewChange {

@@ -23,7 +23,7 @@ type RequestStats struct {
 	read, update *latency
 
 	mu  sync.RWMutex
-	ops map[string]*opStats // by opcode name; grows to the opcodes seen
+	ops map[string]*latency // by opcode name; grows to the opcodes seen (its count is vrkeeper_requests)
 
 	countDesc, latencyDesc, readDesc, updateDesc *prometheus.Desc
 }
@@ -40,11 +40,6 @@ const (
 
 // sampleEvery: one observation in sampleEvery feeds the quantiles.
 const sampleEvery = 8
-
-type opStats struct {
-	count atomic.Uint64
-	lat   *latency
-}
 
 // latency is a summary whose count and sum are exact and whose quantiles
 // are estimated from a sample of the observations.
@@ -63,7 +58,7 @@ func newRequestStats() *RequestStats {
 		help[d.Name] = d.Help
 	}
 	return &RequestStats{
-		read: newLatency(), update: newLatency(), ops: map[string]*opStats{},
+		read: newLatency(), update: newLatency(), ops: map[string]*latency{},
 		countDesc:   prometheus.NewDesc(VRRequests, help[VRRequests], []string{"op"}, nil),
 		latencyDesc: prometheus.NewDesc(VRRequestLatency, help[VRRequestLatency], []string{"op"}, nil),
 		readDesc:    prometheus.NewDesc(ReadLatency, help[ReadLatency], nil, nil),
@@ -112,13 +107,12 @@ func (s *RequestStats) Answered(op string, kind RequestKind, lat time.Duration) 
 	if o == nil {
 		s.mu.Lock()
 		if o = s.ops[op]; o == nil {
-			o = &opStats{lat: newLatency()}
+			o = newLatency()
 			s.ops[op] = o
 		}
 		s.mu.Unlock()
 	}
-	o.count.Add(1)
-	o.lat.observe(lat)
+	o.observe(lat)
 	switch kind {
 	case ReadRequest:
 		s.read.observe(lat)
@@ -148,6 +142,6 @@ func (s *RequestStats) Collect(ch chan<- prometheus.Metric) {
 	defer s.mu.RUnlock()
 	for op, o := range s.ops {
 		emit(prometheus.NewConstMetric(s.countDesc, prometheus.CounterValue, float64(o.count.Load()), op))
-		emit(o.lat.summary(s.latencyDesc, op))
+		emit(o.summary(s.latencyDesc, op))
 	}
 }

@@ -130,13 +130,14 @@ func (d *Driver) Synced() error {
 		return d.fail(errorf("log sync: %w", err))
 	}
 	mark := d.store.WAL.Durable()
+	durable := min(mark.LastOp, d.walNext-1)
 	if err := d.releaseTails(mark.Seq); err != nil {
 		return d.fail(err)
 	}
-	if err := d.applyTails(min(mark.LastOp, d.walNext-1)); err != nil {
+	if err := d.applyTails(durable); err != nil {
 		return d.fail(err)
 	}
-	d.r.Synced(min(mark.LastOp, d.walNext-1))
+	d.r.Synced(durable)
 	return nil
 }
 

@@ -380,18 +380,11 @@ func (n *node) pump() {
 			return
 		}
 		n.afterReady()
-		if !wait {
-			if n.resubmit {
-				continue
-			}
-			if n.d.Pending() && !n.syncing {
-				// Pipelined Readies wait for the disk too.
-				n.syncing = true
-				w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDisk), kind: evDiskDone, node: n.id, inc: n.inc})
-			}
-			return
+		if !wait && n.resubmit {
+			continue
 		}
-		if !n.syncing {
+		// A Ready that waits, or pipelined Readies, wait for the disk.
+		if (wait || n.d.Pending()) && !n.syncing {
 			n.syncing = true
 			w.schedule(event{at: w.now + 1 + w.rng.Int64N(w.faults.MaxDisk), kind: evDiskDone, node: n.id, inc: n.inc})
 		}

@@ -137,8 +137,7 @@ type World struct {
 	faults Faults
 	rng    *rand.Rand
 	// promiseRng draws MixedPromises and the promise lengths, apart from
-	// rng, so that a seed keeps the rest of its run as the simulator drew
-	// it before promise lengths were drawn (the regression seeds replay).
+	// rng: adding them changed no other draw of a seed.
 	promiseRng *rand.Rand
 	now        int64
 	evSeq      uint64
